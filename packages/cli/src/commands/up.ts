@@ -1,0 +1,68 @@
+import { parseArgs } from 'node:util';
+import { Sandbox, type SandboxConfig } from '@fabric/sandbox';
+import type { Logger } from 'pino';
+import { SANDBOX_OPTIONS, SANDBOX_OPTIONS_HELP, sandboxConfigFrom } from '../sandbox-options.js';
+import { endpointsTable } from './endpoints-table.js';
+
+export const UP_HELP = `Usage: fabric up [options]
+
+Starts the local multi-region sandbox and runs until Ctrl-C or SIGTERM. Per region:
+PostgreSQL 15 (primary in the home region, logical replicas elsewhere), one Kafka broker
+in KRaft mode with topics fabric.inval.<region> and fabric.inval.<region>.dlq, and Redis.
+State survives restarts; a second 'fabric up' on the same state directory is refused.
+
+Options:
+${SANDBOX_OPTIONS_HELP}
+  --json             Print the endpoints as JSON once ready
+`;
+
+export async function up(argv: string[], logger: Logger): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: SANDBOX_OPTIONS, strict: true });
+  if (values.help) {
+    process.stdout.write(UP_HELP);
+    return 0;
+  }
+  const config = sandboxConfigFrom(values);
+  const started = Date.now();
+  logger.info({ regions: config.regions.map((r) => r.name), stateDir: config.stateDir, portBase: config.portBase }, 'starting sandbox');
+  const sandbox = await Sandbox.start(config, { logger });
+  const readyMs = Date.now() - started;
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ readyMs, endpoints: sandbox.endpoints }) + '\n');
+  } else {
+    process.stdout.write(`\n${endpointsTable(sandbox.endpoints)}\n\nsandbox ready in ${(readyMs / 1000).toFixed(1)} s — Ctrl-C to stop\n`);
+  }
+  logger.info({ readyMs }, 'sandbox ready');
+  return waitForShutdown(sandbox, config, logger);
+}
+
+/** Runs until a signal or until a service dies on its own, then stops everything. */
+async function waitForShutdown(sandbox: Sandbox, config: SandboxConfig, logger: Logger): Promise<number> {
+  let stopping = false;
+  const signalled = new Promise<string>((resolve) => {
+    // `on`, not `once`: a second Ctrl-C while services shut down must not kill the CLI
+    // half-way through (the kernel would still stop the children, but the lock and state
+    // file would stay behind).
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.on(sig, () => {
+        if (stopping) logger.warn({ signal: sig }, 'already stopping; waiting for services to exit');
+        stopping = true;
+        resolve(sig);
+      });
+    }
+  });
+  const died = Promise.race(
+    sandbox.services().map(async (s) => {
+      const status = await s.process.exited;
+      return `${s.region} ${s.kind} exited (${status.signal ?? `code ${status.code}`})`;
+    }),
+  );
+  const reason = await Promise.race([signalled, died]);
+  stopping = true;
+  const crashed = !reason.startsWith('SIG');
+  if (crashed) logger.error({ reason, logs: config.stateDir }, 'a sandbox service died; stopping the sandbox');
+  else logger.info({ signal: reason }, 'stopping sandbox');
+  await sandbox.stop();
+  logger.info('sandbox stopped');
+  return crashed ? 1 : 0;
+}

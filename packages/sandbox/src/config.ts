@@ -1,0 +1,106 @@
+import path from 'node:path';
+import { ConfigError } from './errors.js';
+
+export interface RegionSpec {
+  /** DNS-label-like name used in topic names, slot names and file paths. */
+  name: string;
+  /** The home region holds the writable primary; every other region a logical replica. */
+  home: boolean;
+}
+
+export interface SandboxConfig {
+  regions: RegionSpec[];
+  /** Where databases, broker logs and lock files live; gitignored. */
+  stateDir: string;
+  /** First port of the sandbox's range; see ports.ts for the layout. */
+  portBase: number;
+  /** Address every service binds to. */
+  host: string;
+  /** Partitions of each regional invalidation topic. */
+  partitions: number;
+  /** Kafka broker heap, e.g. "384m". */
+  kafkaHeap: string;
+}
+
+export const DEFAULT_REGIONS = ['us-east', 'eu-west', 'ap-south'] as const;
+export const DEFAULT_PORT_BASE = 25400;
+
+const REGION_NAME = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
+const HEAP = /^[1-9][0-9]*[mg]$/;
+
+export interface SandboxConfigInput {
+  regions?: unknown;
+  home?: unknown;
+  stateDir?: unknown;
+  portBase?: unknown;
+  host?: unknown;
+  partitions?: unknown;
+  kafkaHeap?: unknown;
+}
+
+/**
+ * Validates raw input (CLI flags, environment, test code) once, at the edge. Every
+ * failure names the field so the operator can fix it without reading code.
+ */
+export function resolveSandboxConfig(input: SandboxConfigInput, cwd = process.cwd()): SandboxConfig {
+  const names = parseRegionNames(input.regions ?? [...DEFAULT_REGIONS]);
+  const home = input.home ?? names[0];
+  if (typeof home !== 'string' || !names.includes(home)) {
+    throw new ConfigError('home', `must be one of the regions (${names.join(', ')}), got ${JSON.stringify(home)}`);
+  }
+  const stateDir = input.stateDir ?? '.fabric/sandbox';
+  if (typeof stateDir !== 'string' || stateDir.trim() === '') {
+    throw new ConfigError('stateDir', 'must be a non-empty path');
+  }
+  const portBase = parseInteger('portBase', input.portBase ?? DEFAULT_PORT_BASE, 1024, 65535);
+  const host = input.host ?? '127.0.0.1';
+  if (typeof host !== 'string' || !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$|^\d{1,3}(\.\d{1,3}){3}$/.test(host)) {
+    throw new ConfigError('host', `must be an IPv4 address, got ${JSON.stringify(host)}`);
+  }
+  const partitions = parseInteger('partitions', input.partitions ?? 3, 1, 64);
+  const kafkaHeap = input.kafkaHeap ?? '384m';
+  if (typeof kafkaHeap !== 'string' || !HEAP.test(kafkaHeap)) {
+    throw new ConfigError('kafkaHeap', `must look like 384m or 1g, got ${JSON.stringify(kafkaHeap)}`);
+  }
+  return {
+    regions: names.map((name) => ({ name, home: name === home })),
+    stateDir: path.resolve(cwd, stateDir),
+    portBase,
+    host,
+    partitions,
+    kafkaHeap,
+  };
+}
+
+function parseRegionNames(raw: unknown): string[] {
+  const list = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()) : raw;
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new ConfigError('regions', 'must list at least one region, e.g. us-east,eu-west');
+  }
+  const seen = new Set<string>();
+  list.forEach((name, i) => {
+    if (typeof name !== 'string' || !REGION_NAME.test(name)) {
+      throw new ConfigError(
+        `regions[${i}]`,
+        `${JSON.stringify(name)} is not a region name: use 2-24 lowercase letters, digits and dashes, starting with a letter (e.g. eu-west)`,
+      );
+    }
+    if (seen.has(name)) throw new ConfigError(`regions[${i}]`, `${name} is listed twice`);
+    seen.add(name);
+  });
+  if (list.length > 8) throw new ConfigError('regions', `at most 8 regions fit one machine, got ${list.length}`);
+  return list as string[];
+}
+
+function parseInteger(field: string, raw: unknown, min: number, max: number): number {
+  const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(field, `must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+/** Identifier-safe form of a region name for PostgreSQL objects (slots, subscriptions). */
+export function regionIdent(region: string): string {
+  return region.replaceAll('-', '_');
+}

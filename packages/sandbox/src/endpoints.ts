@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { SandboxConfig } from './config.js';
+import { DATABASE } from './demo-schema.js';
+import { deadLetterTopic, invalidationTopic } from './kafka.js';
+import { planPorts } from './ports.js';
+import { isAlive } from './pid.js';
+
+export interface RegionEndpoints {
+  region: string;
+  home: boolean;
+  postgres: { host: string; port: number; database: string; url: string };
+  kafka: { brokers: string[]; topic: string; deadLetterTopic: string };
+  redis: { host: string; port: number; url: string };
+  metrics: { reader: number; invalidator: number };
+}
+
+export interface SandboxEndpoints {
+  stateDir: string;
+  regions: RegionEndpoints[];
+  controlPlane: { host: string; port: number; metricsPort: number };
+}
+
+/** Where everything listens, derived from the configuration alone. */
+export function describeEndpoints(config: SandboxConfig): SandboxEndpoints {
+  const plan = planPorts(
+    config.regions.map((r) => r.name),
+    config.portBase,
+  );
+  const host = config.host;
+  return {
+    stateDir: config.stateDir,
+    regions: config.regions.map(({ name, home }) => {
+      const ports = plan.regions[name]!;
+      return {
+        region: name,
+        home,
+        postgres: {
+          host,
+          port: ports.postgres,
+          database: DATABASE,
+          url: `postgres://postgres@${host}:${ports.postgres}/${DATABASE}`,
+        },
+        kafka: { brokers: [`${host}:${ports.kafka}`], topic: invalidationTopic(name), deadLetterTopic: deadLetterTopic(name) },
+        redis: { host, port: ports.redis, url: `redis://${host}:${ports.redis}` },
+        metrics: { reader: ports.readerMetrics, invalidator: ports.invalidatorMetrics },
+      };
+    }),
+    controlPlane: { host, port: plan.controlPlane, metricsPort: plan.controlPlaneMetrics },
+  };
+}
+
+export const STATE_FILE = 'sandbox.json';
+
+export interface SandboxState {
+  pid: number;
+  readyAt: string;
+  endpoints: SandboxEndpoints;
+}
+
+/**
+ * What a running sandbox wrote once it was ready; undefined when none runs there,
+ * including when the file outlived its owner (kill -9).
+ */
+export function readSandboxState(stateDir: string): SandboxState | undefined {
+  let state: SandboxState;
+  try {
+    state = JSON.parse(readFileSync(path.join(stateDir, STATE_FILE), 'utf8')) as SandboxState;
+  } catch {
+    return undefined;
+  }
+  return isAlive(state.pid) ? state : undefined;
+}
+
+export function homeRegion(endpoints: SandboxEndpoints): RegionEndpoints {
+  return endpoints.regions.find((r) => r.home)!;
+}

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Logger } from 'pino';
+import { ServiceStartError } from './errors.js';
+import { ServiceProcess } from './service-process.js';
+import { waitUntilReady } from './wait.js';
+
+const run = promisify(execFile);
+
+export interface KafkaOptions {
+  region: string;
+  host: string;
+  port: number;
+  controllerPort: number;
+  dir: string;
+  logFile: string;
+  java: string;
+  kafkaLibs: string;
+  heap: string;
+  partitions: number;
+  setpriv: string;
+  logger: Logger;
+}
+
+export function invalidationTopic(region: string): string {
+  return `fabric.inval.${region}`;
+}
+
+export function deadLetterTopic(region: string): string {
+  return `${invalidationTopic(region)}.dlq`;
+}
+
+/** One combined broker+controller in KRaft mode per region: no ZooKeeper. */
+export async function startKafka(opts: KafkaOptions): Promise<ServiceProcess> {
+  const name = `${opts.region} kafka`;
+  const dataDir = path.join(opts.dir, 'data');
+  mkdirSync(opts.dir, { recursive: true });
+  const propsFile = path.join(opts.dir, 'server.properties');
+  const log4jFile = path.join(opts.dir, 'log4j.properties');
+  writeFileSync(propsFile, serverProperties(opts, dataDir));
+  writeFileSync(log4jFile, LOG4J);
+  const classpath = path.join(opts.kafkaLibs, '*');
+  const jvm = [`-Dlog4j.configuration=file:${log4jFile}`, '-cp', classpath];
+
+  if (!existsSync(path.join(dataDir, 'meta.properties'))) {
+    try {
+      await run(opts.java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId(opts.dir), '-c', propsFile]);
+    } catch (err) {
+      const out = (err as { stdout?: string; stderr?: string });
+      throw new ServiceStartError(name, `storage format failed: ${(out.stderr || out.stdout || String(err)).trim()}`);
+    }
+  }
+
+  const proc = ServiceProcess.start(
+    {
+      name,
+      command: opts.java,
+      // Serial GC and a small heap: three brokers share two cores with everything else.
+      args: [`-Xms${opts.heap}`, `-Xmx${opts.heap}`, '-XX:+UseSerialGC', '-Djava.awt.headless=true', ...jvm, 'kafka.Kafka', propsFile],
+      logFile: opts.logFile,
+      stopSignal: 'SIGTERM',
+      setpriv: opts.setpriv,
+    },
+    opts.logger,
+  );
+  const admin = new Kafka({
+    clientId: 'fabric-sandbox',
+    brokers: [`${opts.host}:${opts.port}`],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 2_000,
+  }).admin();
+  try {
+    await waitUntilReady(
+      proc,
+      async () => {
+        await admin.connect();
+        const cluster = await admin.describeCluster();
+        if (cluster.brokers.length === 0) throw new Error('no broker registered yet');
+      },
+      90_000,
+    );
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: invalidationTopic(opts.region), numPartitions: opts.partitions, replicationFactor: 1 },
+        { topic: deadLetterTopic(opts.region), numPartitions: 1, replicationFactor: 1 },
+      ],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  return proc;
+}
+
+/** KRaft needs a stable cluster id across restarts: made once, kept beside the data. */
+function clusterId(dir: string): string {
+  const file = path.join(dir, 'cluster.id');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const id = randomBytes(16).toString('base64url');
+  writeFileSync(file, id);
+  return id;
+}
+
+function serverProperties(opts: KafkaOptions, dataDir: string): string {
+  const props: Record<string, string | number> = {
+    'process.roles': 'broker,controller',
+    'node.id': 1,
+    'controller.quorum.voters': `1@${opts.host}:${opts.controllerPort}`,
+    listeners: `PLAINTEXT://${opts.host}:${opts.port},CONTROLLER://${opts.host}:${opts.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://${opts.host}:${opts.port}`,
+    'controller.listener.names': 'CONTROLLER',
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'log.dirs': dataDir,
+    'num.partitions': opts.partitions,
+    'offsets.topic.replication.factor': 1,
+    'offsets.topic.num.partitions': 3,
+    'transaction.state.log.replication.factor': 1,
+    'transaction.state.log.min.isr': 1,
+    'group.initial.rebalance.delay.ms': 0,
+    // Topics are created explicitly; a typo in a topic name must fail, not create a topic.
+    'auto.create.topics.enable': 'false',
+    'num.network.threads': 2,
+    'num.io.threads': 2,
+    'log.retention.hours': 168,
+  };
+  return Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+}
+
+const LOG4J = `log4j.rootLogger=WARN, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.server.BrokerServer=INFO
+log4j.logger.kafka.server.ControllerServer=INFO
+`;

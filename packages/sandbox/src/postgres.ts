@@ -1,0 +1,106 @@
+import { execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { ServiceStartError } from './errors.js';
+import { ServiceProcess } from './service-process.js';
+import type { RunAs } from './run-as.js';
+import { ownedDir } from './run-as.js';
+import { waitUntilReady } from './wait.js';
+
+const run = promisify(execFile);
+
+export interface PostgresOptions {
+  region: string;
+  host: string;
+  port: number;
+  /** Data directory (created and initialised on first start). */
+  dataDir: string;
+  logFile: string;
+  pgBin: string;
+  setpriv: string;
+  runAs: RunAs | undefined;
+  logger: Logger;
+}
+
+/**
+ * Settings every region needs: logical WAL so the region's own CDC reader can decode
+ * (on replicas too, where it decodes what the subscription applied), room for slots and
+ * workers, and a cap on WAL a stalled slot may hold so a dead reader cannot fill the disk.
+ */
+const SETTINGS: Record<string, string> = {
+  wal_level: 'logical',
+  max_wal_senders: '16',
+  max_replication_slots: '16',
+  max_worker_processes: '16',
+  max_logical_replication_workers: '8',
+  max_slot_wal_keep_size: '2GB',
+  wal_sender_timeout: '30s',
+  shared_buffers: '64MB',
+  unix_socket_directories: '',
+  log_min_messages: 'warning',
+  log_line_prefix: '%m [%p] ',
+};
+
+export async function startPostgres(opts: PostgresOptions): Promise<ServiceProcess> {
+  const name = `${opts.region} postgres`;
+  if (!existsSync(path.join(opts.dataDir, 'PG_VERSION'))) await initialise(opts, name);
+  const settings = { ...SETTINGS, port: String(opts.port), listen_addresses: opts.host };
+  const args = ['-D', opts.dataDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
+  // SIGINT is PostgreSQL's "fast" shutdown: roll back sessions, checkpoint, exit.
+  const proc = ServiceProcess.start(
+    {
+      name,
+      command: path.join(opts.pgBin, 'postgres'),
+      args,
+      logFile: opts.logFile,
+      runAs: opts.runAs,
+      stopSignal: 'SIGINT',
+      setpriv: opts.setpriv,
+    },
+    opts.logger,
+  );
+  await waitUntilReady(proc, () => query(opts.host, opts.port, 'postgres', 'select 1'), 60_000);
+  return proc;
+}
+
+async function initialise(opts: PostgresOptions, name: string): Promise<void> {
+  ownedDir(opts.dataDir, opts.runAs);
+  const owner = opts.runAs ? [`--reuid=${opts.runAs.uid}`, `--regid=${opts.runAs.gid}`, '--init-groups'] : [];
+  try {
+    await run(opts.setpriv, [
+      ...owner,
+      '--',
+      path.join(opts.pgBin, 'initdb'),
+      '-D',
+      opts.dataDir,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '--encoding=UTF8',
+      '--locale=C',
+    ]);
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr ?? String(err);
+    throw new ServiceStartError(name, `initdb failed: ${stderr.trim()}`);
+  }
+  // Sandbox only: every local connection is trusted, including replication from the
+  // other regions' subscriptions.
+  writeFileSync(
+    path.join(opts.dataDir, 'pg_hba.conf'),
+    ['local all all trust', 'host all all 0.0.0.0/0 trust', 'host replication all 0.0.0.0/0 trust', ''].join('\n'),
+  );
+}
+
+/** One-shot query on a fresh connection; used for readiness and set-up only. */
+export async function query(host: string, port: number, database: string, sql: string): Promise<pg.QueryResult> {
+  const client = new pg.Client({ host, port, database, user: 'postgres', connectionTimeoutMillis: 2_000 });
+  await client.connect();
+  try {
+    return await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}

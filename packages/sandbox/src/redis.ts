@@ -1,0 +1,53 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { ServiceProcess } from './service-process.js';
+import { ownedDir } from './run-as.js';
+import { waitUntilReady } from './wait.js';
+
+export interface RedisOptions {
+  region: string;
+  host: string;
+  port: number;
+  dir: string;
+  logFile: string;
+  redisServer: string;
+  setpriv: string;
+  logger: Logger;
+}
+
+export async function startRedis(opts: RedisOptions): Promise<ServiceProcess> {
+  ownedDir(opts.dir, undefined);
+  // A cache keeps nothing on disk: a restart starts cold, which is what the fabric must
+  // tolerate anyway.
+  const proc = ServiceProcess.start(
+    {
+      name: `${opts.region} redis`,
+      command: opts.redisServer,
+      args: [
+        '--port', String(opts.port),
+        '--bind', opts.host,
+        '--dir', opts.dir,
+        '--save', '',
+        '--appendonly', 'no',
+        '--protected-mode', 'no',
+        '--daemonize', 'no',
+      ],
+      logFile: opts.logFile,
+      stopSignal: 'SIGTERM',
+      setpriv: opts.setpriv,
+    },
+    opts.logger,
+  );
+  await waitUntilReady(proc, () => ping(opts.host, opts.port), 30_000);
+  return proc;
+}
+
+export async function ping(host: string, port: number): Promise<string> {
+  const client = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await client.connect();
+    return await client.ping();
+  } finally {
+    client.disconnect();
+  }
+}

@@ -1,0 +1,60 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { regionIdent } from './config.js';
+import { DATABASE, DEMO_SCHEMA, PUBLICATION, REPLICATED_TABLES } from './demo-schema.js';
+import { ServiceStartError } from './errors.js';
+import { query } from './postgres.js';
+
+export interface DatabaseEndpoint {
+  region: string;
+  host: string;
+  port: number;
+}
+
+export function subscriptionName(region: string): string {
+  return `fabric_sub_${regionIdent(region)}`;
+}
+
+/** Creates the database and demo schema in one region; safe to repeat on restart. */
+export async function ensureSchema(db: DatabaseEndpoint): Promise<void> {
+  const exists = await query(db.host, db.port, 'postgres', `select 1 from pg_database where datname = '${DATABASE}'`);
+  if (exists.rowCount === 0) await query(db.host, db.port, 'postgres', `create database ${DATABASE}`);
+  await query(db.host, db.port, DATABASE, DEMO_SCHEMA);
+}
+
+export async function ensurePublication(primary: DatabaseEndpoint): Promise<void> {
+  const exists = await query(primary.host, primary.port, DATABASE, `select 1 from pg_publication where pubname = '${PUBLICATION}'`);
+  if (exists.rowCount === 0) {
+    await query(primary.host, primary.port, DATABASE, `create publication ${PUBLICATION} for table ${REPLICATED_TABLES.join(', ')}`);
+  }
+}
+
+/**
+ * Subscribes a regional replica to the primary's publication. The subscription's own
+ * slot lives on the primary, so an unreachable region holds WAL there until it returns
+ * (bounded by max_slot_wal_keep_size).
+ */
+export async function ensureSubscription(replica: DatabaseEndpoint, primary: DatabaseEndpoint): Promise<void> {
+  const name = subscriptionName(replica.region);
+  const exists = await query(replica.host, replica.port, DATABASE, `select 1 from pg_subscription where subname = '${name}'`);
+  if (exists.rowCount === 0) {
+    const conninfo = `host=${primary.host} port=${primary.port} dbname=${DATABASE} user=postgres application_name=${name}`;
+    await query(replica.host, replica.port, DATABASE, `create subscription ${name} connection '${conninfo}' publication ${PUBLICATION}`);
+  }
+}
+
+/** Waits until the initial table copy has finished and every table streams. */
+export async function waitForSubscriptionSync(replica: DatabaseEndpoint, logger: Logger, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const sql = `select count(*)::int as total, count(*) filter (where srsubstate in ('r', 's'))::int as ready
+               from pg_subscription_rel r join pg_subscription s on s.oid = r.srsubid
+               where s.subname = '${subscriptionName(replica.region)}'`;
+  while (Date.now() < deadline) {
+    const { rows } = await query(replica.host, replica.port, DATABASE, sql);
+    const { total, ready } = rows[0] as { total: number; ready: number };
+    if (total === REPLICATED_TABLES.length && ready === total) return;
+    logger.debug({ region: replica.region, ready, total }, 'waiting for initial table sync');
+    await sleep(250);
+  }
+  throw new ServiceStartError(`${replica.region} subscription`, `initial table sync not done after ${timeoutMs} ms`);
+}

@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { findBinaries, type Binaries } from './binaries.js';
+import type { SandboxConfig } from './config.js';
+import { describeEndpoints, homeRegion, STATE_FILE, type RegionEndpoints, type SandboxEndpoints, type SandboxState } from './endpoints.js';
+import { startKafka } from './kafka.js';
+import { SandboxLock } from './lock.js';
+import { planPorts, assertPortsFree } from './ports.js';
+import { startPostgres } from './postgres.js';
+import { startRedis } from './redis.js';
+import { ensurePublication, ensureSchema, ensureSubscription, waitForSubscriptionSync } from './replication.js';
+import { ownedDir, postgresUser, reachableBy, type RunAs } from './run-as.js';
+import type { ServiceProcess } from './service-process.js';
+
+export type ServiceKind = 'postgres' | 'kafka' | 'redis';
+
+export interface SandboxDeps {
+  logger: Logger;
+  /** Directory of Kafka jars; defaults to the repository's .fabric/kafka-libs. */
+  kafkaLibs?: string;
+  binaries?: Binaries;
+}
+
+interface Entry {
+  region: string;
+  kind: string;
+  process: ServiceProcess;
+}
+
+/**
+ * A running local multi-region sandbox. Services are listed in start order and stopped
+ * in reverse; workers added later (readers, invalidators, control plane) stop first.
+ */
+export class Sandbox {
+  private readonly entries: Entry[] = [];
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: SandboxConfig,
+    readonly endpoints: SandboxEndpoints,
+    private readonly lock: SandboxLock,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(config: SandboxConfig, deps: SandboxDeps): Promise<Sandbox> {
+    const { logger } = deps;
+    const binaries = deps.binaries ?? findBinaries(deps.kafkaLibs ?? defaultKafkaLibs());
+    mkdirSync(config.stateDir, { recursive: true });
+    const lock = SandboxLock.acquire(config.stateDir);
+    const sandbox = new Sandbox(config, describeEndpoints(config), lock, logger);
+    try {
+      await assertPortsFree(planPorts(config.regions.map((r) => r.name), config.portBase), config.host);
+      await sandbox.startServices(binaries);
+      await sandbox.wireReplication();
+      const state: SandboxState = { pid: process.pid, readyAt: new Date().toISOString(), endpoints: sandbox.endpoints };
+      writeFileSync(path.join(config.stateDir, STATE_FILE), JSON.stringify(state, null, 2));
+      return sandbox;
+    } catch (err) {
+      await sandbox.stop();
+      throw err;
+    }
+  }
+
+  private async startServices(bin: Binaries): Promise<void> {
+    const runAs = postgresUser();
+    const pgRoot = postgresRoot(this.config.stateDir, runAs, this.logger);
+    const plan = planPorts(this.config.regions.map((r) => r.name), this.config.portBase);
+    await Promise.all(
+      this.endpoints.regions.map(async (region) => {
+        const dir = path.join(this.config.stateDir, region.region);
+        mkdirSync(path.join(dir, 'logs'), { recursive: true });
+        const log = (name: string) => path.join(dir, 'logs', `${name}.log`);
+        const common = { region: region.region, host: this.config.host, setpriv: bin.setpriv, logger: this.logger };
+        // Kafka is the slowest to boot; the others start beside it.
+        await Promise.all([
+          this.track(region.region, 'postgres', () =>
+            startPostgres({ ...common, port: region.postgres.port, dataDir: path.join(pgRoot, region.region), logFile: log('postgres'), pgBin: bin.pgBin, runAs }),
+          ),
+          this.track(region.region, 'redis', () =>
+            startRedis({ ...common, port: region.redis.port, dir: path.join(dir, 'redis'), logFile: log('redis'), redisServer: bin.redisServer }),
+          ),
+          this.track(region.region, 'kafka', () =>
+            startKafka({
+              ...common,
+              port: Number(region.kafka.brokers[0]!.split(':')[1]),
+              controllerPort: plan.regions[region.region]!.kafkaController,
+              dir: path.join(dir, 'kafka'),
+              logFile: log('kafka'),
+              java: bin.java,
+              kafkaLibs: bin.kafkaLibs,
+              heap: this.config.kafkaHeap,
+              partitions: this.config.partitions,
+            }),
+          ),
+        ]);
+        this.logger.info({ region: region.region }, 'region services ready');
+      }),
+    );
+  }
+
+  private async track(region: string, kind: ServiceKind, start: () => Promise<ServiceProcess>): Promise<void> {
+    const started = Date.now();
+    const process = await start();
+    this.entries.push({ region, kind, process });
+    this.logger.debug({ region, service: kind, pid: process.pid, ms: Date.now() - started }, 'service ready');
+  }
+
+  private async wireReplication(): Promise<void> {
+    const db = (r: RegionEndpoints) => ({ region: r.region, host: r.postgres.host, port: r.postgres.port });
+    const home = this.endpoints.regions.find((r) => r.home)!;
+    await ensureSchema(db(home));
+    await ensurePublication(db(home));
+    await Promise.all(
+      this.endpoints.regions
+        .filter((r) => !r.home)
+        .map(async (r) => {
+          await ensureSchema(db(r));
+          await ensureSubscription(db(r), db(home));
+          await waitForSubscriptionSync(db(r), this.logger);
+        }),
+    );
+  }
+
+  /** Adds a worker process (reader, invalidator, control plane); it is stopped first. */
+  adopt(region: string, kind: string, process: ServiceProcess): void {
+    this.entries.push({ region, kind, process });
+  }
+
+  service(region: string, kind: string): ServiceProcess | undefined {
+    return this.entries.find((e) => e.region === region && e.kind === kind)?.process;
+  }
+
+  services(): ReadonlyArray<Readonly<Entry>> {
+    return this.entries;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.stopAll();
+    return this.stopping;
+  }
+
+  private async stopAll(): Promise<void> {
+    // Workers first, then brokers and caches, then replicas, then the primary last so no
+    // subscription logs errors against a primary that is already gone.
+    const isPrimary = (e: Entry) => e.kind === 'postgres' && e.region === homeRegion(this.endpoints).region;
+    const waves: Array<(e: Entry) => boolean> = [
+      (e) => !['postgres', 'kafka', 'redis'].includes(e.kind),
+      (e) => e.kind === 'kafka' || e.kind === 'redis',
+      (e) => e.kind === 'postgres' && !isPrimary(e),
+      isPrimary,
+    ];
+    for (const inWave of waves) {
+      await Promise.all(this.entries.filter(inWave).map((e) => this.stopEntry(e)));
+    }
+    rmSync(path.join(this.config.stateDir, STATE_FILE), { force: true });
+    this.lock.release();
+  }
+
+  private async stopEntry(e: Entry): Promise<void> {
+    const status = await e.process.stop();
+    this.logger.debug({ region: e.region, service: e.kind, ...status }, 'stopped');
+  }
+}
+
+/** The repository's shared jar folder, so every state directory reuses one download. */
+export function defaultKafkaLibs(): string {
+  return process.env.FABRIC_KAFKA_LIBS ?? path.resolve(new URL('.', import.meta.url).pathname, '../../../.fabric/kafka-libs');
+}
+
+/**
+ * PostgreSQL data lives in the state directory unless the postgres user cannot reach it
+ * (a checkout under /root); then in /var/tmp, in a folder named after the state dir.
+ */
+function postgresRoot(stateDir: string, runAs: RunAs | undefined, logger: Logger): string {
+  const inState = path.join(stateDir, 'postgres');
+  if (reachableBy(stateDir, runAs)) return ownedDir(inState, runAs);
+  const digest = createHash('sha1').update(stateDir).digest('hex').slice(0, 10);
+  const fallback = path.join('/var/tmp', `fabric-postgres-${digest}`);
+  logger.warn({ stateDir, dataDir: fallback }, 'postgres user cannot reach the state directory; keeping PostgreSQL data in /var/tmp');
+  return ownedDir(fallback, runAs);
+}
