@@ -25,8 +25,8 @@ export function findBinaries(kafkaLibs: string, env: NodeJS.ProcessEnv = process
   };
 }
 
-function findPgBin(env: NodeJS.ProcessEnv): string {
-  const candidates = [env.FABRIC_PG_BIN, '/usr/lib/postgresql/15/bin'].filter((d): d is string => !!d);
+export function findPgBin(env: NodeJS.ProcessEnv, defaults = ['/usr/lib/postgresql/15/bin']): string {
+  const candidates = [env.FABRIC_PG_BIN, ...defaults].filter((d): d is string => !!d);
   for (const dir of candidates) {
     if (isExecutable(path.join(dir, 'initdb')) && isExecutable(path.join(dir, 'postgres'))) return dir;
   }

@@ -4,7 +4,7 @@ export * from './ports.js';
 export * from './endpoints.js';
 export { Sandbox, defaultKafkaLibs, type SandboxDeps, type ServiceKind } from './sandbox.js';
 export { ServiceProcess, type ServiceSpec, type ExitStatus } from './service-process.js';
-export { findBinaries, type Binaries } from './binaries.js';
+export { findBinaries, findPgBin, type Binaries } from './binaries.js';
 export { invalidationTopic, deadLetterTopic } from './kafka.js';
 export { DATABASE, PUBLICATION, REPLICATED_TABLES } from './demo-schema.js';
 export { subscriptionName } from './replication.js';

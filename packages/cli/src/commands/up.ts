@@ -3,6 +3,7 @@ import { Sandbox, type SandboxConfig } from '@fabric/sandbox';
 import type { Logger } from 'pino';
 import { SANDBOX_OPTIONS, SANDBOX_OPTIONS_HELP, sandboxConfigFrom } from '../sandbox-options.js';
 import { endpointsTable } from './endpoints-table.js';
+import { onShutdownSignal } from '../shutdown.js';
 
 export const UP_HELP = `Usage: fabric up [options]
 
@@ -23,6 +24,7 @@ export async function up(argv: string[], logger: Logger): Promise<number> {
     return 0;
   }
   const config = sandboxConfigFrom(values);
+  const signalled = onShutdownSignal(logger);
   const started = Date.now();
   logger.info({ regions: config.regions.map((r) => r.name), stateDir: config.stateDir, portBase: config.portBase }, 'starting sandbox');
   const sandbox = await Sandbox.start(config, { logger });
@@ -33,24 +35,11 @@ export async function up(argv: string[], logger: Logger): Promise<number> {
     process.stdout.write(`\n${endpointsTable(sandbox.endpoints)}\n\nsandbox ready in ${(readyMs / 1000).toFixed(1)} s — Ctrl-C to stop\n`);
   }
   logger.info({ readyMs }, 'sandbox ready');
-  return waitForShutdown(sandbox, config, logger);
+  return runUntilStopped(sandbox, signalled, config, logger);
 }
 
 /** Runs until a signal or until a service dies on its own, then stops everything. */
-async function waitForShutdown(sandbox: Sandbox, config: SandboxConfig, logger: Logger): Promise<number> {
-  let stopping = false;
-  const signalled = new Promise<string>((resolve) => {
-    // `on`, not `once`: a second Ctrl-C while services shut down must not kill the CLI
-    // half-way through (the kernel would still stop the children, but the lock and state
-    // file would stay behind).
-    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-      process.on(sig, () => {
-        if (stopping) logger.warn({ signal: sig }, 'already stopping; waiting for services to exit');
-        stopping = true;
-        resolve(sig);
-      });
-    }
-  });
+async function runUntilStopped(sandbox: Sandbox, signalled: Promise<NodeJS.Signals>, config: SandboxConfig, logger: Logger): Promise<number> {
   const died = Promise.race(
     sandbox.services().map(async (s) => {
       const status = await s.process.exited;
@@ -58,7 +47,6 @@ async function waitForShutdown(sandbox: Sandbox, config: SandboxConfig, logger: 
     }),
   );
   const reason = await Promise.race([signalled, died]);
-  stopping = true;
   const crashed = !reason.startsWith('SIG');
   if (crashed) logger.error({ reason, logs: config.stateDir }, 'a sandbox service died; stopping the sandbox');
   else logger.info({ signal: reason }, 'stopping sandbox');

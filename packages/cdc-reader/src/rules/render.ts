@@ -1,0 +1,141 @@
+/**
+ * Row change (or TRUNCATE) -> cache operations. Never throws: a change that cannot be
+ * rendered comes back as `status: 'error'` with a reason for the dead-letter queue, because
+ * silently dropping it would leave a stale cache entry nobody knows about.
+ */
+import type { ColumnValue, Row, RowChange } from './change.js';
+import { OPERATION_KINDS, type KeyRules, type TableRule } from './schema.js';
+import { placeholders, renderTemplate, usesOldRow, type Lookup, type LookupResult } from './template.js';
+
+export type RenderResult =
+  | { status: 'ok'; keys: string[]; tags: string[]; versions: string[] }
+  | { status: 'skip'; reason: string }
+  | { status: 'error'; reason: string };
+
+export type TruncateResult =
+  | { status: 'ok'; keys: string[]; tags: string[]; versions: string[]; patterns: string[] }
+  | { status: 'skip'; reason: string }
+  | { status: 'error'; reason: string };
+
+const has = (row: Row | undefined, column: string): row is Row =>
+  row !== undefined && Object.prototype.hasOwnProperty.call(row, column);
+
+const found = (value: ColumnValue): LookupResult => ({ ok: true, value });
+const missing = (error: string): LookupResult => ({ ok: false, error });
+
+const fullIdentityHint = (table: string) => `; run ALTER TABLE ${table} REPLICA IDENTITY FULL`;
+
+/** `{col}` on INSERT/UPDATE. */
+function newValue(change: RowChange, column: string): LookupResult {
+  if (change.unchangedToast.includes(column)) {
+    // pgoutput left the value out ('u'); only an old row can supply it. Guessing (or using
+    // undefined) would render a key that does not exist and leave the real one stale.
+    if (has(change.oldRow, column)) return found(change.oldRow[column] ?? null);
+    return missing(
+      `column "${column}" is an unchanged TOASTed value that pgoutput did not send` + fullIdentityHint(change.table),
+    );
+  }
+  if (has(change.newRow, column)) return found(change.newRow[column] ?? null);
+  return missing(`column "${column}" is not in the new row (does the table have this column?)`);
+}
+
+/** `{col}` and `{old.col}` on DELETE, `{old.col}` on UPDATE. */
+function oldValue(change: RowChange, column: string): LookupResult {
+  if (has(change.oldRow, column)) return found(change.oldRow[column] ?? null);
+  const isKey = change.keyColumns.includes(column);
+  if (change.kind === 'update' && change.oldRow === undefined && isKey) {
+    // With REPLICA IDENTITY DEFAULT pgoutput omits the old tuple exactly when the key did
+    // not change, so the old key value is the new one.
+    return newValue(change, column);
+  }
+  if (change.oldRow === undefined) {
+    return missing(`old value of column "${column}" is not available: pgoutput sent no old row` + fullIdentityHint(change.table));
+  }
+  return missing(`column "${column}" is not in the old row` + (isKey ? '' : fullIdentityHint(change.table)));
+}
+
+function lookupFor(change: RowChange): Lookup {
+  return (column: string, old: boolean): LookupResult =>
+    change.kind === 'delete' || old ? oldValue(change, column) : newValue(change, column);
+}
+
+/** Key column values, for the DLQ reason: enough for an operator to find the row. */
+function rowIdentity(change: RowChange): string {
+  if (change.keyColumns.length === 0) return 'unknown (table has REPLICA IDENTITY NOTHING)';
+  const lookup = lookupFor(change);
+  return change.keyColumns
+    .map((column) => {
+      const r = lookup(column, false);
+      return `${column}=${!r.ok ? '?' : r.value === null ? 'NULL' : r.value}`;
+    })
+    .join(', ');
+}
+
+/**
+ * Did an UPDATE touch anything the rule cares about? The watched set is when_columns plus
+ * every column the templates use: if a placeholder column changes, the row moved to another
+ * key/tag and the old one must be invalidated even if the author forgot to list it.
+ * Unknown means changed: a needless invalidation is cheap, a skipped one is a stale cache.
+ */
+function touchesWatchedColumn(rule: TableRule, whenColumns: readonly string[], change: RowChange): boolean {
+  const watched = new Set(whenColumns);
+  for (const kind of OPERATION_KINDS) {
+    for (const t of rule[kind]) for (const p of placeholders(t)) watched.add(p.column);
+  }
+  for (const column of watched) {
+    if (change.unchangedToast.includes(column)) continue; // 'u' means unchanged by definition
+    if (!has(change.oldRow, column) || !has(change.newRow, column)) return true;
+    if (change.oldRow[column] !== change.newRow[column]) return true;
+  }
+  return false;
+}
+
+export function renderChange(rules: KeyRules, change: RowChange): RenderResult {
+  const rule = rules.tables.get(change.table);
+  if (!rule) return { status: 'skip', reason: `no key rule for table ${change.table}` };
+
+  if (change.kind === 'update' && rule.whenColumns && !touchesWatchedColumn(rule, rule.whenColumns, change)) {
+    return {
+      status: 'skip',
+      reason: `update of ${change.table} changed none of when_columns [${rule.whenColumns.join(', ')}] nor any template column`,
+    };
+  }
+
+  const lookup = lookupFor(change);
+  const out = { keys: [] as string[], tags: [] as string[], versions: [] as string[] };
+  for (const kind of OPERATION_KINDS) {
+    const seen = new Set<string>();
+    for (const [i, template] of rule[kind].entries()) {
+      // An insert has no old row, so an {old.*} template has nothing to invalidate.
+      if (change.kind === 'insert' && usesOldRow(template)) continue;
+      const r = renderTemplate(template, lookup);
+      if (!r.ok) {
+        return {
+          status: 'error',
+          reason:
+            `cannot render ${kind}[${i}] ${JSON.stringify(template.source)} for ${change.kind} on ${change.table} ` +
+            `(row ${rowIdentity(change)}): ${r.error}`,
+        };
+      }
+      // NULL placeholder -> no operation. A NULL group (e.g. a user without a team) has no
+      // cache entry to invalidate, and rendering "team::members" or "team:null:members"
+      // could hit an unrelated key. Deliberately not an error.
+      if (r.value === null || seen.has(r.value)) continue;
+      seen.add(r.value);
+      out[kind].push(r.value);
+    }
+  }
+  return { status: 'ok', ...out };
+}
+
+export function renderTruncate(rules: KeyRules, table: string): TruncateResult {
+  const rule = rules.tables.get(table);
+  if (!rule) return { status: 'skip', reason: `no key rule for table ${table}` };
+  // Without an explicit rule we cannot know which keys a TRUNCATE made stale; say how to fix it.
+  if (!rule.truncate) {
+    return { status: 'error', reason: `no truncate rule for table ${table}; add tables[${JSON.stringify(table)}].truncate` };
+  }
+  const { keys, tags, versions, patterns } = rule.truncate;
+  const unique = (list: readonly string[]) => [...new Set(list)];
+  return { status: 'ok', keys: unique(keys), tags: unique(tags), versions: unique(versions), patterns: unique(patterns) };
+}

@@ -1,0 +1,121 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isPortFree, listPorts, planPorts, type SandboxEndpoints } from '@fabric/sandbox';
+import { eventually, withDb } from '../support.js';
+
+/**
+ * Drives the real `fabric up` CLI the way an operator does: start, refuse a second
+ * start, stop on a signal, restart on existing state, survive kill -9 of the CLI.
+ * Uses its own regions, ports and state so it runs beside the shared test sandbox.
+ */
+const CLI = path.resolve('packages/cli/dist/bin.js');
+const STATE_DIR = path.resolve('.fabric/test-lifecycle');
+const PORT_BASE = 27300;
+const REGIONS = ['life-home', 'life-edge'];
+const ARGS = ['up', '--json', '--regions', REGIONS.join(','), '--port-base', String(PORT_BASE), '--state-dir', STATE_DIR];
+
+interface Running {
+  child: ChildProcess;
+  endpoints: SandboxEndpoints;
+  readyMs: number;
+}
+
+function startCli(): Promise<Running> {
+  const child = spawn(process.execPath, [CLI, ...ARGS], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' } });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve({ child, ...(JSON.parse(line) as { endpoints: SandboxEndpoints; readyMs: number }) });
+    });
+    child.once('exit', (code) => reject(new Error(`fabric up exited with ${code} before ready: ${err}`)));
+  });
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/** Processes whose command line points into this test's state directory or ports. */
+function leftovers(): string[] {
+  const pgPort = `port=${PORT_BASE}`;
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let cmd: string;
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    } catch {
+      continue;
+    }
+    if (Number(pid) !== process.pid && (cmd.includes(STATE_DIR) || cmd.includes(pgPort))) found.push(`${pid}: ${cmd.slice(0, 120)}`);
+  }
+  return found;
+}
+
+async function boundPorts(): Promise<number[]> {
+  const taken: number[] = [];
+  for (const { port } of listPorts(planPorts(REGIONS, PORT_BASE))) if (!(await isPortFree(port, '127.0.0.1'))) taken.push(port);
+  return taken;
+}
+
+async function expectNothingLeft(): Promise<void> {
+  // The kernel delivers parent-death signals asynchronously; give shutdowns a moment.
+  await eventually('sandbox processes to exit', async () => (leftovers().length === 0 ? true : undefined), 30_000).catch(() => undefined);
+  expect(leftovers()).toEqual([]);
+  expect(await boundPorts()).toEqual([]);
+}
+
+describe('fabric up lifecycle', () => {
+  rmSync(STATE_DIR, { recursive: true, force: true });
+  afterAll(() => rmSync(STATE_DIR, { recursive: true, force: true }));
+
+  it('starts, refuses a second start, and stops on SIGTERM leaving no process or port', async () => {
+    const first = await startCli();
+    expect(first.endpoints.regions.map((r) => [r.region, r.home])).toEqual([['life-home', true], ['life-edge', false]]);
+    const home = first.endpoints.regions[0]!;
+    await withDb(home, (db) => db.query("insert into teams (id, name) values (42, 'survives restarts')"));
+
+    const second = spawn(process.execPath, [CLI, ...ARGS], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let secondErr = '';
+    second.stderr!.on('data', (d) => (secondErr += d));
+    expect(await exitOf(second)).toBe(2);
+    expect(secondErr).toContain('a sandbox is already running');
+    expect(secondErr).toContain(`pid ${first.child.pid}`);
+
+    first.child.kill('SIGTERM');
+    expect(await exitOf(first.child)).toBe(0);
+    await expectNothingLeft();
+  });
+
+  it('starts again on existing state and keeps its data', async () => {
+    const again = await startCli();
+    const edge = again.endpoints.regions[1]!;
+    const name = await eventually('team 42 on the replica', () =>
+      withDb(edge, async (db) => (await db.query('select name from teams where id = 42')).rows[0]?.name as string | undefined),
+    );
+    expect(name).toBe('survives restarts');
+    again.child.kill('SIGINT');
+    expect(await exitOf(again.child)).toBe(0);
+    await expectNothingLeft();
+  });
+
+  it('leaves no orphan when the CLI itself is killed with SIGKILL, and the next start takes over', async () => {
+    const doomed = await startCli();
+    doomed.child.kill('SIGKILL');
+    await exitOf(doomed.child);
+    await sleep(500);
+    await expectNothingLeft();
+
+    const next = await startCli();
+    next.child.kill('SIGTERM');
+    expect(await exitOf(next.child)).toBe(0);
+    await expectNothingLeft();
+  });
+});

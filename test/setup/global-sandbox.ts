@@ -1,0 +1,30 @@
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { pino } from 'pino';
+import type { TestProject } from 'vitest/node';
+import { resolveSandboxConfig, Sandbox, type SandboxEndpoints } from '@fabric/sandbox';
+
+/**
+ * Starts one real three-region sandbox for the whole integration run, on its own port
+ * range and state directory so it never meets a sandbox started by `npm start`.
+ */
+export const TEST_PORT_BASE = Number(process.env.FABRIC_TEST_PORT_BASE ?? 26400);
+export const TEST_STATE_DIR = path.resolve('.fabric/test-sandbox');
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    endpoints: SandboxEndpoints;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // A fresh state each run: tests assert on exact rows and topic contents.
+  rmSync(TEST_STATE_DIR, { recursive: true, force: true });
+  const logger = pino({ level: process.env.FABRIC_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  const config = resolveSandboxConfig({ stateDir: TEST_STATE_DIR, portBase: TEST_PORT_BASE });
+  const started = Date.now();
+  const sandbox = await Sandbox.start(config, { logger });
+  process.stderr.write(`[integration] sandbox ready in ${Date.now() - started} ms (state ${TEST_STATE_DIR})\n`);
+  project.provide('endpoints', sandbox.endpoints);
+  return () => sandbox.stop();
+}
