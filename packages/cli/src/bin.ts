@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { SandboxError } from '@fabric/sandbox';
-import { createLogger } from './logger.js';
+import { createLogger } from '@fabric/runtime';
 import { MAIN_HELP, UsageError } from './usage.js';
 import { up } from './commands/up.js';
 import { status } from './commands/status.js';

@@ -38,8 +38,11 @@ create table if not exists fabric.heartbeat (
 create table if not exists fabric.outbox (
   id bigserial primary key,
   payload jsonb not null,
+  -- set by the home reader when it copies a logical message here for the other regions
+  relayed_from text,
   created_at timestamptz not null default now()
 );
+alter table fabric.outbox add column if not exists relayed_from text;
 
 alter table public.teams replica identity full;
 alter table public.users replica identity full;

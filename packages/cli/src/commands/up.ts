@@ -3,7 +3,7 @@ import { Sandbox, type SandboxConfig } from '@fabric/sandbox';
 import type { Logger } from 'pino';
 import { SANDBOX_OPTIONS, SANDBOX_OPTIONS_HELP, sandboxConfigFrom } from '../sandbox-options.js';
 import { endpointsTable } from './endpoints-table.js';
-import { onShutdownSignal } from '../shutdown.js';
+import { onShutdownSignal } from '@fabric/runtime';
 
 export const UP_HELP = `Usage: fabric up [options]
 

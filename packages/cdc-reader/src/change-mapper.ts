@@ -1,0 +1,150 @@
+import { create, DeadLetterSchema, InvalidationEventSchema, Operation, timestampFromDate } from '@fabric/proto';
+import type { Lsn, PgoutputMessage, Relation } from './pgoutput/index.js';
+import { toRowChange } from './pgoutput/index.js';
+import { parseExplicitInvalidation, renderChange, renderTruncate, type KeyRules, type RowChange } from './rules/index.js';
+import type { Output } from './outputs.js';
+
+export const HEARTBEAT_TABLE = 'fabric.heartbeat';
+export const OUTBOX_TABLE = 'fabric.outbox';
+export const MESSAGE_PREFIX = 'fabric';
+
+/** The commit a change belongs to; `index` numbers outputs so event ids are stable on replay. */
+export interface CommitContext {
+  finalLsn: Lsn;
+  commitTime: Date;
+  index: number;
+}
+
+type RowMessage = Extract<PgoutputMessage, { tag: 'insert' | 'update' | 'delete' }>;
+type TruncateMessage = Extract<PgoutputMessage, { tag: 'truncate' }>;
+type LogicalMessage = Extract<PgoutputMessage, { tag: 'message' }>;
+
+const OPERATIONS = { insert: Operation.INSERT, update: Operation.UPDATE, delete: Operation.DELETE } as const;
+
+/**
+ * Turns decoded changes into outputs. Pure: no I/O, so every rule of the mapping is
+ * unit-tested without a database or a broker.
+ */
+export class ChangeMapper {
+  constructor(
+    private readonly rules: KeyRules,
+    private readonly region: string,
+    private readonly home: boolean,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  map(msg: RowMessage | TruncateMessage | LogicalMessage, ctx: CommitContext): Output[] {
+    switch (msg.tag) {
+      case 'truncate':
+        return msg.relations.flatMap((r) => this.mapTruncate(r, ctx));
+      case 'message':
+        return this.mapMessage(msg, ctx);
+      default:
+        return this.mapRow(msg, ctx);
+    }
+  }
+
+  private mapRow(msg: RowMessage, ctx: CommitContext): Output[] {
+    const table = qualified(msg.relation);
+    const change = toRowChange(msg, table);
+    if (table === HEARTBEAT_TABLE) return [{ kind: 'heartbeat', event: this.event(ctx, table, Operation.HEARTBEAT, {}) }];
+    if (table === OUTBOX_TABLE) return this.mapOutbox(change, ctx);
+    const rendered = renderChange(this.rules, change);
+    if (rendered.status === 'skip') return [];
+    const key = entityKey(change);
+    if (rendered.status === 'error') return [this.deadLetter(ctx, key, rendered.reason, table, change)];
+    return [{ kind: 'event', key, event: this.event(ctx, table, OPERATIONS[change.kind], rendered) }];
+  }
+
+  private mapTruncate(relation: Relation, ctx: CommitContext): Output[] {
+    const table = qualified(relation);
+    const rendered = renderTruncate(this.rules, table);
+    if (rendered.status === 'skip') return [];
+    if (rendered.status === 'error') return [this.deadLetter(ctx, table, rendered.reason, table, { kind: 'truncate', table })];
+    return [{ kind: 'event', key: table, event: this.event(ctx, table, Operation.TRUNCATE, rendered) }];
+  }
+
+  /**
+   * Outbox rows replicate like any row, so every region sees them. Rows the home reader
+   * relayed from a logical message carry `relayed_from`; the home region already
+   * invalidated those directly and skips them.
+   */
+  private mapOutbox(change: RowChange, ctx: CommitContext): Output[] {
+    if (change.kind !== 'insert') return [];
+    const row = change.newRow ?? {};
+    if (this.home && row.relayed_from) return [];
+    return this.explicit(row.payload ?? null, ctx, OUTBOX_TABLE, `${OUTBOX_TABLE}:${row.id ?? ''}`, change);
+  }
+
+  /**
+   * Logical messages are decoded only from the WAL they were written to: PostgreSQL 15's
+   * subscriptions do not carry them to replicas. So the home reader both applies them and
+   * relays them through the outbox, which does replicate.
+   */
+  private mapMessage(msg: LogicalMessage, ctx: CommitContext): Output[] {
+    if (msg.prefix !== MESSAGE_PREFIX) return [];
+    const payload = msg.content.toString('utf8');
+    const outputs = this.explicit(payload, ctx, '', `message:${msg.lsn}`, { kind: 'message', lsn: msg.lsn, payload });
+    const applied = outputs.some((o) => o.kind === 'event');
+    return this.home && applied ? [...outputs, { kind: 'relay', payload, sourceLsn: msg.lsn }] : outputs;
+  }
+
+  private explicit(payload: string | null, ctx: CommitContext, table: string, key: string, change: unknown): Output[] {
+    const parsed = parseExplicitInvalidation(payload ?? '');
+    if (parsed.status === 'error') return [this.deadLetter(ctx, key, parsed.reason, table, change)];
+    return [{ kind: 'event', key: parsed.keys[0] ?? parsed.tags[0] ?? key, event: this.event(ctx, table, Operation.MESSAGE, parsed) }];
+  }
+
+  private event(
+    ctx: CommitContext,
+    table: string,
+    operation: Operation,
+    ops: { keys?: string[]; tags?: string[]; versions?: string[]; patterns?: string[] },
+  ) {
+    return create(InvalidationEventSchema, {
+      id: `${this.region}:${ctx.finalLsn}:${ctx.index++}`,
+      region: this.region,
+      sourceLsn: ctx.finalLsn,
+      primaryCommitTime: timestampFromDate(ctx.commitTime),
+      table,
+      operation,
+      keys: ops.keys ?? [],
+      tags: ops.tags ?? [],
+      versions: ops.versions ?? [],
+      patterns: ops.patterns ?? [],
+      emittedTime: timestampFromDate(this.now()),
+    });
+  }
+
+  private deadLetter(ctx: CommitContext, key: string, reason: string, table: string, change: unknown): Output {
+    ctx.index++;
+    return {
+      kind: 'dead-letter',
+      key,
+      deadLetter: create(DeadLetterSchema, {
+        region: this.region,
+        component: 'cdc-reader',
+        reason,
+        attempts: 1,
+        failedTime: timestampFromDate(this.now()),
+        change: JSON.stringify(change),
+        table,
+        sourceLsn: ctx.finalLsn,
+      }),
+    };
+  }
+}
+
+function qualified(relation: Relation): string {
+  return `${relation.schema}.${relation.name}`;
+}
+
+/**
+ * Kafka key: the row's identity, so all events of one row (and so of the keys derived
+ * from it) stay in order on one partition.
+ */
+export function entityKey(change: RowChange): string {
+  const row = change.kind === 'delete' ? change.oldRow : (change.newRow ?? change.oldRow);
+  const identity = change.keyColumns.map((c) => row?.[c] ?? change.oldRow?.[c] ?? '').join(',');
+  return `${change.table}:${identity}`;
+}

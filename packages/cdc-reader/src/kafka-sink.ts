@@ -1,0 +1,57 @@
+import { CompressionTypes, Kafka, Partitioners, type Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { kafkaLogCreator, kafkaLogLevel } from '@fabric/runtime';
+import type { OutgoingMessage, SendBatch } from './publisher.js';
+
+export interface KafkaSink {
+  producer: Producer;
+  send: SendBatch;
+  partitions: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Idempotent producer with acks=all: a batch counts as sent only when every in-sync
+ * replica has it, and broker-side dedup stops retries inside kafkajs from duplicating.
+ */
+export async function connectKafkaSink(opts: { brokers: string[]; clientId: string; topic: string; logger: Logger }): Promise<KafkaSink> {
+  const kafka = new Kafka({
+    clientId: opts.clientId,
+    brokers: opts.brokers,
+    logCreator: kafkaLogCreator(opts.logger),
+    logLevel: kafkaLogLevel(opts.logger),
+    retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5_000 },
+  });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    // The Java client's murmur2 partitioner, so other clients agree on key placement.
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  const admin = kafka.admin();
+  await Promise.all([producer.connect(), admin.connect()]);
+  let partitions: number;
+  try {
+    const meta = await admin.fetchTopicMetadata({ topics: [opts.topic] });
+    partitions = meta.topics[0]?.partitions.length ?? 0;
+  } finally {
+    await admin.disconnect();
+  }
+  if (partitions === 0) throw new Error(`topic ${opts.topic} has no partitions; create it first`);
+
+  const send: SendBatch = async (messages: OutgoingMessage[]) => {
+    const byTopic = new Map<string, Array<{ key: string; value: Buffer; partition?: number }>>();
+    for (const m of messages) {
+      const list = byTopic.get(m.topic) ?? [];
+      list.push({ key: m.key, value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength), partition: m.partition });
+      byTopic.set(m.topic, list);
+    }
+    await producer.sendBatch({
+      acks: -1,
+      compression: CompressionTypes.None,
+      topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
+    });
+  };
+  return { producer, send, partitions, close: () => producer.disconnect() };
+}

@@ -1,0 +1,170 @@
+import { DeadLetterSchema, InvalidationEventSchema, Operation, toBinary } from '@fabric/proto';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { ChangeMapper, type CommitContext } from './change-mapper.js';
+import type { ReaderConfig } from './config.js';
+import { HeartbeatWriter } from './heartbeat.js';
+import { lsnToBigInt, type Lsn, type PgoutputMessage, type ReplicationStream } from './pgoutput/index.js';
+import type { Output } from './outputs.js';
+import { Publisher, type SendBatch } from './publisher.js';
+import type { ReaderMetrics } from './metrics.js';
+import { MessageRelay } from './relay.js';
+import type { KeyRules } from './rules/index.js';
+
+export interface ReaderDeps {
+  config: ReaderConfig;
+  rules: KeyRules;
+  logger: Logger;
+  metrics: ReaderMetrics;
+  /** Pool on the region's database: heartbeats and relays (home) and lag probes. */
+  pool: pg.Pool;
+  stream: ReplicationStream;
+  send: SendBatch;
+  /** Partitions of the region's topic: heartbeats go to each. */
+  partitions: number;
+}
+
+/**
+ * One region's CDC reader: WAL stream → mapper → publisher → slot confirmation.
+ * The slot is confirmed only with LSNs the publisher reports as fully acknowledged.
+ */
+export class CdcReader {
+  private readonly mapper: ChangeMapper;
+  private readonly publisher: Publisher;
+  private readonly heartbeat: HeartbeatWriter | undefined;
+  private readonly relay: MessageRelay;
+  private commit: CommitContext | undefined;
+  private lagTimer: NodeJS.Timeout | undefined;
+  private confirmed: Lsn | undefined;
+  lastEventAt: Date | undefined;
+
+  constructor(private readonly deps: ReaderDeps) {
+    const { config, metrics, logger } = deps;
+    this.mapper = new ChangeMapper(deps.rules, config.region, config.home);
+    this.relay = new MessageRelay(deps.pool);
+    this.publisher = new Publisher({
+      send: deps.send,
+      logger,
+      maxBatch: config.maxBatch,
+      lingerMs: config.lingerMs,
+      onConfirmed: (lsn) => this.confirm(lsn),
+      onBatch: (size, ms) => {
+        metrics.batches.observe(size);
+        metrics.batchSeconds.observe(ms / 1000);
+      },
+      onSendError: () => metrics.errors.inc({ kind: 'kafka' }),
+    });
+    if (config.home && config.heartbeatMs > 0) {
+      this.heartbeat = new HeartbeatWriter(deps.pool, config.heartbeatMs, logger, () => metrics.errors.inc({ kind: 'heartbeat' }));
+    }
+  }
+
+  async start(): Promise<void> {
+    await this.deps.stream.start((lsn, msg) => this.handle(lsn, msg));
+    this.heartbeat?.start();
+    this.lagTimer = setInterval(() => void this.probeLag(), 5_000);
+    this.deps.logger.info({ slot: this.deps.config.slot, topic: this.deps.config.topic }, 'streaming');
+  }
+
+  async stop(): Promise<void> {
+    if (this.lagTimer) clearInterval(this.lagTimer);
+    await this.heartbeat?.stop();
+    await this.publisher.close();
+    await this.deps.stream.stop();
+  }
+
+  get health(): { ok: boolean; confirmedLsn?: string; pending: number; lastEventAt?: string } {
+    return { ok: true, confirmedLsn: this.confirmed, pending: this.publisher.pending, lastEventAt: this.lastEventAt?.toISOString() };
+  }
+
+  /** Keepalives carry the sender's position; with nothing in flight it is safe to confirm. */
+  onKeepalive(walEnd: Lsn): void {
+    if (!this.commit && this.publisher.idle) this.confirm(walEnd);
+  }
+
+  private async handle(_lsn: Lsn, msg: PgoutputMessage): Promise<void> {
+    switch (msg.tag) {
+      case 'begin':
+        this.commit = { finalLsn: msg.finalLsn, commitTime: msg.commitTime, index: 0 };
+        this.deps.metrics.lastCommitTime.set(msg.commitTime.getTime() / 1000);
+        return;
+      case 'commit':
+        this.publisher.commit(msg.endLsn);
+        this.commit = undefined;
+        this.deps.metrics.commits.inc();
+        return;
+      case 'insert':
+      case 'update':
+      case 'delete':
+      case 'truncate':
+        return this.emit(this.mapper.map(msg, this.requireCommit(msg.tag)));
+      case 'message':
+        if (msg.transactional) return this.emit(this.mapper.map(msg, this.requireCommit(msg.tag)));
+        // A non-transactional message is its own unit: emitted and confirmed alone.
+        await this.emit(this.mapper.map(msg, { finalLsn: msg.lsn, commitTime: new Date(), index: 0 }));
+        this.publisher.commit(msg.lsn);
+        return;
+      default:
+        return; // relation, type and origin messages only feed the decoder's caches
+    }
+  }
+
+  private requireCommit(tag: string): CommitContext {
+    if (!this.commit) throw new Error(`pgoutput ${tag} outside a transaction: the stream is out of sync`);
+    return this.commit;
+  }
+
+  private async emit(outputs: Output[]): Promise<void> {
+    const { config, metrics } = this.deps;
+    for (const out of outputs) {
+      switch (out.kind) {
+        case 'event':
+          metrics.events.inc({ operation: Operation[out.event.operation] ?? 'UNKNOWN' });
+          this.lastEventAt = new Date();
+          await this.publisher.enqueue({ topic: config.topic, key: out.key, value: toBinary(InvalidationEventSchema, out.event) });
+          break;
+        case 'heartbeat': {
+          metrics.events.inc({ operation: 'HEARTBEAT' });
+          const value = toBinary(InvalidationEventSchema, out.event);
+          for (let partition = 0; partition < this.deps.partitions; partition++) {
+            await this.publisher.enqueue({ topic: config.topic, key: 'heartbeat', partition, value });
+          }
+          break;
+        }
+        case 'dead-letter':
+          metrics.deadLetters.inc();
+          this.deps.logger.warn({ reason: out.deadLetter.reason, table: out.deadLetter.table, lsn: out.deadLetter.sourceLsn }, 'change sent to the dead-letter topic');
+          await this.publisher.enqueue({ topic: config.deadLetterTopic, key: out.key, value: toBinary(DeadLetterSchema, out.deadLetter) });
+          break;
+        case 'relay':
+          await this.relay.relay(out.payload, out.sourceLsn).catch((err: unknown) => {
+            metrics.errors.inc({ kind: 'relay' });
+            // Failing here stops the reader before it confirms: the message replays later.
+            throw new Error(`relaying logical message ${out.sourceLsn} to the outbox failed: ${(err as Error).message}`);
+          });
+          break;
+      }
+    }
+    metrics.pending.set(this.publisher.pending);
+  }
+
+  private confirm(lsn: Lsn): void {
+    if (this.confirmed && lsnToBigInt(lsn) <= lsnToBigInt(this.confirmed)) return;
+    this.confirmed = lsn;
+    this.deps.stream.confirm(lsn);
+    this.deps.metrics.confirmedLsn.set(Number(lsnToBigInt(lsn)));
+  }
+
+  private async probeLag(): Promise<void> {
+    try {
+      const { rows } = await this.deps.pool.query(
+        'select (pg_current_wal_lsn() - confirmed_flush_lsn)::float8 as lag from pg_replication_slots where slot_name = $1',
+        [this.deps.config.slot],
+      );
+      if (rows[0]) this.deps.metrics.lagBytes.set(Number(rows[0].lag));
+    } catch (err) {
+      this.deps.metrics.errors.inc({ kind: 'lag-probe' });
+      this.deps.logger.debug({ err }, 'lag probe failed');
+    }
+  }
+}

@@ -1,0 +1,119 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { Publisher, type OutgoingMessage } from '../src/publisher.js';
+
+const logger = pino({ level: 'silent' });
+const msg = (key: string): OutgoingMessage => ({ topic: 't', key, value: new Uint8Array([1]) });
+
+/** A broker stand-in that records batches and can be told to fail or stall. */
+function fakeBroker() {
+  const batches: string[][] = [];
+  let failNext = 0;
+  let gate: Promise<void> | undefined;
+  return {
+    batches,
+    failTimes(n: number) {
+      failNext = n;
+    },
+    hold() {
+      let release!: () => void;
+      gate = new Promise((r) => (release = r));
+      return () => {
+        gate = undefined;
+        release();
+      };
+    },
+    send: async (messages: OutgoingMessage[]) => {
+      if (gate) await gate;
+      if (failNext > 0) {
+        failNext--;
+        throw new Error('broker unavailable');
+      }
+      batches.push(messages.map((m) => m.key));
+    },
+  };
+}
+
+describe('Publisher', () => {
+  it('confirms a commit only after every message queued before it was acknowledged', async () => {
+    const broker = fakeBroker();
+    const confirmed: string[] = [];
+    const release = broker.hold();
+    const p = new Publisher({ send: broker.send, onConfirmed: (l) => confirmed.push(l), logger, maxBatch: 2, lingerMs: 0 });
+    await p.enqueue(msg('a'));
+    await p.enqueue(msg('b'));
+    p.commit('0/10');
+    await p.enqueue(msg('c'));
+    p.commit('0/20');
+    await sleep(20);
+    expect(confirmed).toEqual([]);
+    release();
+    await p.close();
+    expect(broker.batches.flat()).toEqual(['a', 'b', 'c']);
+    // Commits finished by the same batch collapse into the newest one.
+    expect(confirmed.at(-1)).toBe('0/20');
+    expect(confirmed).toEqual([...new Set(confirmed)].sort());
+  });
+
+  it('retries a failed batch until it is acknowledged, in order, without skipping', async () => {
+    const broker = fakeBroker();
+    const confirmed: string[] = [];
+    broker.failTimes(3);
+    const p = new Publisher({ send: broker.send, onConfirmed: (l) => confirmed.push(l), logger, maxBatch: 10, lingerMs: 1, retryBaseMs: 1, retryCapMs: 5 });
+    for (const k of ['a', 'b', 'c']) await p.enqueue(msg(k));
+    p.commit('0/30');
+    await p.close();
+    expect(broker.batches).toEqual([['a', 'b', 'c']]);
+    expect(confirmed).toEqual(['0/30']);
+  });
+
+  it('never confirms past a batch that is still failing when it closes', async () => {
+    const broker = fakeBroker();
+    const confirmed: string[] = [];
+    broker.failTimes(1_000);
+    const p = new Publisher({ send: broker.send, onConfirmed: (l) => confirmed.push(l), logger, maxBatch: 10, lingerMs: 0, retryBaseMs: 1, retryCapMs: 2 });
+    await p.enqueue(msg('a'));
+    p.commit('0/40');
+    await p.close(100);
+    expect(confirmed).toEqual([]);
+    expect(p.pending).toBe(1);
+  });
+
+  it('confirms a commit without messages (all changes skipped) in order with the rest', async () => {
+    const broker = fakeBroker();
+    const confirmed: string[] = [];
+    const p = new Publisher({ send: broker.send, onConfirmed: (l) => confirmed.push(l), logger, maxBatch: 10, lingerMs: 1 });
+    p.commit('0/50');
+    await p.enqueue(msg('a'));
+    p.commit('0/60');
+    p.commit('0/70');
+    await p.close();
+    expect(confirmed.at(-1)).toBe('0/70');
+    expect(confirmed).toEqual([...confirmed].sort());
+  });
+
+  it('splits large commits into batches of maxBatch and applies backpressure above maxPending', async () => {
+    const broker = fakeBroker();
+    const confirmed: string[] = [];
+    const release = broker.hold();
+    const p = new Publisher({ send: broker.send, onConfirmed: (l) => confirmed.push(l), logger, maxBatch: 100, lingerMs: 0, maxPending: 250 });
+    let enqueued = 0;
+    const producer = (async () => {
+      for (let i = 0; i < 1_000; i++) {
+        await p.enqueue(msg(String(i)));
+        enqueued++;
+      }
+      p.commit('1/0');
+    })();
+    await sleep(20);
+    // Blocked broker: the producer is held at the pending limit instead of buffering all.
+    expect(enqueued).toBeLessThanOrEqual(250);
+    release();
+    await producer;
+    await p.close();
+    expect(broker.batches.every((b) => b.length <= 100)).toBe(true);
+    expect(broker.batches.flat()).toEqual(Array.from({ length: 1_000 }, (_, i) => String(i)));
+    expect(confirmed).toEqual(['1/0']);
+  });
+});
