@@ -51,9 +51,8 @@ export class ChangeMapper {
     if (table === OUTBOX_TABLE) return this.mapOutbox(change, ctx);
     const rendered = renderChange(this.rules, change);
     if (rendered.status === 'skip') return [];
-    const key = entityKey(change);
-    if (rendered.status === 'error') return [this.deadLetter(ctx, key, rendered.reason, table, change)];
-    return [{ kind: 'event', key, event: this.event(ctx, table, OPERATIONS[change.kind], rendered) }];
+    if (rendered.status === 'error') return [this.deadLetter(ctx, `${table}:dead-letter`, rendered.reason, table, change)];
+    return [{ kind: 'event', key: partitionKey(rendered, table), event: this.event(ctx, table, OPERATIONS[change.kind], rendered) }];
   }
 
   private mapTruncate(relation: Relation, ctx: CommitContext): Output[] {
@@ -92,7 +91,7 @@ export class ChangeMapper {
   private explicit(payload: string | null, ctx: CommitContext, table: string, key: string, change: unknown): Output[] {
     const parsed = parseExplicitInvalidation(payload ?? '');
     if (parsed.status === 'error') return [this.deadLetter(ctx, key, parsed.reason, table, change)];
-    return [{ kind: 'event', key: parsed.keys[0] ?? parsed.tags[0] ?? key, event: this.event(ctx, table, Operation.MESSAGE, parsed) }];
+    return [{ kind: 'event', key: partitionKey(parsed, key), event: this.event(ctx, table, Operation.MESSAGE, parsed) }];
   }
 
   private event(
@@ -140,11 +139,11 @@ function qualified(relation: Relation): string {
 }
 
 /**
- * Kafka key: the row's identity, so all events of one row (and so of the keys derived
- * from it) stay in order on one partition.
+ * Kafka key: the event's first cache key, so every event touching that key lands on one
+ * partition in commit order. Not the replica identity: under REPLICA IDENTITY FULL
+ * pgoutput flags every column as identity, and the "identity" would change with each
+ * update of the row.
  */
-export function entityKey(change: RowChange): string {
-  const row = change.kind === 'delete' ? change.oldRow : (change.newRow ?? change.oldRow);
-  const identity = change.keyColumns.map((c) => row?.[c] ?? change.oldRow?.[c] ?? '').join(',');
-  return `${change.table}:${identity}`;
+export function partitionKey(ops: { keys: string[]; tags: string[]; versions: string[] }, fallback: string): string {
+  return ops.keys[0] ?? ops.tags[0] ?? ops.versions[0] ?? fallback;
 }

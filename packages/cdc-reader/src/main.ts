@@ -5,7 +5,7 @@ import { HEARTBEAT_TABLE, OUTBOX_TABLE } from './change-mapper.js';
 import { parseReaderConfig, READER_HELP } from './config.js';
 import { connectKafkaSink } from './kafka-sink.js';
 import { ReaderMetrics } from './metrics.js';
-import { ensureSlotAndPublication, ReplicationStream } from './pgoutput/index.js';
+import { ensureSlotAndPublication, ReplicationStream, SlotSetupError } from './pgoutput/index.js';
 import { CdcReader } from './reader.js';
 import { KeyRulesError, loadKeyRules } from './rules/index.js';
 
@@ -59,7 +59,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const known = err instanceof ConfigError || err instanceof KeyRulesError;
+    const known = err instanceof ConfigError || err instanceof KeyRulesError || err instanceof SlotSetupError;
     process.stderr.write(`fabric-cdc-reader: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`);
     process.exit(known ? 2 : 1);
   },

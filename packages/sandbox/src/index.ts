@@ -8,3 +8,4 @@ export { findBinaries, findPgBin, type Binaries } from './binaries.js';
 export { invalidationTopic, deadLetterTopic } from './kafka.js';
 export { DATABASE, PUBLICATION, REPLICATED_TABLES } from './demo-schema.js';
 export { subscriptionName } from './replication.js';
+export { Supervisor } from './supervisor.js';

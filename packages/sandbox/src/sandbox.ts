@@ -12,7 +12,8 @@ import { startPostgres } from './postgres.js';
 import { startRedis } from './redis.js';
 import { ensurePublication, ensureSchema, ensureSubscription, waitForSubscriptionSync } from './replication.js';
 import { ownedDir, postgresUser, reachableBy, type RunAs } from './run-as.js';
-import type { ServiceProcess } from './service-process.js';
+import type { ServiceProcess, ServiceSpec } from './service-process.js';
+import { Supervisor } from './supervisor.js';
 
 export type ServiceKind = 'postgres' | 'kafka' | 'redis';
 
@@ -25,7 +26,7 @@ export interface SandboxDeps {
 
 interface Entry {
   region: string;
-  kind: string;
+  kind: ServiceKind;
   process: ServiceProcess;
 }
 
@@ -35,6 +36,7 @@ interface Entry {
  */
 export class Sandbox {
   private readonly entries: Entry[] = [];
+  private readonly workers: Array<{ region: string; kind: string; worker: Supervisor }> = [];
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -42,6 +44,7 @@ export class Sandbox {
     readonly endpoints: SandboxEndpoints,
     private readonly lock: SandboxLock,
     private readonly logger: Logger,
+    private readonly binaries: Binaries,
   ) {}
 
   static async start(config: SandboxConfig, deps: SandboxDeps): Promise<Sandbox> {
@@ -49,7 +52,7 @@ export class Sandbox {
     const binaries = deps.binaries ?? findBinaries(deps.kafkaLibs ?? defaultKafkaLibs());
     mkdirSync(config.stateDir, { recursive: true });
     const lock = SandboxLock.acquire(config.stateDir);
-    const sandbox = new Sandbox(config, describeEndpoints(config), lock, logger);
+    const sandbox = new Sandbox(config, describeEndpoints(config), lock, logger, binaries);
     try {
       await assertPortsFree(planPorts(config.regions.map((r) => r.name), config.portBase), config.host);
       await sandbox.startServices(binaries);
@@ -123,12 +126,22 @@ export class Sandbox {
     );
   }
 
-  /** Adds a worker process (reader, invalidator, control plane); it is stopped first. */
-  adopt(region: string, kind: string, process: ServiceProcess): void {
-    this.entries.push({ region, kind, process });
+  /** Starts a supervised worker (reader, invalidator, control plane); workers stop first. */
+  startWorker(region: string, kind: string, spec: Omit<ServiceSpec, 'setpriv' | 'logFile' | 'name'>): Supervisor {
+    const worker = new Supervisor(
+      { ...spec, name: `${region} ${kind}`, setpriv: this.binaries.setpriv, logFile: path.join(this.config.stateDir, region, 'logs', `${kind}.log`) },
+      this.logger,
+    );
+    worker.start();
+    this.workers.push({ region, kind, worker });
+    return worker;
   }
 
-  service(region: string, kind: string): ServiceProcess | undefined {
+  worker(region: string, kind: string): Supervisor | undefined {
+    return this.workers.find((w) => w.region === region && w.kind === kind)?.worker;
+  }
+
+  service(region: string, kind: ServiceKind): ServiceProcess | undefined {
     return this.entries.find((e) => e.region === region && e.kind === kind)?.process;
   }
 
@@ -145,8 +158,8 @@ export class Sandbox {
     // Workers first, then brokers and caches, then replicas, then the primary last so no
     // subscription logs errors against a primary that is already gone.
     const isPrimary = (e: Entry) => e.kind === 'postgres' && e.region === homeRegion(this.endpoints).region;
+    await Promise.all(this.workers.map((w) => w.worker.stop()));
     const waves: Array<(e: Entry) => boolean> = [
-      (e) => !['postgres', 'kafka', 'redis'].includes(e.kind),
       (e) => e.kind === 'kafka' || e.kind === 'redis',
       (e) => e.kind === 'postgres' && !isPrimary(e),
       isPrimary,

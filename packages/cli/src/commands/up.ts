@@ -1,24 +1,36 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Sandbox, type SandboxConfig } from '@fabric/sandbox';
 import type { Logger } from 'pino';
 import { SANDBOX_OPTIONS, SANDBOX_OPTIONS_HELP, sandboxConfigFrom } from '../sandbox-options.js';
 import { endpointsTable } from './endpoints-table.js';
+import { DEFAULT_RULES, startReaders } from '../workers.js';
 import { onShutdownSignal } from '@fabric/runtime';
+
+const UP_OPTIONS = {
+  ...SANDBOX_OPTIONS,
+  rules: { type: 'string' },
+  'infra-only': { type: 'boolean' },
+} as const;
 
 export const UP_HELP = `Usage: fabric up [options]
 
 Starts the local multi-region sandbox and runs until Ctrl-C or SIGTERM. Per region:
 PostgreSQL 15 (primary in the home region, logical replicas elsewhere), one Kafka broker
 in KRaft mode with topics fabric.inval.<region> and fabric.inval.<region>.dlq, and Redis.
-State survives restarts; a second 'fabric up' on the same state directory is refused.
+Then one CDC reader per region (logs in <state-dir>/<region>/logs/), restarted with
+backoff if it crashes. State survives restarts; a second 'fabric up' on the same state
+directory is refused.
 
 Options:
 ${SANDBOX_OPTIONS_HELP}
+  --rules FILE       Key rules for the readers (default deploy/key-rules.demo.yaml)
+  --infra-only       Start PostgreSQL, Kafka and Redis only, no workers
   --json             Print the endpoints as JSON once ready
 `;
 
 export async function up(argv: string[], logger: Logger): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: SANDBOX_OPTIONS, strict: true });
+  const { values } = parseArgs({ args: argv, options: UP_OPTIONS, strict: true });
   if (values.help) {
     process.stdout.write(UP_HELP);
     return 0;
@@ -28,6 +40,7 @@ export async function up(argv: string[], logger: Logger): Promise<number> {
   const started = Date.now();
   logger.info({ regions: config.regions.map((r) => r.name), stateDir: config.stateDir, portBase: config.portBase }, 'starting sandbox');
   const sandbox = await Sandbox.start(config, { logger });
+  if (!values['infra-only']) startReaders(sandbox, path.resolve(values.rules ?? DEFAULT_RULES));
   const readyMs = Date.now() - started;
   if (values.json) {
     process.stdout.write(JSON.stringify({ readyMs, endpoints: sandbox.endpoints }) + '\n');

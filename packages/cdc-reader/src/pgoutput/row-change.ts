@@ -1,0 +1,54 @@
+/** Decoded INSERT / UPDATE / DELETE -> RowChange (the key rules' input, see rules/change.ts). */
+import type { Row, RowChange } from '../rules/change.js';
+import type { PgoutputMessage, Relation, RowMessage, Tuple } from './messages.js';
+
+/** "schema.name" as the key rules spell tables. */
+export function qualifiedName(relation: Pick<Relation, 'schema' | 'name'>): string {
+  return `${relation.schema}.${relation.name}`;
+}
+
+export function isRowMessage(msg: PgoutputMessage): msg is RowMessage {
+  return msg.tag === 'insert' || msg.tag === 'update' || msg.tag === 'delete';
+}
+
+function keyColumnsOf(relation: Relation): string[] {
+  return relation.columns.filter((c) => c.isKey).map((c) => c.name);
+}
+
+/**
+ * The old row as the key rules may read it. For a 'K' tuple pgoutput sends every non-key
+ * column as NULL although its value is unknown, so only the key columns are kept.
+ */
+function oldRowOf(kind: 'K' | 'O', tuple: Tuple, keyColumns: string[]): Row {
+  if (kind === 'O') return { ...tuple.values };
+  const row: Row = {};
+  for (const name of keyColumns) {
+    if (Object.prototype.hasOwnProperty.call(tuple.values, name)) row[name] = tuple.values[name] ?? null;
+  }
+  return row;
+}
+
+/**
+ * Maps a decoded row message to a RowChange. `table` defaults to the relation's
+ * "schema.name"; pass it to override (e.g. an alias).
+ */
+export function toRowChange(msg: RowMessage, table: string = qualifiedName(msg.relation)): RowChange {
+  const keyColumns = keyColumnsOf(msg.relation);
+  switch (msg.tag) {
+    case 'insert':
+      return { kind: 'insert', table, keyColumns, newRow: { ...msg.newTuple.values }, unchangedToast: [...msg.newTuple.unchangedToast] };
+    case 'update': {
+      const change: RowChange = {
+        kind: 'update',
+        table,
+        keyColumns,
+        newRow: { ...msg.newTuple.values },
+        unchangedToast: [...msg.newTuple.unchangedToast],
+      };
+      if (msg.oldKind && msg.oldTuple) change.oldRow = oldRowOf(msg.oldKind, msg.oldTuple, keyColumns);
+      return change;
+    }
+    case 'delete':
+      return { kind: 'delete', table, keyColumns, oldRow: oldRowOf(msg.oldKind, msg.oldTuple, keyColumns), unchangedToast: [] };
+  }
+}

@@ -1,0 +1,30 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { Sandbox } from '@fabric/sandbox';
+
+const require = createRequire(import.meta.url);
+
+/** Entry script of a workspace package's worker, resolved like any dependency. */
+function workerScript(pkg: string): string {
+  return path.join(path.dirname(require.resolve(`${pkg}/package.json`)), 'dist', 'main.js');
+}
+
+export const DEFAULT_RULES = path.resolve(path.dirname(require.resolve('@fabric/cdc-reader/package.json')), '../../deploy/key-rules.demo.yaml');
+
+/** One CDC reader per region, against the region's own database, supervised. */
+export function startReaders(sandbox: Sandbox, rulesPath: string): void {
+  const script = workerScript('@fabric/cdc-reader');
+  for (const region of sandbox.endpoints.regions) {
+    const args = [
+      script,
+      '--region', region.region,
+      '--postgres', region.postgres.url,
+      '--kafka', region.kafka.brokers.join(','),
+      '--rules', rulesPath,
+      '--metrics-host', region.postgres.host,
+      '--metrics-port', String(region.metrics.reader),
+      ...(region.home ? ['--home'] : []),
+    ];
+    sandbox.startWorker(region.region, 'cdc-reader', { command: process.execPath, args, stopSignal: 'SIGTERM' });
+  }
+}
