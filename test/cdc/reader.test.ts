@@ -169,7 +169,7 @@ tables:
   });
 
   it('writes a heartbeat at the primary that every region turns into per-partition heartbeat events', async () => {
-    const beating = await readerFor(home, { rules: rulesFile, name: 'beat', heartbeatMs: 200 });
+    const beating = await readerFor(home, { rules: rulesFile, name: 'beat', heartbeatMs: 200, extraArgs: ['--metrics-port', '27990'] });
     const edge = await readerFor(endpoints.regions[2]!, { rules: rulesFile, name: 'beat' });
     readers.push(beating, edge);
     await beating.start();
@@ -178,6 +178,13 @@ tables:
     const heartbeats = beats.filter((e) => e.operation === Operation.HEARTBEAT);
     expect(heartbeats[0]!.table).toBe('fabric.heartbeat');
     expect(heartbeats[0]!.keys).toEqual([]);
-    await beating.stop();
+    const metrics = await (await fetch('http://127.0.0.1:27990/metrics')).text();
+    expect(metrics).toMatch(/fabric_cdc_events_total\{operation="HEARTBEAT",region="us-east",component="cdc-reader"\} [1-9]/);
+    expect(metrics).toMatch(/fabric_cdc_lag_bytes\{region="us-east",component="cdc-reader"\}/);
+    expect(metrics).toMatch(/fabric_cdc_batch_size_count\{region="us-east",component="cdc-reader"\} [1-9]/);
+    const health = await fetch('http://127.0.0.1:27990/healthz');
+    expect(health.status).toBe(200);
+    expect((await health.json()).confirmedLsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+    expect(await beating.stop()).toBe(0);
   });
 });

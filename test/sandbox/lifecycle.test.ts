@@ -45,7 +45,8 @@ function exitOf(child: ChildProcess): Promise<number | null> {
 
 /** Processes whose command line points into this test's state directory or ports. */
 function leftovers(): string[] {
-  const pgPort = `port=${PORT_BASE}`;
+  // Postgres carries the port in its flags, workers in their connection URLs.
+  const markers = [STATE_DIR, `port=${PORT_BASE}`, `:${PORT_BASE}/`];
   const found: string[] = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     let cmd: string;
@@ -54,7 +55,7 @@ function leftovers(): string[] {
     } catch {
       continue;
     }
-    if (Number(pid) !== process.pid && (cmd.includes(STATE_DIR) || cmd.includes(pgPort))) found.push(`${pid}: ${cmd.slice(0, 120)}`);
+    if (Number(pid) !== process.pid && markers.some((m) => cmd.includes(m))) found.push(`${pid}: ${cmd.slice(0, 120)}`);
   }
   return found;
 }
@@ -78,6 +79,8 @@ describe('fabric up lifecycle', () => {
 
   it('starts, refuses a second start, and stops on SIGTERM leaving no process or port', async () => {
     const first = await startCli();
+    // The readers run too (one per region), and are among what must be gone afterwards.
+    await eventually('a cdc reader per region', async () => (leftovers().filter((p) => p.includes('cdc-reader')).length === REGIONS.length ? true : undefined));
     expect(first.endpoints.regions.map((r) => [r.region, r.home])).toEqual([['life-home', true], ['life-edge', false]]);
     const home = first.endpoints.regions[0]!;
     await withDb(home, (db) => db.query("insert into teams (id, name) values (42, 'survives restarts')"));

@@ -48,7 +48,7 @@ export async function startKafka(opts: KafkaOptions): Promise<ServiceProcess> {
 
   if (!existsSync(path.join(dataDir, 'meta.properties'))) {
     try {
-      await run(opts.java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId(opts.dir), '-c', propsFile]);
+      await run(opts.java, [...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId(opts.dir)}`, '--config', propsFile]);
     } catch (err) {
       const out = (err as { stdout?: string; stderr?: string });
       throw new ServiceStartError(name, `storage format failed: ${(out.stderr || out.stdout || String(err)).trim()}`);
@@ -91,6 +91,9 @@ export async function startKafka(opts: KafkaOptions): Promise<ServiceProcess> {
         { topic: deadLetterTopic(opts.region), numPartitions: 1, replicationFactor: 1 },
       ],
     });
+  } catch (err) {
+    await proc.stop(5_000);
+    throw err;
   } finally {
     await admin.disconnect();
   }
@@ -101,7 +104,11 @@ export async function startKafka(opts: KafkaOptions): Promise<ServiceProcess> {
 function clusterId(dir: string): string {
   const file = path.join(dir, 'cluster.id');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const id = randomBytes(16).toString('base64url');
+  // Like Kafka's own Uuid: never starting with '-', which its argument parser would take
+  // for a flag.
+  let id: string;
+  do id = randomBytes(16).toString('base64url');
+  while (id.startsWith('-'));
   writeFileSync(file, id);
   return id;
 }

@@ -70,14 +70,16 @@ export class Sandbox {
     const runAs = postgresUser();
     const pgRoot = postgresRoot(this.config.stateDir, runAs, this.logger);
     const plan = planPorts(this.config.regions.map((r) => r.name), this.config.portBase);
-    await Promise.all(
+    // allSettled, not all: when one region fails, the others' services must finish
+    // starting (and be tracked) before the caller stops them, or they would be missed.
+    const results = await Promise.allSettled(
       this.endpoints.regions.map(async (region) => {
         const dir = path.join(this.config.stateDir, region.region);
         mkdirSync(path.join(dir, 'logs'), { recursive: true });
         const log = (name: string) => path.join(dir, 'logs', `${name}.log`);
         const common = { region: region.region, host: this.config.host, setpriv: bin.setpriv, logger: this.logger };
         // Kafka is the slowest to boot; the others start beside it.
-        await Promise.all([
+        const started = await Promise.allSettled([
           this.track(region.region, 'postgres', () =>
             startPostgres({ ...common, port: region.postgres.port, dataDir: path.join(pgRoot, region.region), logFile: log('postgres'), pgBin: bin.pgBin, runAs }),
           ),
@@ -98,9 +100,13 @@ export class Sandbox {
             }),
           ),
         ]);
+        const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failure) throw failure.reason;
         this.logger.info({ region: region.region }, 'region services ready');
       }),
     );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   private async track(region: string, kind: ServiceKind, start: () => Promise<ServiceProcess>): Promise<void> {

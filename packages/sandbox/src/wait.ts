@@ -12,6 +12,16 @@ export async function waitUntilReady(
   probe: () => Promise<unknown>,
   timeoutMs: number,
 ): Promise<void> {
+  try {
+    await poll(service, probe, timeoutMs);
+  } catch (err) {
+    // Not ready means not ours to keep: stop it, so a failed start leaves nothing behind.
+    await service.stop(5_000);
+    throw err;
+  }
+}
+
+async function poll(service: ServiceProcess, probe: () => Promise<unknown>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
