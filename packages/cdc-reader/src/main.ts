@@ -61,7 +61,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const known = err instanceof ConfigError || err instanceof KeyRulesError || err instanceof SlotSetupError;
+    const known =
+      err instanceof ConfigError ||
+      err instanceof KeyRulesError ||
+      err instanceof SlotSetupError ||
+      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`fabric-cdc-reader: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`);
     process.exit(known ? 2 : 1);
   },

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { Operation } from '@fabric/proto';
+import { ChangeMapper, type CommitContext } from '../src/change-mapper.js';
+import type { PgoutputMessage, Relation } from '../src/pgoutput/index.js';
+import { parseKeyRules } from '../src/rules/index.js';
+
+const rules = parseKeyRules(
+  `version: 1
+tables:
+  public.users:
+    keys: ["user:{id}"]
+    tags: ["team:{team_id}:members", "team:{old.team_id}:members"]
+    when_columns: [team_id, name]
+  public.broken:
+    keys: ["b:{missing}"]
+`,
+  'test.yaml',
+);
+
+const relation = (schema: string, name: string, cols: string[]): Relation => ({
+  id: 1,
+  schema,
+  name,
+  replicaIdentity: 'f',
+  columns: cols.map((c) => ({ name: c, typeOid: 25, isKey: true })),
+});
+const users = relation('public', 'users', ['id', 'team_id', 'name', 'bio']);
+const tuple = (values: Record<string, string | null>, unchangedToast: string[] = []) => ({ values, unchangedToast });
+const ctx = (): CommitContext => ({ finalLsn: '0/1A2B', commitTime: new Date('2026-01-01T00:00:00Z'), index: 0 });
+const now = () => new Date('2026-01-01T00:00:01Z');
+
+describe('ChangeMapper', () => {
+  const home = new ChangeMapper(rules, 'us-east', true, now);
+  const edge = new ChangeMapper(rules, 'eu-west', false, now);
+
+  it('maps an update that moves a row to an event with both groups, keyed by the first cache key', () => {
+    const msg: PgoutputMessage = {
+      tag: 'update',
+      relation: users,
+      oldKind: 'O',
+      oldTuple: tuple({ id: '7', team_id: '1', name: 'a', bio: 'x' }),
+      newTuple: tuple({ id: '7', team_id: '2', name: 'a' }, ['bio']),
+    };
+    const c = ctx();
+    const [out] = home.map(msg, c);
+    expect(out?.kind).toBe('event');
+    if (out?.kind !== 'event') return;
+    expect(out.key).toBe('user:7');
+    expect(out.event.id).toBe('us-east:0/1A2B:0');
+    expect(out.event.operation).toBe(Operation.UPDATE);
+    expect(out.event.keys).toEqual(['user:7']);
+    expect(out.event.tags).toEqual(['team:2:members', 'team:1:members']);
+    expect(out.event.primaryCommitTime?.seconds).toBe(BigInt(Date.parse('2026-01-01T00:00:00Z') / 1000));
+    expect(c.index).toBe(1);
+  });
+
+  it('skips an update that touches no when_column', () => {
+    const msg: PgoutputMessage = {
+      tag: 'update',
+      relation: users,
+      oldKind: 'O',
+      oldTuple: tuple({ id: '7', team_id: '1', name: 'a', bio: 'x' }),
+      newTuple: tuple({ id: '7', team_id: '1', name: 'a', bio: 'y' }),
+    };
+    expect(home.map(msg, ctx())).toEqual([]);
+  });
+
+  it('sends an unrenderable change to the dead-letter topic with its reason and row', () => {
+    const msg: PgoutputMessage = { tag: 'insert', relation: relation('public', 'broken', ['id']), newTuple: tuple({ id: '1' }) };
+    const [out] = home.map(msg, ctx());
+    expect(out?.kind).toBe('dead-letter');
+    if (out?.kind !== 'dead-letter') return;
+    expect(out.deadLetter.reason).toContain('missing');
+    expect(out.deadLetter.table).toBe('public.broken');
+    expect(out.deadLetter.sourceLsn).toBe('0/1A2B');
+    expect(JSON.parse(out.deadLetter.change).newRow).toEqual({ id: '1' });
+  });
+
+  it('ignores tables without rules', () => {
+    const msg: PgoutputMessage = { tag: 'insert', relation: relation('public', 'other', ['id']), newTuple: tuple({ id: '1' }) };
+    expect(home.map(msg, ctx())).toEqual([]);
+  });
+
+  it('turns heartbeat rows into heartbeat outputs', () => {
+    const msg: PgoutputMessage = { tag: 'update', relation: relation('fabric', 'heartbeat', ['id', 'beat_at', 'seq']), newTuple: tuple({ id: '1', beat_at: 't', seq: '5' }) };
+    const [out] = edge.map(msg, ctx());
+    expect(out?.kind).toBe('heartbeat');
+    expect(out?.kind === 'heartbeat' && out.event.operation).toBe(Operation.HEARTBEAT);
+  });
+
+  it('applies a logical message at home and relays it; replicas only apply outbox rows', () => {
+    const message: PgoutputMessage = { tag: 'message', transactional: true, lsn: '0/99', prefix: 'fabric', content: Buffer.from('{"keys":["k1"]}') };
+    expect(home.map(message, ctx()).map((o) => o.kind)).toEqual(['event', 'relay']);
+    expect(edge.map(message, ctx()).map((o) => o.kind)).toEqual(['event']);
+    const other: PgoutputMessage = { ...message, prefix: 'someone-else' };
+    expect(home.map(other, ctx())).toEqual([]);
+
+    const outbox = relation('fabric', 'outbox', ['id', 'payload', 'relayed_from', 'created_at']);
+    const relayed: PgoutputMessage = { tag: 'insert', relation: outbox, newTuple: tuple({ id: '3', payload: '{"keys": ["k1"]}', relayed_from: '0/99', created_at: 't' }) };
+    expect(home.map(relayed, ctx())).toEqual([]);
+    const [applied] = edge.map(relayed, ctx());
+    expect(applied?.kind === 'event' && applied.event.keys).toEqual(['k1']);
+  });
+
+  it('dead-letters a bad explicit payload instead of dropping it', () => {
+    const message: PgoutputMessage = { tag: 'message', transactional: true, lsn: '0/99', prefix: 'fabric', content: Buffer.from('{"keys": "nope"}') };
+    const outs = home.map(message, ctx());
+    expect(outs.map((o) => o.kind)).toEqual(['dead-letter']);
+  });
+});

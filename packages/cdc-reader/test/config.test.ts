@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '@fabric/runtime';
+import { parseReaderConfig } from '../src/config.js';
+
+const base = ['--region', 'eu-west', '--postgres', 'postgres://h:1/db', '--kafka', 'k1:9092,k2:9092', '--rules', 'r.yaml'];
+
+describe('parseReaderConfig', () => {
+  it('fills defaults from the region', () => {
+    const c = parseReaderConfig(base, {})!;
+    expect(c.topic).toBe('fabric.inval.eu-west');
+    expect(c.deadLetterTopic).toBe('fabric.inval.eu-west.dlq');
+    expect(c.slot).toBe('fabric_cdc');
+    expect(c.kafkaBrokers).toEqual(['k1:9092', 'k2:9092']);
+    expect(c.heartbeatMs).toBe(1000);
+    expect(c.home).toBe(false);
+  });
+
+  it('reads the environment when flags are absent', () => {
+    const c = parseReaderConfig([], { FABRIC_REGION: 'us-east', FABRIC_POSTGRES_URL: 'postgres://x/y', FABRIC_KAFKA_BROKERS: 'k:1', FABRIC_RULES: 'r', FABRIC_HOME: '1' })!;
+    expect(c.region).toBe('us-east');
+    expect(c.home).toBe(true);
+  });
+
+  it('returns undefined for --help', () => {
+    expect(parseReaderConfig(['--help'], {})).toBeUndefined();
+  });
+
+  it.each([
+    [['--region', 'eu-west'], '--postgres: is required'],
+    [[...base.slice(0, 4), '--kafka', 'k1', '--rules', 'r'], '--kafka[0]: "k1" must be host:port'],
+    [[...base, '--slot', 'Bad-Slot'], '--slot: "Bad-Slot" must be a lowercase identifier'],
+    [[...base, '--heartbeat-ms=-1'], '--heartbeat-ms: must be an integer from 0'],
+    [['--region', 'EU', ...base.slice(2)], '--region: "EU" is not a region name'],
+    [[...base.slice(0, 2), '--postgres', 'mysql://x', ...base.slice(4)], '--postgres: must be a postgres:// URL'],
+  ])('rejects %j naming the field', (argv, message) => {
+    expect(() => parseReaderConfig(argv as string[], {})).toThrow(ConfigError);
+    expect(() => parseReaderConfig(argv as string[], {})).toThrow(message);
+  });
+});
