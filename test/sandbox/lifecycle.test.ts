@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isPortFree, listPorts, planPorts, type SandboxEndpoints } from '@fabric/sandbox';
 import { eventually, withDb } from '../support.js';
 
@@ -23,8 +23,11 @@ interface Running {
   readyMs: number;
 }
 
+const started: ChildProcess[] = [];
+
 function startCli(): Promise<Running> {
   const child = spawn(process.execPath, [CLI, ...ARGS], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' } });
+  started.push(child);
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
@@ -45,8 +48,9 @@ function exitOf(child: ChildProcess): Promise<number | null> {
 
 /** Processes whose command line points into this test's state directory or ports. */
 function leftovers(): string[] {
-  // Postgres carries the port in its flags, workers in their connection URLs.
-  const markers = [STATE_DIR, `port=${PORT_BASE}`, `:${PORT_BASE}/`];
+  // Postgres carries its port in its flags, workers theirs in connection URLs.
+  const pgPorts = Object.values(planPorts(REGIONS, PORT_BASE).regions).map((r) => r.postgres);
+  const markers = [STATE_DIR, ...pgPorts.flatMap((p) => [`port=${p}`, `:${p}/`])];
   const found: string[] = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     let cmd: string;
@@ -75,6 +79,15 @@ async function expectNothingLeft(): Promise<void> {
 
 describe('fabric up lifecycle', () => {
   rmSync(STATE_DIR, { recursive: true, force: true });
+  // A failed assertion must not leave a sandbox behind for the next test to trip over.
+  afterEach(async () => {
+    for (const child of started.splice(0)) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await exitOf(child);
+      }
+    }
+  });
   afterAll(() => rmSync(STATE_DIR, { recursive: true, force: true }));
 
   it('starts, refuses a second start, and stops on SIGTERM leaving no process or port', async () => {
