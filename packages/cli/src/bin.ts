@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { SandboxError } from '@fabric/sandbox';
+import { ConfigError, SandboxError } from '@fabric/sandbox';
 import { createLogger } from '@fabric/runtime';
 import { MAIN_HELP, UsageError } from './usage.js';
 import { up } from './commands/up.js';
@@ -26,7 +26,7 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     // Expected failures (bad flags, taken ports, missing binaries) print one clear line;
     // anything else is a bug and keeps its stack.
-    const known = err instanceof SandboxError || err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const known = err instanceof SandboxError || err instanceof ConfigError || err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`fabric: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`);
     process.exit(known ? 2 : 1);
   },

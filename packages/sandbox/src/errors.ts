@@ -6,15 +6,7 @@ export class SandboxError extends Error {
 }
 
 /** A field of the sandbox configuration is wrong; `path` names it, e.g. `regions[1].name`. */
-export class ConfigError extends SandboxError {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly path: string,
-    message: string,
-  ) {
-    super(`${path}: ${message}`);
-  }
-}
+export { ConfigError } from '@fabric/runtime';
 
 export class MissingBinaryError extends SandboxError {
   override readonly name = 'MissingBinaryError';
