@@ -1,0 +1,192 @@
+import { Operation, type InvalidationEvent } from '@fabric/proto';
+import { leaseKey, tagKey, type RedisClient } from '@fabric/sdk';
+import type { Cluster, Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { ApplyError, type ApplyStage } from './errors.js';
+import { groupBySlot } from './slot.js';
+import { expandTag } from './tag-script.js';
+
+export interface EventFailure {
+  /** Position in the batch given to apply(). */
+  index: number;
+  eventId: string;
+  error: ApplyError;
+}
+
+export interface ApplyResult {
+  /** Cache values that existed and were deleted (keys, tag members, pattern matches). */
+  keysUnlinked: number;
+  /** Fill leases deleted: fills in flight for those keys will be refused. */
+  leasesRevoked: number;
+  versionsBumped: number;
+  tagsExpanded: number;
+  patternsScanned: number;
+  /** Events that failed; everything else in the batch is applied. */
+  failed: EventFailure[];
+}
+
+export interface RedisApplierOptions {
+  /** SCAN COUNT hint for pattern invalidations. */
+  scanCount?: number;
+}
+
+/** One command for one slot and the events that asked for it, to blame them if it fails. */
+interface Command {
+  slot: number;
+  stage: ApplyStage;
+  args: [name: 'unlink' | 'incr', ...keys: string[]];
+  events: number[];
+  count: 'keysUnlinked' | 'leasesRevoked' | 'versionsBumped';
+}
+
+/**
+ * Applies invalidation events to one region's Redis (standalone or cluster), a batch at a
+ * time: tags and patterns are expanded per event first, then every UNLINK and INCR of the
+ * batch goes out in pipelines grouped by cluster slot.
+ *
+ * Idempotent apart from versions: deleting keys, leases and tag sets twice changes nothing,
+ * but a redelivered event INCRs its version keys again. That is harmless because readers
+ * only compare versions for equality with what they filled under; a counter that moves
+ * twice just invalidates once more.
+ */
+export class RedisApplier {
+  private readonly scanCount: number;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly logger: Logger,
+    opts: RedisApplierOptions = {},
+  ) {
+    this.scanCount = opts.scanCount ?? 500;
+  }
+
+  async apply(events: readonly InvalidationEvent[]): Promise<ApplyResult> {
+    const result: ApplyResult = { keysUnlinked: 0, leasesRevoked: 0, versionsBumped: 0, tagsExpanded: 0, patternsScanned: 0, failed: [] };
+    const failures = new Map<number, EventFailure>();
+    const fail = (index: number, stage: ApplyStage, cause: unknown): void => {
+      if (failures.has(index)) return;
+      const eventId = events[index]?.id ?? '';
+      failures.set(index, { index, eventId, error: new ApplyError(stage, eventId, cause) });
+    };
+
+    // Expansion per event, so one bad tag or pattern fails only its own event.
+    const keysByEvent = new Map<number, Set<string>>();
+    const popped = new Map<number, Array<[tag: string, members: string[]]>>();
+    await Promise.all(
+      events.map(async (event, index) => {
+        if (event.operation === Operation.HEARTBEAT) return;
+        const keys = new Set(event.keys);
+        let stage: ApplyStage = 'tag';
+        try {
+          for (const tag of event.tags) {
+            const [values, leases, ...members] = (await expandTag.run(this.redis, [tagKey(tag)], [this.redis.isCluster ? '0' : '1'])) as [number, number, ...string[]];
+            result.keysUnlinked += values;
+            result.leasesRevoked += leases;
+            members.forEach((m) => keys.add(m));
+            if (members.length > 0) popped.set(index, [...(popped.get(index) ?? []), [tag, members]]);
+            result.tagsExpanded++;
+          }
+          stage = 'pattern';
+          for (const pattern of event.patterns) {
+            for (const key of await this.scan(pattern)) keys.add(key);
+            result.patternsScanned++;
+          }
+          keysByEvent.set(index, keys);
+        } catch (err) {
+          fail(index, stage, err);
+        }
+      }),
+    );
+
+    const commands = this.plan(events, keysByEvent);
+    await this.run(commands, result, fail);
+
+    await this.restoreTags(popped, failures);
+    result.failed = [...failures.values()].sort((a, b) => a.index - b.index);
+    for (const f of result.failed) this.logger.warn({ eventId: f.eventId, stage: f.error.stage, err: f.error.cause }, 'invalidation event failed');
+    return result;
+  }
+
+  /** Per slot: one UNLINK for the values, one for their leases, one INCR per version. */
+  private plan(events: readonly InvalidationEvent[], keysByEvent: Map<number, Set<string>>): Command[] {
+    const entries: Array<{ key: string; index: number }> = [];
+    for (const [index, keys] of keysByEvent) for (const key of keys) entries.push({ key, index });
+    const commands: Command[] = [];
+    for (const [slot, group] of groupBySlot(entries, (e) => e.key)) {
+      const keys = [...new Set(group.map((e) => e.key))];
+      const blamed = [...new Set(group.map((e) => e.index))];
+      commands.push({ slot, stage: 'unlink', args: ['unlink', ...keys], events: blamed, count: 'keysUnlinked' });
+      commands.push({ slot, stage: 'unlink', args: ['unlink', ...keys.map(leaseKey)], events: blamed, count: 'leasesRevoked' });
+    }
+    const versions: Array<{ key: string; index: number }> = [];
+    for (const index of keysByEvent.keys()) for (const key of events[index]!.versions) versions.push({ key, index });
+    for (const [slot, group] of groupBySlot(versions, (v) => v.key)) {
+      for (const v of group) commands.push({ slot, stage: 'incr', args: ['incr', v.key], events: [v.index], count: 'versionsBumped' });
+    }
+    return commands;
+  }
+
+  /**
+   * A standalone Redis takes the whole batch as one pipeline. ioredis sends a cluster
+   * pipeline to one node and refuses keys of several slots, so there it is one per slot.
+   */
+  private async run(commands: Command[], result: ApplyResult, fail: (index: number, stage: ApplyStage, cause: unknown) => void): Promise<void> {
+    const batches = this.redis.isCluster ? [...groupBy(commands, (c) => c.slot).values()] : [commands];
+    await Promise.all(
+      batches.map(async (batch) => {
+        if (batch.length === 0) return;
+        const pipeline = this.redis.pipeline(batch.map((c) => c.args));
+        let replies: Array<[Error | null, unknown]>;
+        try {
+          replies = (await pipeline.exec()) ?? [];
+        } catch (err) {
+          batch.forEach((c) => c.events.forEach((i) => fail(i, c.stage, err)));
+          return;
+        }
+        batch.forEach((command, i) => {
+          const [err, reply] = replies[i] ?? [new Error('no reply from Redis'), null];
+          if (err) command.events.forEach((e) => fail(e, command.stage, err));
+          else result[command.count] += command.count === 'versionsBumped' ? 1 : Number(reply);
+        });
+      }),
+    );
+  }
+
+  /**
+   * Cluster only: a tag set was deleted before its members (other slots). If deleting the
+   * members then failed, put them back so the retried event finds them again; otherwise the
+   * retry would see an empty set and leave the members cached.
+   */
+  private async restoreTags(popped: Map<number, Array<[string, string[]]>>, failures: Map<number, EventFailure>): Promise<void> {
+    const restores = [...failures.keys()].flatMap((index) => popped.get(index) ?? []);
+    await Promise.all(
+      restores.map(([tag, members]) =>
+        this.redis.sadd(tagKey(tag), ...members).catch((err: unknown) => this.logger.error({ err, tag }, 'could not restore tag members after a failed apply')),
+      ),
+    );
+  }
+
+  /** SCAN, never KEYS: KEYS blocks the server for the whole keyspace. A cluster scans every master. */
+  private async scan(pattern: string): Promise<Set<string>> {
+    const nodes: Array<Redis | Cluster> = this.redis.isCluster ? (this.redis as Cluster).nodes('master') : [this.redis];
+    const found = new Set<string>();
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', this.scanCount);
+        keys.forEach((k) => found.add(k));
+        cursor = next;
+      } while (cursor !== '0');
+    }
+    return found;
+  }
+}
+
+function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const k = keyOf(item);
+    groups.set(k, [...(groups.get(k) ?? []), item]);
+  }
+  return groups;
+}

@@ -1,0 +1,41 @@
+import type { Redis } from 'ioredis';
+import type { ClientBase } from 'pg';
+import { describe, expect, it } from 'vitest';
+import { FabricCache } from '../src/cache.js';
+import { emitInvalidation } from '../src/emit.js';
+import { CacheOptionsError, InvalidationPayloadError } from '../src/errors.js';
+
+const base = { ttlSeconds: 60, ttlJitter: 0.1, leaseMs: 1000, waitMs: 500 };
+const noRedis = {} as Redis;
+
+describe('FabricCache options', () => {
+  it('rejects options that cannot work', () => {
+    expect(() => new FabricCache(noRedis, { ...base, ttlJitter: 1.5 })).toThrow(CacheOptionsError);
+    expect(() => new FabricCache(noRedis, { ...base, ttlSeconds: 0 })).toThrow(CacheOptionsError);
+    expect(() => new FabricCache(noRedis, { ...base, leaseMs: -1 })).toThrow(CacheOptionsError);
+    expect(() => new FabricCache(noRedis, base)).not.toThrow();
+  });
+});
+
+describe('emitInvalidation', () => {
+  function recorder() {
+    const calls: Array<{ text: string; values: unknown[] }> = [];
+    const client = { query: async (text: string, values: unknown[]) => void calls.push({ text, values }) } as unknown as ClientBase;
+    return { calls, client };
+  }
+
+  it('sends the JSON payload as a logical message or an outbox row', async () => {
+    const { calls, client } = recorder();
+    await emitInvalidation(client, { keys: ['user:1'], tags: ['team:7'] }, 'message');
+    await emitInvalidation(client, { versions: ['ver:user:1'] }, 'outbox');
+    expect(calls[0]).toEqual({ text: "select pg_logical_emit_message(true, 'fabric', $1)", values: ['{"keys":["user:1"],"tags":["team:7"],"versions":[]}'] });
+    expect(calls[1]).toEqual({ text: 'insert into fabric.outbox (payload) values ($1::jsonb)', values: ['{"keys":[],"tags":[],"versions":["ver:user:1"]}'] });
+  });
+
+  it('refuses payloads the reader would dead-letter', async () => {
+    const { calls, client } = recorder();
+    await expect(emitInvalidation(client, {}, 'message')).rejects.toThrow(InvalidationPayloadError);
+    await expect(emitInvalidation(client, { keys: [''] }, 'message')).rejects.toThrow(InvalidationPayloadError);
+    expect(calls).toHaveLength(0);
+  });
+});
