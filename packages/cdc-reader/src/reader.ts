@@ -36,7 +36,7 @@ export class CdcReader {
   private commit: CommitContext | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
   private confirmed: Lsn | undefined;
-  lastEventAt: Date | undefined;
+  private lastEventAt: Date | undefined;
 
   constructor(private readonly deps: ReaderDeps) {
     const { config, metrics, logger } = deps;

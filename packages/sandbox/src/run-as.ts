@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, chownSync } from 'node:fs';
-import path from 'node:path';
+import { mkdirSync, chownSync } from 'node:fs';
 import { MissingBinaryError } from './errors.js';
 
 export interface RunAs {
@@ -44,15 +43,6 @@ export function reachableBy(dir: string, owner: RunAs | undefined): boolean {
     execFileSync('setpriv', [`--reuid=${owner.uid}`, `--regid=${owner.gid}`, '--init-groups', '--', 'test', '-x', dir], {
       stdio: 'ignore',
     });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function isWritable(dir: string): boolean {
-  try {
-    accessSync(path.resolve(dir), constants.W_OK);
     return true;
   } catch {
     return false;

@@ -7,7 +7,7 @@ import type { SandboxConfig } from './config.js';
 import { describeEndpoints, homeRegion, STATE_FILE, type RegionEndpoints, type SandboxEndpoints, type SandboxState } from './endpoints.js';
 import { startKafka } from './kafka.js';
 import { SandboxLock } from './lock.js';
-import { planPorts, assertPortsFree } from './ports.js';
+import { planPorts, assertPortsFree, type PortPlan } from './ports.js';
 import { startPostgres } from './postgres.js';
 import { startRedis } from './redis.js';
 import { ensurePublication, ensureSchema, ensureSubscription, waitForSubscriptionSync } from './replication.js';
@@ -54,8 +54,9 @@ export class Sandbox {
     const lock = SandboxLock.acquire(config.stateDir);
     const sandbox = new Sandbox(config, describeEndpoints(config), lock, logger, binaries);
     try {
-      await assertPortsFree(planPorts(config.regions.map((r) => r.name), config.portBase), config.host);
-      await sandbox.startServices(binaries);
+      const plan = planPorts(config.regions.map((r) => r.name), config.portBase);
+      await assertPortsFree(plan, config.host);
+      await sandbox.startServices(binaries, plan);
       await sandbox.wireReplication();
       const state: SandboxState = { pid: process.pid, readyAt: new Date().toISOString(), endpoints: sandbox.endpoints };
       writeFileSync(path.join(config.stateDir, STATE_FILE), JSON.stringify(state, null, 2));
@@ -66,10 +67,9 @@ export class Sandbox {
     }
   }
 
-  private async startServices(bin: Binaries): Promise<void> {
+  private async startServices(bin: Binaries, plan: PortPlan): Promise<void> {
     const runAs = postgresUser();
     const pgRoot = postgresRoot(this.config.stateDir, runAs, this.logger);
-    const plan = planPorts(this.config.regions.map((r) => r.name), this.config.portBase);
     // allSettled, not all: when one region fails, the others' services must finish
     // starting (and be tracked) before the caller stops them, or they would be missed.
     const results = await Promise.allSettled(
@@ -118,7 +118,7 @@ export class Sandbox {
 
   private async wireReplication(): Promise<void> {
     const db = (r: RegionEndpoints) => ({ region: r.region, host: r.postgres.host, port: r.postgres.port });
-    const home = this.endpoints.regions.find((r) => r.home)!;
+    const home = homeRegion(this.endpoints);
     await ensureSchema(db(home));
     await ensurePublication(db(home));
     await Promise.all(

@@ -111,6 +111,7 @@ interface PgConnection {
 export class ReplicationStream {
   /** Settles once the stream is closed: undefined after stop(), the cause after a failure. Never rejects. */
   readonly closed: Promise<Error | undefined>;
+  private readonly startSql: string;
 
   private readonly log: Logger;
   private readonly statusIntervalMs: number;
@@ -150,7 +151,8 @@ export class ReplicationStream {
         this.fail(err instanceof Error ? err : new Error(String(err)));
       }
     });
-    startReplicationSql(opts.slot, opts.publication); // validate early
+    // Built (and so validated) once, at construction: bad names fail before any connection.
+    this.startSql = startReplicationSql(opts.slot, opts.publication);
   }
 
   /** The position last given to confirm() (what the stream reports as flushed), "0/0" if none. */
@@ -195,7 +197,7 @@ export class ReplicationStream {
       { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
     );
     this.service = service;
-    const sql = startReplicationSql(this.opts.slot, this.opts.publication);
+    const sql = this.startSql;
     const plugin = {
       options: {},
       name: 'pgoutput',
@@ -209,7 +211,7 @@ export class ReplicationStream {
           return { ok: false, error: err instanceof Error ? err : new Error(String(err)) };
         }
       },
-      start: (client: pg.Client, slot: string, _lsn: string) => {
+      start: (client: pg.Client, _slot: string, _lsn: string) => {
         this.client = client;
         this.log.info({ sql }, 'starting replication');
         return client.query(sql);
