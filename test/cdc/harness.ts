@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { openSync } from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { inject } from 'vitest';
 import { DeadLetterSchema, fromBinary, InvalidationEventSchema, Operation, type DeadLetter, type InvalidationEvent } from '@fabric/proto';
 import type { RegionEndpoints } from '@fabric/sandbox';
 import { eventually, withDb } from '../support.js';
@@ -38,7 +39,7 @@ export async function readerFor(
   await admin.connect();
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }, { topic: dlqTopic, numPartitions: 1 }] });
   await admin.disconnect();
-  const log = openSync(path.resolve(`.fabric/test-sandbox/${region.region}/logs/reader-${id}.log`), 'a');
+  const log = openSync(path.join(inject('endpoints').stateDir, region.region, 'logs', `reader-${id}.log`), 'a');
   let child: ChildProcess | undefined;
 
   const args = [

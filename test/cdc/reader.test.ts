@@ -12,7 +12,7 @@ describe('cdc reader', () => {
   const endpoints = inject('endpoints');
   const home = endpoints.regions.find((r) => r.home)!;
   const readers: ReaderUnderTest[] = [];
-  const rulesFile = path.resolve('.fabric/test-sandbox/reader-test-rules.yaml');
+  const rulesFile = path.join(endpoints.stateDir, 'reader-test-rules.yaml');
 
   beforeAll(async () => {
     // Probe tables keep the TRUNCATE and poison cases out of the demo tables other tests

@@ -9,7 +9,7 @@ import { resolveSandboxConfig, Sandbox, type SandboxEndpoints } from '@fabric/sa
  * range and state directory so it never meets a sandbox started by `npm start`.
  */
 export const TEST_PORT_BASE = Number(process.env.FABRIC_TEST_PORT_BASE ?? 26400);
-export const TEST_STATE_DIR = path.resolve('.fabric/test-sandbox');
+export const TEST_STATE_DIR = path.resolve(process.env.FABRIC_TEST_STATE_DIR ?? '.fabric/test-sandbox');
 
 declare module 'vitest' {
   export interface ProvidedContext {
