@@ -1,5 +1,5 @@
 /** Where applying one event failed; the caller retries or dead-letters that event alone. */
-export type ApplyStage = 'tag' | 'pattern' | 'unlink' | 'incr';
+export type ApplyStage = 'tag' | 'pattern' | 'unlink' | 'incr' | 'heartbeat';
 
 export class ApplyError extends Error {
   override readonly name = 'ApplyError';

@@ -1,4 +1,13 @@
-export { RedisApplier, type ApplyResult, type EventFailure, type RedisApplierOptions } from './redis-applier.js';
+export { RedisApplier, HEARTBEAT_KEY, type ApplyResult, type EventFailure, type RedisApplierOptions } from './redis-applier.js';
 export { ApplyError, type ApplyStage } from './errors.js';
 export { crc16, keySlot, groupBySlot, SLOTS } from './slot.js';
 export { expandTag } from './tag-script.js';
+export { BatchProcessor, type SourceRecord, type DeadLetterDraft, type ProcessControl, type ProcessObserver, type ProcessOutcome } from './batch-processor.js';
+export { decodeInvalidation, type Decoded } from './decode.js';
+export { isTransient, retryDelay, type RetryPolicy } from './retry-policy.js';
+export { FreshnessTracker } from './freshness.js';
+export { LatencyWindow } from './latency-window.js';
+export { parseInvalidatorConfig, type InvalidatorConfig, type RedisTarget } from './config.js';
+export { connectRedis } from './redis-connection.js';
+export { toDeadLetter } from './dead-letters.js';
+export { invalidatorStatus, type InvalidatorStatus } from './status.js';

@@ -1,9 +1,9 @@
-import { Operation, type InvalidationEvent } from '@fabric/proto';
+import { Operation, timestampMs, type InvalidationEvent } from '@fabric/proto';
 import { leaseKey, tagKey, type RedisClient } from '@fabric/sdk';
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ApplyError, type ApplyStage } from './errors.js';
-import { groupBySlot } from './slot.js';
+import { groupBySlot, keySlot } from './slot.js';
 import { expandTag } from './tag-script.js';
 
 export interface EventFailure {
@@ -21,9 +21,19 @@ export interface ApplyResult {
   versionsBumped: number;
   tagsExpanded: number;
   patternsScanned: number;
+  /** Heartbeat events written through to Redis (see HEARTBEAT_KEY). */
+  heartbeats: number;
   /** Events that failed; everything else in the batch is applied. */
   failed: EventFailure[];
 }
+
+/**
+ * Heartbeat events carry no keys, but they must still reach Redis: freshness counts a
+ * heartbeat as applied, and a heartbeat that "applied" while Redis was down would report a
+ * region as fresh while its invalidations were stuck. Holds the newest primary commit time
+ * (ms) written by any partition.
+ */
+export const HEARTBEAT_KEY = 'fabric:heartbeat';
 
 export interface RedisApplierOptions {
   /** SCAN COUNT hint for pattern invalidations. */
@@ -34,9 +44,9 @@ export interface RedisApplierOptions {
 interface Command {
   slot: number;
   stage: ApplyStage;
-  args: [name: 'unlink' | 'incr', ...keys: string[]];
+  args: [name: 'unlink' | 'incr' | 'set', ...keysAndValues: string[]];
   events: number[];
-  count: 'keysUnlinked' | 'leasesRevoked' | 'versionsBumped';
+  count: 'keysUnlinked' | 'leasesRevoked' | 'versionsBumped' | 'heartbeats';
 }
 
 /**
@@ -61,7 +71,7 @@ export class RedisApplier {
   }
 
   async apply(events: readonly InvalidationEvent[]): Promise<ApplyResult> {
-    const result: ApplyResult = { keysUnlinked: 0, leasesRevoked: 0, versionsBumped: 0, tagsExpanded: 0, patternsScanned: 0, failed: [] };
+    const result: ApplyResult = { keysUnlinked: 0, leasesRevoked: 0, versionsBumped: 0, tagsExpanded: 0, patternsScanned: 0, heartbeats: 0, failed: [] };
     const failures = new Map<number, EventFailure>();
     const fail = (index: number, stage: ApplyStage, cause: unknown): void => {
       if (failures.has(index)) return;
@@ -107,7 +117,7 @@ export class RedisApplier {
     return result;
   }
 
-  /** Per slot: one UNLINK for the values, one for their leases, one INCR per version. */
+  /** Per slot: one UNLINK for the values, one for their leases, one INCR per version; one SET per heartbeat. */
   private plan(events: readonly InvalidationEvent[], keysByEvent: Map<number, Set<string>>): Command[] {
     const entries: Array<{ key: string; index: number }> = [];
     for (const [index, keys] of keysByEvent) for (const key of keys) entries.push({ key, index });
@@ -123,6 +133,12 @@ export class RedisApplier {
     for (const [slot, group] of groupBySlot(versions, (v) => v.key)) {
       for (const v of group) commands.push({ slot, stage: 'incr', args: ['incr', v.key], events: [v.index], count: 'versionsBumped' });
     }
+    const heartbeatSlot = keySlot(HEARTBEAT_KEY);
+    events.forEach((event, index) => {
+      if (event.operation !== Operation.HEARTBEAT) return;
+      const at = event.primaryCommitTime ? timestampMs(event.primaryCommitTime) : Date.now();
+      commands.push({ slot: heartbeatSlot, stage: 'heartbeat', args: ['set', HEARTBEAT_KEY, String(at)], events: [index], count: 'heartbeats' });
+    });
     return commands;
   }
 
@@ -146,7 +162,7 @@ export class RedisApplier {
         batch.forEach((command, i) => {
           const [err, reply] = replies[i] ?? [new Error('no reply from Redis'), null];
           if (err) command.events.forEach((e) => fail(e, command.stage, err));
-          else result[command.count] += command.count === 'versionsBumped' ? 1 : Number(reply);
+          else result[command.count] += command.count === 'versionsBumped' || command.count === 'heartbeats' ? 1 : Number(reply);
         });
       }),
     );

@@ -1,0 +1,142 @@
+import { Operation, type InvalidationEvent } from '@fabric/proto';
+import type { Logger } from 'pino';
+import { decodeInvalidation } from './decode.js';
+import type { ApplyResult } from './redis-applier.js';
+import { isTransient, retryDelay, type RetryPolicy } from './retry-policy.js';
+
+/** One record of the regional topic, as the consumer hands it over. */
+export interface SourceRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+}
+
+export interface DeadLetterDraft {
+  record: SourceRecord;
+  cause: 'undecodable' | 'invalid' | 'permanent' | 'exhausted';
+  reason: string;
+  /** Apply attempts made; 0 when the record could not even be decoded. */
+  attempts: number;
+  event?: InvalidationEvent;
+}
+
+export interface ProcessControl {
+  /** Keeps the consumer's group membership alive through long retries. */
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping or lost the partition. */
+  isRunning(): boolean;
+}
+
+export interface ProcessObserver {
+  applyResult(result: ApplyResult, seconds: number): void;
+  applied(event: InvalidationEvent, partition: number): void;
+  retrying(events: number, attempt: number, delayMs: number, error: unknown): void;
+  deadLettered(draft: DeadLetterDraft): void;
+  heartbeatDropped(event: InvalidationEvent, error: unknown): void;
+}
+
+export type ProcessOutcome = { status: 'done'; applied: number; deadLettered: number } | { status: 'interrupted' };
+
+export interface BatchProcessorDeps {
+  apply(events: InvalidationEvent[]): Promise<ApplyResult>;
+  /** Must resolve only once the dead letters are durable; a throw keeps the batch uncommitted. */
+  publishDeadLetters(drafts: DeadLetterDraft[]): Promise<void>;
+  policy: RetryPolicy;
+  sleep(ms: number): Promise<void>;
+  observer: ProcessObserver;
+  logger: Logger;
+  random?: () => number;
+}
+
+interface Pending {
+  record: SourceRecord;
+  event: InvalidationEvent;
+}
+
+/**
+ * Takes a chunk of records to the point where every one is either applied to Redis or
+ * durably dead-lettered; only then may the caller commit the offsets. Events that fail
+ * transiently are retried alone (the rest of the chunk is already applied) with capped,
+ * jittered backoff. Interrupted by a stop, it returns without dead-lettering anything, so
+ * the uncommitted chunk is redelivered to whoever consumes the partition next.
+ */
+export class BatchProcessor {
+  constructor(private readonly deps: BatchProcessorDeps) {}
+
+  async process(records: readonly SourceRecord[], control: ProcessControl): Promise<ProcessOutcome> {
+    const letters: DeadLetterDraft[] = [];
+    let pending: Pending[] = [];
+    for (const record of records) {
+      const decoded = decodeInvalidation(record.value);
+      if (decoded.ok) pending.push({ record, event: decoded.event });
+      else letters.push({ record, cause: decoded.cause, reason: decoded.reason, attempts: 0 });
+    }
+
+    let applied = 0;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const errors = await this.applyOnce(pending);
+      const retry: Pending[] = [];
+      pending.forEach((p, i) => {
+        const error = errors.get(i);
+        if (error === undefined) {
+          applied++;
+          this.deps.observer.applied(p.event, p.record.partition);
+        } else if (!isTransient(error)) {
+          this.giveUp(p, letters, 'permanent', `permanent failure: ${message(error)}`, attempt, error);
+        } else if (attempt >= this.deps.policy.maxAttempts) {
+          this.giveUp(p, letters, 'exhausted', `still failing after ${attempt} attempts: ${message(error)}`, attempt, error);
+        } else {
+          retry.push(p);
+        }
+      });
+      pending = retry;
+      if (pending.length === 0) break;
+      const delay = retryDelay(this.deps.policy, attempt, this.deps.random);
+      this.deps.observer.retrying(pending.length, attempt, delay, errors.values().next().value);
+      if (!(await this.wait(delay, control))) return { status: 'interrupted' };
+    }
+
+    if (letters.length > 0) {
+      await this.deps.publishDeadLetters(letters);
+      letters.forEach((l) => this.deps.observer.deadLettered(l));
+    }
+    return { status: 'done', applied, deadLettered: letters.length };
+  }
+
+  /** Errors by position in `pending`; a call that throws as a whole fails every event. */
+  private async applyOnce(pending: Pending[]): Promise<Map<number, unknown>> {
+    const started = performance.now();
+    try {
+      const result = await this.deps.apply(pending.map((p) => p.event));
+      this.deps.observer.applyResult(result, (performance.now() - started) / 1000);
+      return new Map(result.failed.map((f) => [f.index, f.error]));
+    } catch (err) {
+      return new Map(pending.map((_, i) => [i, err]));
+    }
+  }
+
+  /** A heartbeat holds nothing to invalidate, so it is not worth a dead letter. */
+  private giveUp(p: Pending, letters: DeadLetterDraft[], cause: 'permanent' | 'exhausted', reason: string, attempts: number, error: unknown): void {
+    if (p.event.operation === Operation.HEARTBEAT) this.deps.observer.heartbeatDropped(p.event, error);
+    else letters.push({ record: p.record, cause, reason, attempts, event: p.event });
+  }
+
+  /** Sleeps in slices so the group heartbeat keeps going and a stop is noticed within a second. */
+  private async wait(ms: number, control: ProcessControl): Promise<boolean> {
+    let left = ms;
+    while (left > 0) {
+      if (!control.isRunning()) return false;
+      await control.heartbeat();
+      const slice = Math.min(left, 1000);
+      await this.deps.sleep(slice);
+      left -= slice;
+    }
+    return control.isRunning();
+  }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

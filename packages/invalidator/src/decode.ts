@@ -1,0 +1,25 @@
+import { fromBinary, InvalidationEventSchema, Operation, type InvalidationEvent } from '@fabric/proto';
+
+export type Decoded = { ok: true; event: InvalidationEvent } | { ok: false; cause: 'undecodable' | 'invalid'; reason: string };
+
+/**
+ * Decodes one record of the regional topic and checks what the applier relies on. Anything
+ * refused here can never succeed on retry, so it goes straight to the dead letters.
+ */
+export function decodeInvalidation(value: Buffer | null): Decoded {
+  if (!value || value.length === 0) return { ok: false, cause: 'undecodable', reason: 'undecodable: empty record' };
+  let event: InvalidationEvent;
+  try {
+    event = fromBinary(InvalidationEventSchema, value);
+  } catch (err) {
+    return { ok: false, cause: 'undecodable', reason: `undecodable: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  if (event.operation === Operation.UNSPECIFIED || !(event.operation in Operation)) {
+    return { ok: false, cause: 'invalid', reason: `invalid event ${event.id || '(no id)'}: operation ${event.operation} is not known` };
+  }
+  for (const field of ['keys', 'tags', 'versions', 'patterns'] as const) {
+    const at = event[field].findIndex((k) => k.length === 0);
+    if (at >= 0) return { ok: false, cause: 'invalid', reason: `invalid event ${event.id || '(no id)'}: ${field}[${at}] is empty` };
+  }
+  return { ok: true, event };
+}

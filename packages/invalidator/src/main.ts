@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka } from 'kafkajs';
+import { ConfigError, createLogger, kafkaLogCreator, kafkaLogLevel, onShutdownSignal, startMetricsServer } from '@fabric/runtime';
+import { BatchProcessor } from './batch-processor.js';
+import { INVALIDATOR_HELP, parseInvalidatorConfig } from './config.js';
+import { RegionConsumer } from './consumer.js';
+import { deadLetterPublisher } from './dead-letters.js';
+import { FreshnessTracker } from './freshness.js';
+import { InvalidatorMetrics } from './metrics.js';
+import { RedisApplier } from './redis-applier.js';
+import { connectRedis } from './redis-connection.js';
+import { invalidatorStatus } from './status.js';
+
+async function main(): Promise<number> {
+  const config = parseInvalidatorConfig(process.argv.slice(2));
+  if (!config) {
+    process.stdout.write(INVALIDATOR_HELP);
+    return 0;
+  }
+  const logger = createLogger('invalidator', { region: config.region });
+  const signalled = onShutdownSignal(logger);
+  const freshness = new FreshnessTracker();
+  const metrics = new InvalidatorMetrics(config.region, freshness);
+
+  const redis = connectRedis(config.redis, `fabric-invalidator-${config.region}`);
+  redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
+  redis.on('ready', () => {
+    metrics.redisUp.set(1);
+    logger.info('redis ready');
+  });
+  redis.on('close', () => metrics.redisUp.set(0));
+  await waitForRedis(redis, 10_000, logger);
+
+  const kafka = new Kafka({
+    clientId: `fabric-invalidator-${config.region}`,
+    brokers: config.kafkaBrokers,
+    logCreator: kafkaLogCreator(logger),
+    logLevel: kafkaLogLevel(logger),
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 },
+  });
+  const partitions = await topicPartitions(kafka, config.topic, config.deadLetterTopic);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await producer.connect();
+
+  const applier = new RedisApplier(redis, logger);
+  const processor = new BatchProcessor({
+    apply: (events) => applier.apply(events),
+    publishDeadLetters: deadLetterPublisher(producer, config.region, config.deadLetterTopic),
+    policy: config.retry,
+    sleep: (ms) => sleep(ms),
+    observer: {
+      applyResult: (r, s) => metrics.applyResult(r, s),
+      applied: (e, p) => metrics.applied(e, p),
+      retrying: (n, attempt, delayMs, err) => {
+        metrics.retrying(n, attempt, delayMs, err);
+        logger.warn({ events: n, attempt, delayMs, err: err instanceof Error ? err.message : String(err) }, 'retrying events after a Redis failure');
+      },
+      deadLettered: (d) => {
+        metrics.deadLettered(d);
+        logger.warn({ reason: d.reason, attempts: d.attempts, eventId: d.event?.id, partition: d.record.partition, offset: d.record.offset }, 'event dead-lettered');
+      },
+      heartbeatDropped: (e, err) => {
+        metrics.heartbeatDropped();
+        logger.debug({ eventId: e.id, err: err instanceof Error ? err.message : String(err) }, 'heartbeat not applied');
+      },
+    },
+    logger,
+  });
+  const consumer = new RegionConsumer({ kafka, topic: config.topic, groupId: config.groupId, maxBatch: config.maxBatch, processor, freshness, logger, onBatch: (n) => metrics.batch(n) });
+  const server = await startMetricsServer(metrics.registry, {
+    host: config.metricsHost,
+    port: config.metricsPort,
+    health: () => invalidatorStatus({ region: config.region, groupId: config.groupId, topic: config.topic, redis, metrics, freshness }),
+  });
+  await consumer.start(partitions);
+  logger.info({ metricsPort: server.port, topic: config.topic, group: config.groupId, partitions, redis: config.redis.mode }, 'invalidator started');
+
+  const outcome = await Promise.race([signalled.then((signal) => ({ signal })), consumer.failure.then((err) => ({ err }))]);
+  if ('err' in outcome) logger.error({ err: outcome.err }, 'kafka consumer gave up; exiting so a restart rejoins the group');
+  else logger.info(outcome, 'stopping');
+  await consumer.stop().catch((err: unknown) => logger.warn({ err }, 'unclean consumer stop'));
+  await Promise.allSettled([producer.disconnect(), server.close()]);
+  redis.disconnect();
+  logger.info('stopped');
+  return 'err' in outcome ? 1 : 0;
+}
+
+/** Starts anyway after the timeout: events then retry and, if Redis stays away, reach the DLQ. */
+async function waitForRedis(redis: ReturnType<typeof connectRedis>, timeoutMs: number, logger: ReturnType<typeof createLogger>): Promise<void> {
+  if (redis.status === 'ready') return;
+  const ready = new Promise<boolean>((resolve) => redis.once('ready', () => resolve(true)));
+  if (!(await Promise.race([ready, sleep(timeoutMs).then(() => false)]))) logger.warn({ timeoutMs }, 'redis not ready yet; starting anyway, events will retry');
+}
+
+async function topicPartitions(kafka: Kafka, topic: string, deadLetterTopic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    for (const t of [topic, deadLetterTopic]) if (!existing.has(t)) throw new ConfigError(t === topic ? '--topic' : '--dlq-topic', `topic ${t} does not exist; create it first`);
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+    return meta.topics[0]?.partitions.length ?? 1;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const known = err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`fabric-invalidator: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`);
+    process.exit(known ? 2 : 1);
+  },
+);

@@ -1,0 +1,107 @@
+import { timestampMs, type InvalidationEvent, Operation } from '@fabric/proto';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DeadLetterDraft, ProcessObserver } from './batch-processor.js';
+import type { FreshnessTracker } from './freshness.js';
+import { LatencyWindow } from './latency-window.js';
+import type { ApplyResult } from './redis-applier.js';
+
+const operationName = (op: Operation) => (Operation[op] ?? String(op)).toLowerCase();
+
+/** Everything the invalidator exports on /metrics; every series carries the region. */
+export class InvalidatorMetrics implements ProcessObserver {
+  readonly registry = new Registry();
+  readonly latency = new LatencyWindow();
+  readonly totals = { applied: 0, deadLettered: 0, retries: 0 };
+  private readonly events: Counter<'operation'>;
+  private readonly deadLetters: Counter<'cause'>;
+  private readonly retries: Counter;
+  private readonly heartbeatsDropped: Counter;
+  private readonly commitToApplied: Histogram;
+  private readonly applySeconds: Histogram;
+  private readonly batchSize: Histogram;
+  private readonly redisOps: Counter<'op'>;
+  readonly redisUp: Gauge;
+
+  constructor(
+    region: string,
+    private readonly freshness: FreshnessTracker,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.registry.setDefaultLabels({ region, component: 'invalidator' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'fabric_inval_process_' });
+    const registers = [this.registry];
+    this.events = new Counter({ name: 'fabric_inval_events_applied_total', help: 'Events applied to Redis, by operation (redeliveries count again)', labelNames: ['operation'], registers });
+    this.deadLetters = new Counter({ name: 'fabric_inval_dead_letters_total', help: 'Records sent to the DLQ topic, by cause (undecodable, invalid, permanent, exhausted)', labelNames: ['cause'], registers });
+    this.retries = new Counter({ name: 'fabric_inval_retries_total', help: 'Event retries after a transient Redis failure', registers });
+    this.heartbeatsDropped = new Counter({ name: 'fabric_inval_heartbeats_dropped_total', help: 'Heartbeat events given up on (Redis unreachable); they carry nothing to dead-letter', registers });
+    this.commitToApplied = new Histogram({
+      name: 'fabric_inval_commit_to_applied_seconds',
+      help: 'Primary commit to applied in this region, per event',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    });
+    this.applySeconds = new Histogram({ name: 'fabric_inval_apply_seconds', help: 'One Redis apply round (pipelines for a chunk)', buckets: [0.0005, 0.001, 0.005, 0.02, 0.1, 0.5, 2], registers });
+    this.batchSize = new Histogram({ name: 'fabric_inval_apply_batch_size', help: 'Events per Redis apply round', buckets: [1, 5, 20, 100, 500, 2000], registers });
+    this.redisOps = new Counter({ name: 'fabric_inval_redis_operations_total', help: 'Redis effects: keys and leases unlinked, versions bumped, tags expanded, patterns scanned', labelNames: ['op'], registers });
+    this.redisUp = new Gauge({ name: 'fabric_inval_redis_up', help: '1 while the Redis connection is ready', registers });
+    const tracker = this.freshness;
+    new Gauge({
+      name: 'fabric_inval_freshness_seconds',
+      help: 'Now minus the primary commit time of the newest event applied (slowest partition); absent before the first',
+      registers,
+      collect() {
+        const s = tracker.freshnessSeconds();
+        if (s === null) this.reset();
+        else this.set(s);
+      },
+    });
+    new Gauge({
+      name: 'fabric_inval_last_applied_commit_timestamp_seconds',
+      help: 'Primary commit time of the newest event applied (slowest partition)',
+      registers,
+      collect() {
+        const ms = tracker.lastAppliedCommitMs();
+        if (ms === null) this.reset();
+        else this.set(ms / 1000);
+      },
+    });
+  }
+
+  applyResult(result: ApplyResult, seconds: number): void {
+    this.applySeconds.observe(seconds);
+    this.redisOps.inc({ op: 'keys_unlinked' }, result.keysUnlinked);
+    this.redisOps.inc({ op: 'leases_revoked' }, result.leasesRevoked);
+    this.redisOps.inc({ op: 'versions_bumped' }, result.versionsBumped);
+    this.redisOps.inc({ op: 'tags_expanded' }, result.tagsExpanded);
+    this.redisOps.inc({ op: 'patterns_scanned' }, result.patternsScanned);
+  }
+
+  applied(event: InvalidationEvent, partition: number): void {
+    this.totals.applied++;
+    this.events.inc({ operation: operationName(event.operation) });
+    if (!event.primaryCommitTime) return;
+    const commitMs = timestampMs(event.primaryCommitTime);
+    const latencyMs = Math.max(0, this.now() - commitMs);
+    this.commitToApplied.observe(latencyMs / 1000);
+    this.latency.record(latencyMs);
+    this.freshness.observe(partition, commitMs);
+  }
+
+  retrying(events: number, _attempt: number, _delayMs: number, _error: unknown): void {
+    this.totals.retries += events;
+    this.retries.inc(events);
+  }
+
+  deadLettered(draft: DeadLetterDraft): void {
+    this.totals.deadLettered++;
+    this.deadLetters.inc({ cause: draft.cause });
+  }
+
+  heartbeatDropped(): void {
+    this.heartbeatsDropped.inc();
+  }
+
+  batch(size: number): void {
+    this.batchSize.observe(size);
+  }
+}

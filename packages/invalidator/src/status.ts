@@ -1,0 +1,40 @@
+import type { RedisClient } from '@fabric/sdk';
+import type { FreshnessTracker } from './freshness.js';
+import type { InvalidatorMetrics } from './metrics.js';
+
+/** What /healthz answers: the contract the control plane polls for freshness and latency. */
+export interface InvalidatorStatus {
+  ok: boolean;
+  component: 'invalidator';
+  region: string;
+  groupId: string;
+  topic: string;
+  redis: 'up' | 'down';
+  lastAppliedCommitTime: string | null;
+  freshnessSeconds: number | null;
+  latencyMs: { p50: number | null; p99: number | null; count: number };
+  applied: number;
+  deadLettered: number;
+  retries: number;
+  partitions: Array<{ partition: number; lastAppliedCommitTime: string }>;
+}
+
+export function invalidatorStatus(deps: { region: string; groupId: string; topic: string; redis: RedisClient; metrics: InvalidatorMetrics; freshness: FreshnessTracker }): InvalidatorStatus {
+  const { metrics, freshness } = deps;
+  const redisUp = deps.redis.status === 'ready';
+  const last = freshness.lastAppliedCommitMs();
+  return {
+    // Redis being down is a degraded state the DLQ absorbs, not a reason to restart us.
+    ok: true,
+    component: 'invalidator',
+    region: deps.region,
+    groupId: deps.groupId,
+    topic: deps.topic,
+    redis: redisUp ? 'up' : 'down',
+    lastAppliedCommitTime: last === null ? null : new Date(last).toISOString(),
+    freshnessSeconds: freshness.freshnessSeconds(),
+    latencyMs: { p50: metrics.latency.percentile(0.5), p99: metrics.latency.percentile(0.99), count: metrics.latency.count },
+    ...metrics.totals,
+    partitions: freshness.partitions().map((p) => ({ partition: p.partition, lastAppliedCommitTime: new Date(p.lastAppliedCommitMs).toISOString() })),
+  };
+}
