@@ -6,8 +6,10 @@ import { RedisApplier } from '@fabric/invalidator';
 import { FabricCache, tagKey } from '@fabric/sdk';
 import { Cluster, Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { deferred, event } from '../sdk/helpers.js';
+import { eventually } from '../support.js';
+import { invalidation, invalidatorFor, producerFor } from './harness.js';
 
 /** A throwaway three-master Redis Cluster on ports 28600-28602, owned by this file alone. */
 const PORTS = [28600, 28601, 28602];
@@ -65,6 +67,27 @@ describe.skipIf(!hasRedis)('SDK and applier on a Redis Cluster', () => {
     expect(result).toMatchObject({ keysUnlinked: 60, tagsExpanded: 1, patternsScanned: 1, versionsBumped: 2, failed: [] });
     for (const m of members) expect(await cluster.exists(m)).toBe(0);
     expect(await cluster.exists(tagKey('team:7'))).toBe(0);
+  });
+
+  it('runs the invalidator process against the cluster: keys over every slot, from its topic', async () => {
+    const region = inject('endpoints').regions[0]!;
+    const inv = await invalidatorFor(region, { name: 'cluster', redisArgs: ['--redis-cluster', PORTS.map((p) => `127.0.0.1:${p}`).join(',')] });
+    const producer = await producerFor(region);
+    try {
+      await inv.start();
+      const keys = Array.from({ length: 200 }, (_, i) => `cl:user:${i}`);
+      for (const k of keys) await cluster.hset(k, 'd', '1', 'v', '1');
+      await producer.publish(inv.topic, [invalidation({ keys: keys.slice(0, 100), versions: ['ver:cl'] }), ...keys.slice(100).map((k) => invalidation({ keys: [k] }))]);
+      await eventually('all 200 keys gone from the cluster', async () => {
+        const left = await Promise.all(keys.map((k) => cluster.exists(k)));
+        return left.every((n) => n === 0) ? true : undefined;
+      });
+      expect(await cluster.get('ver:cl')).toBe('1');
+      expect(await inv.health()).toMatchObject({ redis: 'up', deadLettered: 0 });
+    } finally {
+      await producer.disconnect();
+      await inv.dispose();
+    }
   });
 });
 

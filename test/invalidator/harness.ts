@@ -31,7 +31,7 @@ let nextPort = 28650;
 
 export async function invalidatorFor(
   region: RegionEndpoints,
-  opts: { redisUrl?: string; topic?: string; name?: string; extraArgs?: string[] } = {},
+  opts: { redisUrl?: string; redisArgs?: string[]; topic?: string; name?: string; extraArgs?: string[] } = {},
 ): Promise<InvalidatorUnderTest> {
   const id = `${opts.name ?? 'inv'}_${randomBytes(3).toString('hex')}`;
   const topic = opts.topic ?? `${region.kafka.topic}.${id}`;
@@ -49,7 +49,7 @@ export async function invalidatorFor(
     INVALIDATOR,
     '--region', region.region,
     '--kafka', region.kafka.brokers.join(','),
-    '--redis', opts.redisUrl ?? region.redis.url,
+    ...(opts.redisArgs ?? ['--redis', opts.redisUrl ?? region.redis.url]),
     '--topic', topic,
     '--dlq-topic', dlqTopic,
     '--group', groupId,

@@ -48,9 +48,10 @@ function exitOf(child: ChildProcess): Promise<number | null> {
 
 /** Processes whose command line points into this test's state directory or ports. */
 function leftovers(): string[] {
-  // Postgres carries its port in its flags, workers theirs in connection URLs.
-  const pgPorts = Object.values(planPorts(REGIONS, PORT_BASE).regions).map((r) => r.postgres);
-  const markers = [STATE_DIR, ...pgPorts.flatMap((p) => [`port=${p}`, `:${p}/`])];
+  // Postgres carries its port in its flags, workers theirs in connection URLs (readers the
+  // database's, invalidators Redis's).
+  const regionPorts = Object.values(planPorts(REGIONS, PORT_BASE).regions);
+  const markers = [STATE_DIR, ...regionPorts.flatMap((r) => [`port=${r.postgres}`, `:${r.postgres}/`, `:${r.redis} `])];
   const found: string[] = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     let cmd: string;
@@ -92,8 +93,9 @@ describe('fabric up lifecycle', () => {
 
   it('starts, refuses a second start, and stops on SIGTERM leaving no process or port', async () => {
     const first = await startCli();
-    // The readers run too (one per region), and are among what must be gone afterwards.
+    // The workers run too (a reader and an invalidator per region), and are among what must be gone afterwards.
     await eventually('a cdc reader per region', async () => (leftovers().filter((p) => p.includes('cdc-reader')).length === REGIONS.length ? true : undefined));
+    await eventually('an invalidator per region', async () => (leftovers().filter((p) => p.includes('invalidator/dist/main.js')).length === REGIONS.length ? true : undefined));
     expect(first.endpoints.regions.map((r) => [r.region, r.home])).toEqual([['life-home', true], ['life-edge', false]]);
     const home = first.endpoints.regions[0]!;
     await withDb(home, (db) => db.query("insert into teams (id, name) values (42, 'survives restarts')"));

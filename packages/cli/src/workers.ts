@@ -28,3 +28,21 @@ export function startReaders(sandbox: Sandbox, rulesPath: string): void {
     sandbox.startWorker(region.region, 'cdc-reader', { command: process.execPath, args, stopSignal: 'SIGTERM' });
   }
 }
+
+/** One invalidator per region, between the region's topic and the region's Redis, supervised. */
+export function startInvalidators(sandbox: Sandbox): void {
+  const script = workerScript('@fabric/invalidator');
+  for (const region of sandbox.endpoints.regions) {
+    const args = [
+      script,
+      '--region', region.region,
+      '--kafka', region.kafka.brokers.join(','),
+      '--redis', region.redis.url,
+      '--topic', region.kafka.topic,
+      '--dlq-topic', region.kafka.deadLetterTopic,
+      '--metrics-host', region.redis.host,
+      '--metrics-port', String(region.metrics.invalidator),
+    ];
+    sandbox.startWorker(region.region, 'invalidator', { command: process.execPath, args, stopSignal: 'SIGTERM' });
+  }
+}

@@ -10,6 +10,7 @@ import { FreshnessTracker } from './freshness.js';
 import { InvalidatorMetrics } from './metrics.js';
 import { RedisApplier } from './redis-applier.js';
 import { connectRedis } from './redis-connection.js';
+import { redisErrorHint } from './redis-errors.js';
 import { invalidatorStatus } from './status.js';
 
 async function main(): Promise<number> {
@@ -24,7 +25,14 @@ async function main(): Promise<number> {
   const metrics = new InvalidatorMetrics(config.region, freshness);
 
   const redis = connectRedis(config.redis, `fabric-invalidator-${config.region}`);
-  redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
+  let lastHint: string | undefined;
+  redis.on('error', (err: Error) => {
+    const hint = redisErrorHint(err);
+    // Said once per cause: reconnects repeat the same error every couple of seconds.
+    if (hint && hint !== lastHint) logger.error({ err: err.message }, hint);
+    else if (!hint) logger.debug({ err: err.message }, 'redis connection error');
+    lastHint = hint;
+  });
   redis.on('ready', () => {
     metrics.redisUp.set(1);
     logger.info('redis ready');

@@ -44,3 +44,12 @@ describe('isTransient', () => {
     expect(isTransient(reply('WRONGTYPE Operation against a key holding the wrong kind of value'))).toBe(false);
   });
 });
+
+describe('redisErrorHint', () => {
+  it('names the flag for errors reconnecting cannot fix, and stays quiet for outages', async () => {
+    const { redisErrorHint } = await import('../src/redis-errors.js');
+    expect(redisErrorHint(new Error('WRONGPASS invalid username-password pair or user is disabled.'))).toMatch(/--redis-password-file/);
+    expect(redisErrorHint(new Error('unable to verify the first certificate'))).toMatch(/--redis-tls-ca/);
+    expect(redisErrorHint(new Error('connect ECONNREFUSED 127.0.0.1:6379'))).toBeUndefined();
+  });
+});

@@ -4,7 +4,7 @@ import { Sandbox, type SandboxConfig } from '@fabric/sandbox';
 import type { Logger } from 'pino';
 import { SANDBOX_OPTIONS, SANDBOX_OPTIONS_HELP, sandboxConfigFrom } from '../sandbox-options.js';
 import { endpointsTable } from './endpoints-table.js';
-import { DEFAULT_RULES, startReaders } from '../workers.js';
+import { DEFAULT_RULES, startInvalidators, startReaders } from '../workers.js';
 import { onShutdownSignal } from '@fabric/runtime';
 
 const UP_OPTIONS = {
@@ -18,8 +18,8 @@ export const UP_HELP = `Usage: fabric up [options]
 Starts the local multi-region sandbox and runs until Ctrl-C or SIGTERM. Per region:
 PostgreSQL 15 (primary in the home region, logical replicas elsewhere), one Kafka broker
 in KRaft mode with topics fabric.inval.<region> and fabric.inval.<region>.dlq, and Redis.
-Then one CDC reader per region (logs in <state-dir>/<region>/logs/), restarted with
-backoff if it crashes. State survives restarts; a second 'fabric up' on the same state
+Then per region one CDC reader (WAL -> topic) and one invalidator (topic -> Redis),
+logs in <state-dir>/<region>/logs/, each restarted with backoff if it crashes. State survives restarts; a second 'fabric up' on the same state
 directory is refused.
 
 Options:
@@ -40,7 +40,10 @@ export async function up(argv: string[], logger: Logger): Promise<number> {
   const started = Date.now();
   logger.info({ regions: config.regions.map((r) => r.name), stateDir: config.stateDir, portBase: config.portBase }, 'starting sandbox');
   const sandbox = await Sandbox.start(config, { logger });
-  if (!values['infra-only']) startReaders(sandbox, path.resolve(values.rules ?? DEFAULT_RULES));
+  if (!values['infra-only']) {
+    startReaders(sandbox, path.resolve(values.rules ?? DEFAULT_RULES));
+    startInvalidators(sandbox);
+  }
   const readyMs = Date.now() - started;
   if (values.json) {
     process.stdout.write(JSON.stringify({ readyMs, endpoints: sandbox.endpoints }) + '\n');
