@@ -32,9 +32,12 @@ export class RegionConsumer {
     const { kafka, topic, groupId, logger, freshness } = this.opts;
     const consumer = kafka.consumer({
       groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
-      rebalanceTimeout: 60_000,
+      // A member that died without leaving blocks its partitions until its session expires:
+      // short, so a crashed invalidator's successor takes over within seconds. Retries
+      // heartbeat every second, so long backoffs do not expire it.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      rebalanceTimeout: 30_000,
       // An idle fetch returns after this long; a fetch with data returns at once.
       maxWaitTimeInMs: 250,
       allowAutoTopicCreation: false,

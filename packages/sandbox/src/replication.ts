@@ -41,6 +41,10 @@ export async function ensureSubscription(replica: DatabaseEndpoint, primary: Dat
     const conninfo = `host=${primary.host} port=${primary.port} dbname=${DATABASE} user=postgres application_name=${name}`;
     await query(replica.host, replica.port, DATABASE, `create subscription ${name} connection '${conninfo}' publication ${PUBLICATION}`);
   }
+  // Subscriptions default to synchronous_commit=off: applied changes then reach the replica's
+  // own WAL only at the next WAL writer round (200 ms), and its CDC reader sees them that
+  // much later. 'local' flushes each applied transaction, as the primary does.
+  await query(replica.host, replica.port, DATABASE, `alter subscription ${name} set (synchronous_commit = 'local')`);
 }
 
 /** Waits until the initial table copy has finished and every table streams. */
