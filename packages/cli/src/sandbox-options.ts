@@ -5,6 +5,7 @@ export const SANDBOX_OPTIONS = {
   home: { type: 'string' },
   'port-base': { type: 'string' },
   'state-dir': { type: 'string' },
+  netns: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -13,7 +14,9 @@ export const SANDBOX_OPTIONS_HELP = `  --regions a,b,c    Region names (default 
   --home NAME        Region holding the primary (default: the first region)
   --port-base N      First port of the sandbox's range (default 25400; env FABRIC_PORT_BASE).
                      Each region takes 10 ports from there, the control plane the next 2.
-  --state-dir DIR    Databases, broker data, logs (default .fabric/sandbox; env FABRIC_STATE_DIR)`;
+  --state-dir DIR    Databases, broker data, logs (default .fabric/sandbox; env FABRIC_STATE_DIR)
+  --netns            Each region in its own network namespace on a bridge (root only; env
+                     FABRIC_NETNS=1), so deploy/chaos/partition.sh can cut a region off`;
 
 /** Flags win over the environment, which wins over defaults; validated once, here. */
 export function sandboxConfigFrom(values: Record<string, unknown>, env = process.env): SandboxConfig {
@@ -22,5 +25,6 @@ export function sandboxConfigFrom(values: Record<string, unknown>, env = process
     home: values.home ?? env.FABRIC_HOME_REGION,
     portBase: values['port-base'] ?? env.FABRIC_PORT_BASE,
     stateDir: values['state-dir'] ?? env.FABRIC_STATE_DIR,
+    network: values.netns || env.FABRIC_NETNS === '1' ? 'netns' : 'shared',
   });
 }

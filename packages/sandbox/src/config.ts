@@ -14,8 +14,10 @@ export interface SandboxConfig {
   stateDir: string;
   /** First port of the sandbox's range; see ports.ts for the layout. */
   portBase: number;
-  /** Address every service binds to. */
+  /** Address every service binds to in 'shared' mode. */
   host: string;
+  /** 'netns' puts each region in its own network namespace (root only); see network.ts. */
+  network: 'shared' | 'netns';
   /** Partitions of each regional invalidation topic. */
   partitions: number;
   /** Kafka broker heap, e.g. "384m". */
@@ -34,6 +36,7 @@ export interface SandboxConfigInput {
   stateDir?: unknown;
   portBase?: unknown;
   host?: unknown;
+  network?: unknown;
   partitions?: unknown;
   kafkaHeap?: unknown;
 }
@@ -57,6 +60,10 @@ export function resolveSandboxConfig(input: SandboxConfigInput, cwd = process.cw
   if (typeof host !== 'string' || !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$|^\d{1,3}(\.\d{1,3}){3}$/.test(host)) {
     throw new ConfigError('host', `must be an IPv4 address, got ${JSON.stringify(host)}`);
   }
+  const network = input.network ?? 'shared';
+  if (network !== 'shared' && network !== 'netns') {
+    throw new ConfigError('network', `must be "shared" or "netns", got ${JSON.stringify(network)}`);
+  }
   const partitions = parseInteger('partitions', input.partitions ?? 3, 1, 64);
   const kafkaHeap = input.kafkaHeap ?? '384m';
   if (typeof kafkaHeap !== 'string' || !HEAP.test(kafkaHeap)) {
@@ -67,6 +74,7 @@ export function resolveSandboxConfig(input: SandboxConfigInput, cwd = process.cw
     stateDir: path.resolve(cwd, stateDir),
     portBase,
     host,
+    network,
     partitions,
     kafkaHeap,
   };

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { SandboxConfig } from './config.js';
 import { DATABASE } from './demo-schema.js';
 import { deadLetterTopic, invalidationTopic } from './kafka.js';
+import { planNetwork } from './network.js';
 import { planPorts } from './ports.js';
 import { isAlive } from './pid.js';
 
@@ -13,10 +14,13 @@ export interface RegionEndpoints {
   kafka: { brokers: string[]; topic: string; deadLetterTopic: string };
   redis: { host: string; port: number; url: string };
   metrics: { reader: number; invalidator: number };
+  /** netns mode: the namespace the region's services and workers run in. */
+  netns?: string;
 }
 
 export interface SandboxEndpoints {
   stateDir: string;
+  network: { mode: 'shared' | 'netns'; bridge?: string; gateway?: string };
   regions: RegionEndpoints[];
   controlPlane: { host: string; port: number; metricsPort: number };
 }
@@ -27,23 +31,28 @@ export function describeEndpoints(config: SandboxConfig): SandboxEndpoints {
     config.regions.map((r) => r.name),
     config.portBase,
   );
+  const network = planNetwork(config);
+  // Global components (the control plane) stay in the root namespace, on the shared host.
   const host = config.host;
   return {
     stateDir: config.stateDir,
+    network: { mode: network.mode, bridge: network.bridge, gateway: network.gateway },
     regions: config.regions.map(({ name, home }) => {
       const ports = plan.regions[name]!;
+      const { host: at, netns } = network.regions[name]!;
       return {
         region: name,
         home,
         postgres: {
-          host,
+          host: at,
           port: ports.postgres,
           database: DATABASE,
-          url: `postgres://postgres@${host}:${ports.postgres}/${DATABASE}`,
+          url: `postgres://postgres@${at}:${ports.postgres}/${DATABASE}`,
         },
-        kafka: { brokers: [`${host}:${ports.kafka}`], topic: invalidationTopic(name), deadLetterTopic: deadLetterTopic(name) },
-        redis: { host, port: ports.redis, url: `redis://${host}:${ports.redis}` },
+        kafka: { brokers: [`${at}:${ports.kafka}`], topic: invalidationTopic(name), deadLetterTopic: deadLetterTopic(name) },
+        redis: { host: at, port: ports.redis, url: `redis://${at}:${ports.redis}` },
         metrics: { reader: ports.readerMetrics, invalidator: ports.invalidatorMetrics },
+        ...(netns ? { netns } : {}),
       };
     }),
     controlPlane: { host, port: plan.controlPlane, metricsPort: plan.controlPlaneMetrics },

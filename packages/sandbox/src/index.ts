@@ -8,4 +8,5 @@ export { findBinaries, findPgBin, type Binaries } from './binaries.js';
 export { invalidationTopic, deadLetterTopic } from './kafka.js';
 export { DATABASE, PUBLICATION, REPLICATED_TABLES } from './demo-schema.js';
 export { subscriptionName } from './replication.js';
-export { Supervisor } from './supervisor.js';
+export { Supervisor, type SupervisorFiles } from './supervisor.js';
+export { planNetwork, setUpNetwork, tearDownNetwork, NetworkSetupError, type NetworkPlan, type RegionNetwork } from './network.js';

@@ -23,6 +23,8 @@ export interface KafkaOptions {
   heap: string;
   partitions: number;
   setpriv: string;
+  /** netns mode: run inside the region's network namespace. */
+  netns?: string;
   logger: Logger;
 }
 
@@ -64,6 +66,7 @@ export async function startKafka(opts: KafkaOptions): Promise<ServiceProcess> {
       logFile: opts.logFile,
       stopSignal: 'SIGTERM',
       setpriv: opts.setpriv,
+      netns: opts.netns,
     },
     opts.logger,
   );

@@ -21,6 +21,8 @@ export interface PostgresOptions {
   logFile: string;
   pgBin: string;
   setpriv: string;
+  /** netns mode: run inside the region's network namespace. */
+  netns?: string;
   runAs: RunAs | undefined;
   logger: Logger;
 }
@@ -59,6 +61,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<ServiceProce
       runAs: opts.runAs,
       stopSignal: 'SIGINT',
       setpriv: opts.setpriv,
+      netns: opts.netns,
     },
     opts.logger,
   );

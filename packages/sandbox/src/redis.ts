@@ -12,6 +12,8 @@ export interface RedisOptions {
   logFile: string;
   redisServer: string;
   setpriv: string;
+  /** netns mode: run inside the region's network namespace. */
+  netns?: string;
   logger: Logger;
 }
 
@@ -35,6 +37,7 @@ export async function startRedis(opts: RedisOptions): Promise<ServiceProcess> {
       logFile: opts.logFile,
       stopSignal: 'SIGTERM',
       setpriv: opts.setpriv,
+      netns: opts.netns,
     },
     opts.logger,
   );

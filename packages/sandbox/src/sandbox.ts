@@ -12,8 +12,9 @@ import { startPostgres } from './postgres.js';
 import { startRedis } from './redis.js';
 import { ensurePublication, ensureSchema, ensureSubscription, waitForSubscriptionSync } from './replication.js';
 import { ownedDir, postgresUser, reachableBy, type RunAs } from './run-as.js';
-import type { ServiceProcess, ServiceSpec } from './service-process.js';
-import { Supervisor } from './supervisor.js';
+import { planNetwork, setUpNetwork, tearDownNetwork, type NetworkPlan } from './network.js';
+import { ServiceProcess, type ServiceSpec } from './service-process.js';
+import { Supervisor, type SupervisorFiles } from './supervisor.js';
 
 export type ServiceKind = 'postgres' | 'kafka' | 'redis';
 
@@ -27,7 +28,7 @@ export interface SandboxDeps {
 interface Entry {
   region: string;
   kind: ServiceKind;
-  process: ServiceProcess;
+  supervisor: Supervisor;
 }
 
 /**
@@ -37,6 +38,7 @@ interface Entry {
 export class Sandbox {
   private readonly entries: Entry[] = [];
   private readonly workers: Array<{ region: string; kind: string; worker: Supervisor }> = [];
+  private readonly network: NetworkPlan;
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -45,7 +47,9 @@ export class Sandbox {
     private readonly lock: SandboxLock,
     private readonly logger: Logger,
     private readonly binaries: Binaries,
-  ) {}
+  ) {
+    this.network = planNetwork(config);
+  }
 
   static async start(config: SandboxConfig, deps: SandboxDeps): Promise<Sandbox> {
     const { logger } = deps;
@@ -55,7 +59,9 @@ export class Sandbox {
     const sandbox = new Sandbox(config, describeEndpoints(config), lock, logger, binaries);
     try {
       const plan = planPorts(config.regions.map((r) => r.name), config.portBase);
-      await assertPortsFree(plan, config.host);
+      // Namespaces are new and empty; only the shared address can have a port taken.
+      if (config.network === 'shared') await assertPortsFree(plan, config.host);
+      else setUpNetwork(sandbox.network, logger);
       await sandbox.startServices(binaries, plan);
       await sandbox.wireReplication();
       const state: SandboxState = { pid: process.pid, readyAt: new Date().toISOString(), endpoints: sandbox.endpoints };
@@ -77,7 +83,7 @@ export class Sandbox {
         const dir = path.join(this.config.stateDir, region.region);
         mkdirSync(path.join(dir, 'logs'), { recursive: true });
         const log = (name: string) => path.join(dir, 'logs', `${name}.log`);
-        const common = { region: region.region, host: this.config.host, setpriv: bin.setpriv, logger: this.logger };
+        const common = { region: region.region, host: region.postgres.host, netns: region.netns, setpriv: bin.setpriv, logger: this.logger };
         // Kafka is the slowest to boot; the others start beside it.
         const started = await Promise.allSettled([
           this.track(region.region, 'postgres', () =>
@@ -109,11 +115,19 @@ export class Sandbox {
     if (failed) throw failed.reason;
   }
 
-  private async track(region: string, kind: ServiceKind, start: () => Promise<ServiceProcess>): Promise<void> {
+  /** Starts a service under a supervisor: restarted if it dies, parked while its hold file exists. */
+  private async track(region: string, kind: ServiceKind, launch: () => Promise<ServiceProcess>): Promise<void> {
     const started = Date.now();
-    const process = await start();
-    this.entries.push({ region, kind, process });
-    this.logger.debug({ region, service: kind, pid: process.pid, ms: Date.now() - started }, 'service ready');
+    const supervisor = new Supervisor(`${region} ${kind}`, launch, this.runFiles(region, kind), this.logger);
+    await supervisor.start();
+    this.entries.push({ region, kind, supervisor });
+    this.logger.debug({ region, service: kind, pid: supervisor.pid, ms: Date.now() - started }, 'service ready');
+  }
+
+  /** <state>/<region>/run/<kind>.pid and .hold: the handles chaos scripts use from outside. */
+  private runFiles(region: string, kind: string): SupervisorFiles {
+    const dir = path.join(this.config.stateDir, region, 'run');
+    return { pidFile: path.join(dir, `${kind}.pid`), holdFile: path.join(dir, `${kind}.hold`) };
   }
 
   private async wireReplication(): Promise<void> {
@@ -132,13 +146,21 @@ export class Sandbox {
     );
   }
 
-  /** Starts a supervised worker (reader, invalidator, control plane); workers stop first. */
-  startWorker(region: string, kind: string, spec: Omit<ServiceSpec, 'setpriv' | 'logFile' | 'name'>): Supervisor {
-    const worker = new Supervisor(
-      { ...spec, name: `${region} ${kind}`, setpriv: this.binaries.setpriv, logFile: path.join(this.config.stateDir, region, 'logs', `${kind}.log`) },
-      this.logger,
-    );
-    worker.start();
+  /**
+   * Starts a supervised worker (reader, invalidator, control plane); workers stop first.
+   * It runs in the region's namespace unless `global` (the control plane serves every
+   * region and stays reachable from the host).
+   */
+  startWorker(region: string, kind: string, spec: Omit<ServiceSpec, 'setpriv' | 'logFile' | 'name' | 'netns'>, opts: { global?: boolean } = {}): Supervisor {
+    const full: ServiceSpec = {
+      ...spec,
+      name: `${region} ${kind}`,
+      setpriv: this.binaries.setpriv,
+      logFile: path.join(this.config.stateDir, region, 'logs', `${kind}.log`),
+      netns: opts.global ? undefined : this.network.regions[region]?.netns,
+    };
+    const worker = new Supervisor(full.name, async () => ServiceProcess.start(full, this.logger), this.runFiles(region, kind), this.logger);
+    void worker.start().catch((err: unknown) => this.logger.error({ err, worker: full.name }, 'worker did not start'));
     this.workers.push({ region, kind, worker });
     return worker;
   }
@@ -147,8 +169,8 @@ export class Sandbox {
     return this.workers.find((w) => w.region === region && w.kind === kind)?.worker;
   }
 
-  service(region: string, kind: ServiceKind): ServiceProcess | undefined {
-    return this.entries.find((e) => e.region === region && e.kind === kind)?.process;
+  service(region: string, kind: ServiceKind): Supervisor | undefined {
+    return this.entries.find((e) => e.region === region && e.kind === kind)?.supervisor;
   }
 
   services(): ReadonlyArray<Readonly<Entry>> {
@@ -173,13 +195,14 @@ export class Sandbox {
     for (const inWave of waves) {
       await Promise.all(this.entries.filter(inWave).map((e) => this.stopEntry(e)));
     }
+    tearDownNetwork(this.network);
     rmSync(path.join(this.config.stateDir, STATE_FILE), { force: true });
     this.lock.release();
   }
 
   private async stopEntry(e: Entry): Promise<void> {
-    const status = await e.process.stop();
-    this.logger.debug({ region: e.region, service: e.kind, ...status }, 'stopped');
+    await e.supervisor.stop(20_000);
+    this.logger.debug({ region: e.region, service: e.kind }, 'stopped');
   }
 }
 

@@ -15,6 +15,8 @@ export interface ServiceSpec {
   /** The signal that makes this service shut down cleanly and quickly. */
   stopSignal: NodeJS.Signals;
   setpriv: string;
+  /** Run inside this network namespace (netns mode); `ip netns exec` execs, so the pid stays. */
+  netns?: string;
 }
 
 export interface ExitStatus {
@@ -57,7 +59,9 @@ export class ServiceProcess {
     if (spec.runAs) {
       wrapper.push(`--reuid=${spec.runAs.uid}`, `--regid=${spec.runAs.gid}`, '--init-groups');
     }
-    const child = spawn(spec.setpriv, [...wrapper, '--', spec.command, ...spec.args], {
+    const argv = [spec.setpriv, ...wrapper, '--', spec.command, ...spec.args];
+    if (spec.netns) argv.unshift('ip', 'netns', 'exec', spec.netns);
+    const child = spawn(argv[0]!, argv.slice(1), {
       cwd: spec.cwd,
       env: spec.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
