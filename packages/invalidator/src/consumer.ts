@@ -22,6 +22,8 @@ export interface RegionConsumerOptions {
  */
 export class RegionConsumer {
   private consumer: Consumer | undefined;
+  /** Partitions this member holds since the last rebalance; empty until it joined. */
+  assigned: number[] = [];
   private crashed!: (err: Error) => void;
   /** Settles when kafkajs gave up on the consumer; the process should exit and be restarted. */
   readonly failure = new Promise<Error>((resolve) => (this.crashed = resolve));
@@ -46,6 +48,7 @@ export class RegionConsumer {
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const assigned = payload.memberAssignment[topic] ?? [];
+      this.assigned = [...assigned].sort((a, b) => a - b);
       freshness.retain(assigned);
       logger.info({ partitions: assigned, generation: payload.groupId }, 'partitions assigned');
     });

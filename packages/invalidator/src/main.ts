@@ -79,7 +79,7 @@ async function main(): Promise<number> {
   const server = await startMetricsServer(metrics.registry, {
     host: config.metricsHost,
     port: config.metricsPort,
-    health: () => invalidatorStatus({ region: config.region, groupId: config.groupId, topic: config.topic, redis, metrics, freshness }),
+    health: () => invalidatorStatus({ region: config.region, groupId: config.groupId, topic: config.topic, redis, metrics, freshness, assigned: () => consumer.assigned }),
   });
   await consumer.start(partitions);
   logger.info({ metricsPort: server.port, topic: config.topic, group: config.groupId, partitions, redis: config.redis.mode }, 'invalidator started');

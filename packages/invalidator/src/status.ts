@@ -10,6 +10,8 @@ export interface InvalidatorStatus {
   groupId: string;
   topic: string;
   redis: 'up' | 'down';
+  /** Partitions held in the consumer group; empty while (re)joining. */
+  assigned: number[];
   lastAppliedCommitTime: string | null;
   freshnessSeconds: number | null;
   latencyMs: { p50: number | null; p99: number | null; count: number };
@@ -19,7 +21,7 @@ export interface InvalidatorStatus {
   partitions: Array<{ partition: number; lastAppliedCommitTime: string }>;
 }
 
-export function invalidatorStatus(deps: { region: string; groupId: string; topic: string; redis: RedisClient; metrics: InvalidatorMetrics; freshness: FreshnessTracker }): InvalidatorStatus {
+export function invalidatorStatus(deps: { region: string; groupId: string; topic: string; redis: RedisClient; metrics: InvalidatorMetrics; freshness: FreshnessTracker; assigned: () => number[] }): InvalidatorStatus {
   const { metrics, freshness } = deps;
   const redisUp = deps.redis.status === 'ready';
   const last = freshness.lastAppliedCommitMs();
@@ -31,6 +33,7 @@ export function invalidatorStatus(deps: { region: string; groupId: string; topic
     groupId: deps.groupId,
     topic: deps.topic,
     redis: redisUp ? 'up' : 'down',
+    assigned: deps.assigned(),
     lastAppliedCommitTime: last === null ? null : new Date(last).toISOString(),
     freshnessSeconds: freshness.freshnessSeconds(),
     latencyMs: { p50: metrics.latency.percentile(0.5), p99: metrics.latency.percentile(0.99), count: metrics.latency.count },

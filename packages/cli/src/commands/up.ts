@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { SANDBOX_OPTIONS, SANDBOX_OPTIONS_HELP, sandboxConfigFrom } from '../sandbox-options.js';
 import { endpointsTable } from './endpoints-table.js';
 import { DEFAULT_RULES, startInvalidators, startReaders } from '../workers.js';
+import { waitForWorkers } from '../worker-readiness.js';
 import { onShutdownSignal } from '@fabric/runtime';
 
 const UP_OPTIONS = {
@@ -43,6 +44,12 @@ export async function up(argv: string[], logger: Logger): Promise<number> {
   if (!values['infra-only']) {
     startReaders(sandbox, path.resolve(values.rules ?? DEFAULT_RULES));
     startInvalidators(sandbox);
+    try {
+      await waitForWorkers(sandbox.endpoints, logger);
+    } catch (err) {
+      await sandbox.stop();
+      throw err;
+    }
   }
   const readyMs = Date.now() - started;
   if (values.json) {
