@@ -19,6 +19,10 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || need+=(maven)
 command -v setpriv >/dev/null || need+=(util-linux)
+# The chaos suite's network namespaces, the TLS test's certificates, the helm unpacking.
+command -v ip >/dev/null || need+=(iproute2)
+command -v openssl >/dev/null || need+=(openssl)
+command -v unzip >/dev/null || need+=(unzip)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     say "missing system packages: ${need[*]}"
