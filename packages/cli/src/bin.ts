@@ -1,13 +1,20 @@
 #!/usr/bin/env node
+import { ControlPlaneError } from '@fabric/control-plane';
 import { ConfigError, SandboxError } from '@fabric/sandbox';
 import { createLogger } from '@fabric/runtime';
 import { MAIN_HELP, UsageError } from './usage.js';
 import { up } from './commands/up.js';
 import { status } from './commands/status.js';
+import { lag } from './commands/lag.js';
+import { dlq } from './commands/dlq.js';
+import { invalidate } from './commands/invalidate.js';
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   up: (argv) => up(argv, createLogger('fabric')),
   status,
+  lag,
+  dlq,
+  invalidate,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -24,9 +31,14 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    // Expected failures (bad flags, taken ports, missing binaries) print one clear line;
-    // anything else is a bug and keeps its stack.
-    const known = err instanceof SandboxError || err instanceof ConfigError || err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    // Expected failures (bad flags, taken ports, missing binaries, refused RPCs) print one
+    // clear line; anything else is a bug and keeps its stack.
+    const known =
+      err instanceof SandboxError ||
+      err instanceof ConfigError ||
+      err instanceof UsageError ||
+      err instanceof ControlPlaneError ||
+      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`fabric: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`);
     process.exit(known ? 2 : 1);
   },

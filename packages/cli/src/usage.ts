@@ -13,11 +13,20 @@ Commands:
             until Ctrl-C / SIGTERM, then stop everything cleanly.
   status    Show the running sandbox's regions, endpoints and whether each
             service answers.
+  lag       Replication, CDC and Kafka lag, freshness, latency, DLQ depth and
+            component health per region, from the control plane (--watch).
+  dlq       List dead letters (dlq ls) and replay them (dlq replay).
+  invalidate
+            Invalidate keys, tags or patterns in chosen regions through their
+            invalidation topics.
 
 Global options:
   --json    Machine-readable output on stdout.
   --help    Help for a command: fabric up --help
 
 Environment:
-  FABRIC_LOG_LEVEL   pino level for logs on stderr (default info)
+  FABRIC_LOG_LEVEL       pino level for logs on stderr (default info)
+  FABRIC_CONTROL_PLANE   control plane HOST:PORT for lag, dlq, invalidate (default:
+                         the running sandbox's)
+  FABRIC_TOKEN           bearer token for them (default: the sandbox's admin token)
 `;

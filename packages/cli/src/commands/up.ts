@@ -6,6 +6,7 @@ import { SANDBOX_OPTIONS, SANDBOX_OPTIONS_HELP, sandboxConfigFrom } from '../san
 import { endpointsTable } from './endpoints-table.js';
 import { DEFAULT_RULES, startInvalidators, startReaders } from '../workers.js';
 import { waitForWorkers } from '../worker-readiness.js';
+import { startControlPlane, waitForControlPlane } from '../control-plane-worker.js';
 import { onShutdownSignal } from '@fabric/runtime';
 
 const UP_OPTIONS = {
@@ -19,8 +20,10 @@ export const UP_HELP = `Usage: fabric up [options]
 Starts the local multi-region sandbox and runs until Ctrl-C or SIGTERM. Per region:
 PostgreSQL 15 (primary in the home region, logical replicas elsewhere), one Kafka broker
 in KRaft mode with topics fabric.inval.<region> and fabric.inval.<region>.dlq, and Redis.
-Then per region one CDC reader (WAL -> topic) and one invalidator (topic -> Redis),
-logs in <state-dir>/<region>/logs/, each restarted with backoff if it crashes. State survives restarts; a second 'fabric up' on the same state
+Then per region one CDC reader (WAL -> topic) and one invalidator (topic -> Redis), and
+one gRPC control plane for all regions; logs in <state-dir>/<region>/logs/, each
+restarted with backoff if it crashes. Ready means every reader holds its slot, every
+invalidator its partitions, and the control plane answers health checks. State survives restarts; a second 'fabric up' on the same state
 directory is refused.
 
 Options:
@@ -41,11 +44,14 @@ export async function up(argv: string[], logger: Logger): Promise<number> {
   const started = Date.now();
   logger.info({ regions: config.regions.map((r) => r.name), stateDir: config.stateDir, portBase: config.portBase }, 'starting sandbox');
   const sandbox = await Sandbox.start(config, { logger });
+  let tokensFile: string | undefined;
   if (!values['infra-only']) {
     startReaders(sandbox, path.resolve(values.rules ?? DEFAULT_RULES));
     startInvalidators(sandbox);
+    tokensFile = startControlPlane(sandbox).tokensFile;
     try {
       await waitForWorkers(sandbox.endpoints, logger);
+      await waitForControlPlane(sandbox.endpoints);
     } catch (err) {
       await sandbox.stop();
       throw err;
@@ -53,9 +59,11 @@ export async function up(argv: string[], logger: Logger): Promise<number> {
   }
   const readyMs = Date.now() - started;
   if (values.json) {
-    process.stdout.write(JSON.stringify({ readyMs, endpoints: sandbox.endpoints }) + '\n');
+    process.stdout.write(JSON.stringify({ readyMs, endpoints: sandbox.endpoints, ...(tokensFile ? { tokensFile } : {}) }) + '\n');
   } else {
-    process.stdout.write(`\n${endpointsTable(sandbox.endpoints)}\n\nsandbox ready in ${(readyMs / 1000).toFixed(1)} s — Ctrl-C to stop\n`);
+    const cp = sandbox.endpoints.controlPlane;
+    const controlPlane = tokensFile ? `\ncontrol plane  ${cp.host}:${cp.port} (gRPC; tokens in ${tokensFile}), metrics :${cp.metricsPort}\n` : '';
+    process.stdout.write(`\n${endpointsTable(sandbox.endpoints)}\n${controlPlane}\nsandbox ready in ${(readyMs / 1000).toFixed(1)} s — try: npm run fabric -- lag   (Ctrl-C to stop)\n`);
   }
   logger.info({ readyMs }, 'sandbox ready');
   return runUntilStopped(sandbox, signalled, logger);

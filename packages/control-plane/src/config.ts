@@ -1,0 +1,226 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '@fabric/runtime';
+import { SCOPES, type Scope, type TokenEntry } from './auth.js';
+
+export interface RegionConfig {
+  name: string;
+  /** The home region's database is the primary; the others are its logical replicas. */
+  home: boolean;
+  /** The region's own database. */
+  postgresUrl: string;
+  kafkaBrokers: string[];
+  topic: string;
+  deadLetterTopic: string;
+  /** The region's invalidator group, whose committed offsets define the Kafka lag. */
+  consumerGroup: string;
+  readerStatusUrl: string;
+  invalidatorStatusUrl: string;
+  /** The CDC reader's slot on the region's own database. */
+  cdcSlot: string;
+  /** The region's subscription slot on the primary; undefined for the home region. */
+  subscriptionSlot: string | undefined;
+}
+
+export interface TlsFiles {
+  cert: string;
+  key: string;
+  /** When set, clients must present a certificate signed by this CA (mTLS). */
+  clientCa: string | undefined;
+}
+
+export interface ControlPlaneConfig {
+  listen: { host: string; port: number };
+  metrics: { host: string; port: number };
+  tokens: TokenEntry[];
+  tls: TlsFiles | undefined;
+  regions: RegionConfig[];
+  /** How long one probe of a database, broker or worker may take before it counts as unreachable. */
+  probeTimeoutMs: number;
+}
+
+export const CONTROL_PLANE_HELP = `Usage: fabric-control-plane --config FILE
+
+The fabric's global control plane, a gRPC server:
+  fabric.v1.LagService           GetLag, WatchLag: replication, CDC and Kafka lag,
+                                 freshness, latency, DLQ depth and health per region
+  fabric.v1.DeadLetterService    ListDeadLetters, ReplayDeadLetters (admin)
+  fabric.v1.InvalidationService  Invalidate keys, tags, patterns (admin)
+  grpc.health.v1.Health          Check, Watch (no token needed, for probes)
+  grpc.reflection.v1(alpha)      server reflection, so grpcurl works
+Every RPC but health needs 'authorization: Bearer <token>'; the token's scopes decide
+what it may call ('read', or 'admin', which includes read). Prometheus metrics and a
+liveness answer are served on the metrics port (/metrics, /healthz).
+
+Options (environment variable in brackets):
+  --config FILE   JSON configuration [FABRIC_CONTROL_PLANE_CONFIG]      (required)
+  --help
+
+Configuration file:
+  {
+    "listen":  { "host": "127.0.0.1", "port": 25430 },
+    "metrics": { "host": "127.0.0.1", "port": 25431 },
+    "tokens":  [ { "name": "ops", "scopes": ["read", "admin"], "sha256": "<hex of sha256(token)>" } ],
+    "tls":     { "cert": "server.pem", "key": "server.key", "clientCa": "ca.pem" },   (optional;
+               clientCa requires client certificates; paths relative to the file)
+    "probeTimeoutMs": 2000,                                                         (optional)
+    "regions": [ {
+      "name": "us-east", "home": true,
+      "postgresUrl": "postgres://postgres@127.0.0.1:25400/fabric",
+      "kafkaBrokers": ["127.0.0.1:25401"],
+      "readerStatusUrl": "http://127.0.0.1:25404/healthz",
+      "invalidatorStatusUrl": "http://127.0.0.1:25405/healthz",
+      "topic": "fabric.inval.us-east",               (default fabric.inval.<name>)
+      "deadLetterTopic": "fabric.inval.us-east.dlq", (default <topic>.dlq)
+      "consumerGroup": "fabric-invalidator-us-east", (default fabric-invalidator-<name>)
+      "cdcSlot": "fabric_cdc",                       (default fabric_cdc)
+      "subscriptionSlot": "fabric_sub_eu_west"       (replicas; default fabric_sub_<name, - as _>)
+    } ]
+  }
+`;
+
+/** Returns undefined when --help was asked for. */
+export function parseControlPlaneArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): { configPath: string } | undefined {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  if (values.help) return undefined;
+  const configPath = values.config ?? env.FABRIC_CONTROL_PLANE_CONFIG;
+  if (!configPath) throw new ConfigError('--config', 'is required (see --help)');
+  return { configPath: path.resolve(configPath) };
+}
+
+export function loadControlPlaneConfig(file: string): ControlPlaneConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('--config', `cannot read ${file}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(file, `not valid JSON: ${(err as Error).message}`);
+  }
+  return validateControlPlaneConfig(raw, path.dirname(file));
+}
+
+const REGION = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
+const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
+const HOST_PORT = /^[^:\s]+:\d{1,5}$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** Checks raw JSON once, at start-up; every failure names its JSON path. `baseDir` anchors TLS paths. */
+export function validateControlPlaneConfig(raw: unknown, baseDir: string): ControlPlaneConfig {
+  const root = object('config', raw);
+  const regions = array('regions', root.regions).map((r, i) => region(`regions[${i}]`, r));
+  if (regions.length === 0) throw new ConfigError('regions', 'must list at least one region');
+  const seen = new Set<string>();
+  regions.forEach((r, i) => {
+    if (seen.has(r.name)) throw new ConfigError(`regions[${i}].name`, `"${r.name}" is listed twice`);
+    seen.add(r.name);
+  });
+  const homes = regions.filter((r) => r.home);
+  if (homes.length !== 1) throw new ConfigError('regions', `exactly one region must have "home": true, found ${homes.length}`);
+  const tokens = array('tokens', root.tokens).map((t, i) => token(`tokens[${i}]`, t));
+  if (tokens.length === 0) throw new ConfigError('tokens', 'must list at least one token, or nobody could call the control plane');
+  return {
+    listen: endpoint('listen', root.listen),
+    metrics: endpoint('metrics', root.metrics),
+    tokens,
+    tls: root.tls === undefined ? undefined : tls('tls', root.tls, baseDir),
+    regions,
+    probeTimeoutMs: root.probeTimeoutMs === undefined ? 2_000 : integer('probeTimeoutMs', root.probeTimeoutMs, 100, 60_000),
+  };
+}
+
+function region(at: string, raw: unknown): RegionConfig {
+  const r = object(at, raw);
+  const name = string(`${at}.name`, r.name);
+  if (!REGION.test(name)) throw new ConfigError(`${at}.name`, `"${name}" is not a region name (lowercase letters, digits, dashes)`);
+  const home = r.home === undefined ? false : boolean(`${at}.home`, r.home);
+  const postgresUrl = string(`${at}.postgresUrl`, r.postgresUrl);
+  if (!/^postgres(ql)?:\/\//.test(postgresUrl)) throw new ConfigError(`${at}.postgresUrl`, 'must be a postgres:// URL');
+  const kafkaBrokers = array(`${at}.kafkaBrokers`, r.kafkaBrokers).map((b, i) => {
+    const broker = string(`${at}.kafkaBrokers[${i}]`, b);
+    if (!HOST_PORT.test(broker)) throw new ConfigError(`${at}.kafkaBrokers[${i}]`, `"${broker}" must be host:port`);
+    return broker;
+  });
+  if (kafkaBrokers.length === 0) throw new ConfigError(`${at}.kafkaBrokers`, 'must list at least one broker');
+  const topic = r.topic === undefined ? `fabric.inval.${name}` : string(`${at}.topic`, r.topic);
+  const identifier = (field: 'cdcSlot' | 'subscriptionSlot', fallback: string) => {
+    const value = r[field] === undefined ? fallback : string(`${at}.${field}`, r[field]);
+    if (!IDENT.test(value)) throw new ConfigError(`${at}.${field}`, `"${value}" must be a lowercase identifier`);
+    return value;
+  };
+  return {
+    name,
+    home,
+    postgresUrl,
+    kafkaBrokers,
+    topic,
+    deadLetterTopic: r.deadLetterTopic === undefined ? `${topic}.dlq` : string(`${at}.deadLetterTopic`, r.deadLetterTopic),
+    consumerGroup: r.consumerGroup === undefined ? `fabric-invalidator-${name}` : string(`${at}.consumerGroup`, r.consumerGroup),
+    readerStatusUrl: url(`${at}.readerStatusUrl`, r.readerStatusUrl),
+    invalidatorStatusUrl: url(`${at}.invalidatorStatusUrl`, r.invalidatorStatusUrl),
+    cdcSlot: identifier('cdcSlot', 'fabric_cdc'),
+    // The home database is the primary: it subscribes to nothing.
+    subscriptionSlot: home ? undefined : identifier('subscriptionSlot', `fabric_sub_${name.replaceAll('-', '_')}`),
+  };
+}
+
+function token(at: string, raw: unknown): TokenEntry {
+  const t = object(at, raw);
+  const scopes = array(`${at}.scopes`, t.scopes).map((s, i) => {
+    if (!SCOPES.includes(s as Scope)) throw new ConfigError(`${at}.scopes[${i}]`, `must be one of ${SCOPES.join(', ')}, got ${JSON.stringify(s)}`);
+    return s as Scope;
+  });
+  if (scopes.length === 0) throw new ConfigError(`${at}.scopes`, 'must grant at least one scope');
+  const sha256 = string(`${at}.sha256`, t.sha256).toLowerCase();
+  if (!SHA256.test(sha256)) throw new ConfigError(`${at}.sha256`, 'must be the 64 hex digits of the token\'s SHA-256 (never the token itself)');
+  return { name: string(`${at}.name`, t.name), scopes, sha256 };
+}
+
+function tls(at: string, raw: unknown, baseDir: string): TlsFiles {
+  const t = object(at, raw);
+  const file = (field: string, value: unknown) => path.resolve(baseDir, string(`${at}.${field}`, value));
+  return { cert: file('cert', t.cert), key: file('key', t.key), clientCa: t.clientCa === undefined ? undefined : file('clientCa', t.clientCa) };
+}
+
+function endpoint(at: string, raw: unknown): { host: string; port: number } {
+  const e = object(at, raw);
+  return { host: e.host === undefined ? '127.0.0.1' : string(`${at}.host`, e.host), port: integer(`${at}.port`, e.port, 0, 65535) };
+}
+
+function url(at: string, raw: unknown): string {
+  const value = string(at, raw);
+  if (!/^https?:\/\/[^\s/]+/.test(value)) throw new ConfigError(at, `"${value}" must be an http:// URL`);
+  return value;
+}
+
+function object(at: string, raw: unknown): Record<string, unknown> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(at, 'must be an object');
+  return raw as Record<string, unknown>;
+}
+
+function array(at: string, raw: unknown): unknown[] {
+  if (!Array.isArray(raw)) throw new ConfigError(at, 'must be an array');
+  return raw;
+}
+
+function string(at: string, raw: unknown): string {
+  if (typeof raw !== 'string' || raw.trim() === '') throw new ConfigError(at, 'must be a non-empty string');
+  return raw.trim();
+}
+
+function boolean(at: string, raw: unknown): boolean {
+  if (typeof raw !== 'boolean') throw new ConfigError(at, 'must be true or false');
+  return raw;
+}
+
+function integer(at: string, raw: unknown, min: number, max: number): number {
+  if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < min || raw > max) {
+    throw new ConfigError(at, `must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}

@@ -1,0 +1,132 @@
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { ComponentStatus, RegionStatus, timestampFromDate, type ComponentHealthSchema, type PartitionLagSchema, type RegionLagSchema } from '@fabric/proto';
+import type { RegionConfig } from './config.js';
+import type { Observed } from './probes/observed.js';
+import type { DatabaseState } from './probes/postgres.js';
+import type { InvalidatorStatus, ReaderStatus } from './probes/worker-status.js';
+
+export interface TopicOffsets {
+  partition: number;
+  start: bigint;
+  end: bigint;
+  /** What the invalidator group committed; undefined before its first commit. */
+  committed: bigint | undefined;
+}
+
+/** Everything probed for one region at one moment. */
+export interface RegionProbes {
+  /** The region's own database. */
+  database: Observed<DatabaseState>;
+  /** The home region's database (the same observation for the home region). */
+  primary: Observed<DatabaseState>;
+  kafka: Observed<TopicOffsets[]>;
+  /** Dead letters not yet replayed; undefined when the DLQ or its ledger could not be read. */
+  deadLetters: bigint | undefined;
+  reader: Observed<ReaderStatus>;
+  invalidator: Observed<InvalidatorStatus>;
+}
+
+export type Component = 'postgres' | 'kafka' | 'cdc-reader' | 'invalidator' | 'replication' | 'heartbeat';
+
+/** Components the control plane talks to itself; the others are derived from the primary's answers. */
+const DIRECT: readonly Component[] = ['postgres', 'kafka', 'cdc-reader', 'invalidator'];
+
+/**
+ * The primary writes a heartbeat every second (by default); one this old means the home
+ * reader stopped beating, and freshness everywhere stops being measurable.
+ */
+export const HEARTBEAT_STALE_SECONDS = 10;
+
+type ComponentHealth = MessageInitShape<typeof ComponentHealthSchema> & { component: Component; status: ComponentStatus };
+
+/**
+ * A region's lag report from one round of probes. Every number comes from an answer;
+ * what no component said stays unset, so "unknown" never reads as 0.
+ */
+export function regionLag(region: RegionConfig, probes: RegionProbes, lastSeen: (c: Component) => Date | undefined, now: Date): MessageInitShape<typeof RegionLagSchema> {
+  const db = valueOf(probes.database);
+  const primary = valueOf(probes.primary);
+  const reader = valueOf(probes.reader);
+  const invalidator = valueOf(probes.invalidator);
+  const kafka = valueOf(probes.kafka);
+  const component = (name: Component, o: Observed<unknown>): ComponentHealth => health(name, o, lastSeen(name));
+
+  const components = [
+    component('postgres', probes.database),
+    component('kafka', probes.kafka),
+    component('cdc-reader', probes.reader),
+    component('invalidator', probes.invalidator),
+    region.home ? component('heartbeat', heartbeatHealth(probes.database, now)) : component('replication', replicationHealth(region, probes.primary)),
+  ];
+
+  const replicationBytes = region.home ? (db ? 0n : undefined) : primary?.slots.get(region.subscriptionSlot!)?.lagBytes;
+  const replicationSeconds = region.home ? (db ? 0 : undefined) : secondsBetween(db?.heartbeat, primary?.heartbeat);
+  const partitions: Array<MessageInitShape<typeof PartitionLagSchema>> = (kafka ?? []).map((p) => ({
+    partition: p.partition,
+    endOffset: p.end,
+    committedOffset: p.committed,
+    lag: nonNegative(p.end - (p.committed ?? p.start)),
+  }));
+
+  return {
+    region: region.name,
+    home: region.home,
+    status: regionStatus(components),
+    components,
+    replicationLagBytes: replicationBytes,
+    replicationLagSeconds: replicationSeconds,
+    cdcLagBytes: db?.slots.get(region.cdcSlot)?.lagBytes,
+    cdcIdleSeconds: secondsBetween(reader?.lastEventAt, now),
+    kafkaLag: partitions,
+    kafkaLagTotal: kafka ? partitions.reduce((sum, p) => sum + (p.lag as bigint), 0n) : undefined,
+    freshnessSeconds: secondsBetween(invalidator?.lastAppliedCommitTime, now),
+    lastAppliedCommitTime: invalidator?.lastAppliedCommitTime ? timestampFromDate(invalidator.lastAppliedCommitTime) : undefined,
+    latencyP50Ms: invalidator?.latencyP50Ms,
+    latencyP99Ms: invalidator?.latencyP99Ms,
+    deadLetters: probes.deadLetters,
+    observedTime: timestampFromDate(now),
+  };
+}
+
+export function regionStatus(components: ComponentHealth[]): RegionStatus {
+  if (components.every((c) => c.status === ComponentStatus.HEALTHY)) return RegionStatus.HEALTHY;
+  const direct = components.filter((c) => DIRECT.includes(c.component));
+  if (direct.every((c) => c.status === ComponentStatus.UNREACHABLE)) return RegionStatus.UNREACHABLE;
+  return RegionStatus.DEGRADED;
+}
+
+/** The replica's subscription slot lives on the primary: its state says whether the replica streams. */
+function replicationHealth(region: RegionConfig, primary: Observed<DatabaseState>): Observed<unknown> {
+  if (primary.status !== 'healthy') return { status: 'unreachable', detail: `primary database: ${primary.detail}` };
+  const slot = primary.value.slots.get(region.subscriptionSlot!);
+  if (!slot) return { status: 'unhealthy', detail: `no slot ${region.subscriptionSlot} on the primary: the region's subscription is gone` };
+  if (!slot.active) return { status: 'unhealthy', detail: `slot ${region.subscriptionSlot} is inactive: the replica is not streaming from the primary` };
+  return { status: 'healthy', value: slot };
+}
+
+function heartbeatHealth(database: Observed<DatabaseState>, now: Date): Observed<unknown> {
+  if (database.status !== 'healthy') return { status: 'unreachable', detail: `primary database: ${database.detail}` };
+  const beat = database.value.heartbeat;
+  if (!beat) return { status: 'unhealthy', detail: 'no fabric.heartbeat row at the primary' };
+  const age = (now.getTime() - beat.getTime()) / 1000;
+  if (age > HEARTBEAT_STALE_SECONDS) return { status: 'unhealthy', detail: `last heartbeat ${Math.round(age)} s ago: is the home region's reader running?` };
+  return { status: 'healthy', value: beat };
+}
+
+function health(name: Component, o: Observed<unknown>, lastSeen: Date | undefined): ComponentHealth {
+  const status = o.status === 'healthy' ? ComponentStatus.HEALTHY : o.status === 'unhealthy' ? ComponentStatus.UNHEALTHY : ComponentStatus.UNREACHABLE;
+  return { component: name, status, detail: o.status === 'healthy' ? '' : o.detail, lastSeenTime: lastSeen ? timestampFromDate(lastSeen) : undefined };
+}
+
+function valueOf<T>(o: Observed<T>): T | undefined {
+  return o.status === 'unreachable' ? undefined : o.value;
+}
+
+function secondsBetween(earlier: Date | undefined, later: Date | undefined): number | undefined {
+  if (!earlier || !later) return undefined;
+  return Math.max(0, (later.getTime() - earlier.getTime()) / 1000);
+}
+
+function nonNegative(n: bigint): bigint {
+  return n < 0n ? 0n : n;
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+import { ConfigError, createLogger, onShutdownSignal, startMetricsServer } from '@fabric/runtime';
+import { CONTROL_PLANE_HELP, loadControlPlaneConfig, parseControlPlaneArgs } from './config.js';
+import { ControlPlaneMetrics } from './metrics.js';
+import { ControlPlane } from './server.js';
+
+async function main(): Promise<number> {
+  const args = parseControlPlaneArgs(process.argv.slice(2));
+  if (!args) {
+    process.stdout.write(CONTROL_PLANE_HELP);
+    return 0;
+  }
+  const config = loadControlPlaneConfig(args.configPath);
+  const logger = createLogger('control-plane');
+  const signalled = onShutdownSignal(logger);
+  const metrics = new ControlPlaneMetrics();
+  const controlPlane = await ControlPlane.start(config, logger, metrics);
+  const metricsServer = await startMetricsServer(metrics.registry, { host: config.metrics.host, port: config.metrics.port, health: () => ({ ok: controlPlane.serving }) });
+  logger.info(
+    { listen: `${config.listen.host}:${controlPlane.port}`, metricsPort: metricsServer.port, tls: config.tls ? (config.tls.clientCa ? 'mtls' : 'tls') : 'off', regions: config.regions.map((r) => r.name), tokens: config.tokens.map((t) => t.name) },
+    'control plane started',
+  );
+  logger.info({ signal: await signalled }, 'stopping');
+  await controlPlane.stop();
+  await metricsServer.close();
+  logger.info('stopped');
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const known = err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`fabric-control-plane: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`);
+    process.exit(known ? 2 : 1);
+  },
+);
