@@ -4,10 +4,12 @@
 #   deploy/chaos/partition.sh REGION [--heal] [--state-dir DIR]     (sandbox started with --netns)
 #   deploy/chaos/partition.sh REGION [--heal] --compose [-p PROJECT] (docker compose)
 #
-# Sandbox: blackhole routes in the region's network namespace towards every other region,
-# and in theirs towards it. Packets vanish as on a cut link (no reset, no ICMP), so TCP
-# connections hang until their own timeouts, which is what replication must survive. The
-# host (tests, the control plane) still reaches every region.
+# Sandbox: tc in the region's network namespace drops every packet towards the other
+# regions (a u32 filter per destination into an htb class whose queue holds nothing), and
+# theirs drop packets towards it. Only htb, pfifo and u32 are needed: kernels without
+# netem or tc actions can still cut a link this way. Packets vanish as on a cut link (no reset, no ICMP): connections hang until
+# their own timeouts, which is what replication must survive. The host (tests, the control
+# plane) still reaches every region.
 # Compose: disconnects the region's database from the inter-region network.
 source "$(dirname "$0")/lib.sh"
 
@@ -41,11 +43,34 @@ sandbox_json "s.endpoints.network.mode === 'netns' || undefined" >/dev/null ||
 ns_of() { sandbox_json "s.endpoints.regions.find((r) => r.region === '$1').netns"; }
 host_of() { sandbox_json "s.endpoints.regions.find((r) => r.region === '$1').postgres.host"; }
 
-verb=add; ((HEAL)) && verb=del
+# The region's side of its veth pair: the only non-loopback link in its namespace.
+dev_of() { ip -n "$1" -o link show type veth | awk -F': ' '{ sub(/@.*/, "", $2); print $2; exit }'; }
+# Unfiltered packets take class 1:10 (no limit); filtered ones 1:20, a zero-length queue.
+ensure_drop_class() {
+  local ns="$1" dev="$2"
+  tc -n "$ns" qdisc show dev "$dev" | grep -q 'pfifo 20:' && return
+  tc -n "$ns" qdisc replace dev "$dev" root handle 1: htb default 10
+  tc -n "$ns" class add dev "$dev" parent 1: classid 1:10 htb rate 10gbit quantum 60000
+  tc -n "$ns" class add dev "$dev" parent 1: classid 1:20 htb rate 10gbit quantum 60000
+  tc -n "$ns" qdisc add dev "$dev" parent 1:20 handle 20: pfifo limit 0
+}
+# One filter per destination; its preference is the destination's last octet, so healing
+# removes exactly that destination's filter and leaves other cuts in place.
+cut() {
+  local ns="$1" dst="$2" dev; dev="$(dev_of "$ns")"
+  ensure_drop_class "$ns" "$dev"
+  tc -n "$ns" filter del dev "$dev" parent 1: prio "${dst##*.}" 2>/dev/null || true
+  tc -n "$ns" filter add dev "$dev" parent 1: protocol ip prio "${dst##*.}" u32 match ip dst "$dst/32" flowid 1:20
+}
+heal() {
+  local ns="$1" dst="$2" dev; dev="$(dev_of "$ns")"
+  tc -n "$ns" filter del dev "$dev" parent 1: prio "${dst##*.}" 2>/dev/null || true
+}
+
+action=cut; ((HEAL)) && action=heal
 me_ns="$(ns_of "$REGION")"; me_host="$(host_of "$REGION")"
 for other in $(sandbox_json "s.endpoints.regions.filter((r) => r.region !== '$REGION').map((r) => r.region)"); do
-  # Healing twice, or cutting twice, is not an error.
-  ip -n "$me_ns" route "$verb" blackhole "$(host_of "$other")/32" 2>/dev/null || true
-  ip -n "$(ns_of "$other")" route "$verb" blackhole "$me_host/32" 2>/dev/null || true
+  "$action" "$me_ns" "$(host_of "$other")"
+  "$action" "$(ns_of "$other")" "$me_host"
 done
-echo "$REGION $([[ $verb == add ]] && echo partitioned from || echo healed with) the other regions"
+echo "$REGION $([[ $action == cut ]] && echo partitioned from || echo healed with) the other regions"
