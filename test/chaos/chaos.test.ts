@@ -147,6 +147,20 @@ describe.skipIf(!canPartition)('chaos: faults under load, then zero stale and ze
       expect(v.lost, `${v.region} lost changes`).toEqual([]);
       expect(v.missingEvents, `${v.region} changes without an invalidation event`).toEqual([]);
     }
+
+    // The checker itself must be able to fail: a planted stale value and a row changed
+    // behind the writers' back are both reported.
+    const planted = new Redis(edge.redis.url);
+    try {
+      await planted.hset(`user:${IDS[0]}`, 'd', JSON.stringify('planted-stale'), 'v', '1');
+      const tampered = new Map(workload.committed).set(IDS[1]!, 'never-written');
+      const control = await checkRegion(edge, tampered, IDS);
+      expect(control.stale.map((x) => x.key)).toEqual([`user:${IDS[0]}`]);
+      expect(control.lost.map((x) => x.id)).toEqual([IDS[1]]);
+    } finally {
+      await planted.unlink(`user:${IDS[0]}`);
+      planted.disconnect();
+    }
   }, 600_000);
 });
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PUBLICATION, REPLICATED_TABLES } from '@fabric/sandbox';
 // Not part of the package's public API; the sandbox applies exactly this text.
-import { DEMO_SCHEMA } from '../../packages/sandbox/src/demo-schema.js';
+import { DEMO_SCHEMA } from '@fabric/sandbox';
 import { ROOT } from './compose-file.js';
 
 /** SQL without comments, with whitespace collapsed: what PostgreSQL executes. */

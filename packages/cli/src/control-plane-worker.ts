@@ -1,11 +1,9 @@
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ControlPlaneClient, ServingStatus } from '@fabric/control-plane';
 import { homeRegion, SandboxError, type Sandbox, type SandboxEndpoints } from '@fabric/sandbox';
 import { writeControlPlaneFiles } from './control-plane-files.js';
-
-const require = createRequire(import.meta.url);
+import { workerScript } from './workers.js';
 
 export class ControlPlaneNotReadyError extends SandboxError {
   override readonly name = 'ControlPlaneNotReadyError';
@@ -20,7 +18,7 @@ export class ControlPlaneNotReadyError extends SandboxError {
  */
 export function startControlPlane(sandbox: Pick<Sandbox, 'endpoints' | 'startWorker'>): { tokensFile: string } {
   const { configFile, tokensFile } = writeControlPlaneFiles(sandbox.endpoints);
-  const script = path.join(path.dirname(require.resolve('@fabric/control-plane/package.json')), 'dist', 'main.js');
+  const script = workerScript('@fabric/control-plane');
   sandbox.startWorker(
     homeRegion(sandbox.endpoints).region,
     'control-plane',

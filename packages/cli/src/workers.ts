@@ -5,7 +5,7 @@ import type { Sandbox } from '@fabric/sandbox';
 const require = createRequire(import.meta.url);
 
 /** Entry script of a workspace package's worker, resolved like any dependency. */
-function workerScript(pkg: string): string {
+export function workerScript(pkg: string): string {
   return path.join(path.dirname(require.resolve(`${pkg}/package.json`)), 'dist', 'main.js');
 }
 

@@ -6,7 +6,7 @@ export { Sandbox, defaultKafkaLibs, type SandboxDeps, type ServiceKind } from '.
 export { ServiceProcess, type ServiceSpec, type ExitStatus } from './service-process.js';
 export { findBinaries, findPgBin, type Binaries } from './binaries.js';
 export { invalidationTopic, deadLetterTopic } from './kafka.js';
-export { DATABASE, PUBLICATION, REPLICATED_TABLES } from './demo-schema.js';
+export { DATABASE, DEMO_SCHEMA, PUBLICATION, REPLICATED_TABLES } from './demo-schema.js';
 export { subscriptionName } from './replication.js';
 export { Supervisor, type SupervisorFiles } from './supervisor.js';
 export { planNetwork, setUpNetwork, tearDownNetwork, NetworkSetupError, type NetworkPlan, type RegionNetwork } from './network.js';
