@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from '@fabric/runtime';
+import { ConfigError, integerFlag, requiredFlag } from '@fabric/runtime';
 
 export interface ReaderConfig {
   region: string;
@@ -73,11 +73,11 @@ const REGION = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
 export function parseReaderConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ReaderConfig | undefined {
   const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true });
   if (values.help) return undefined;
-  const region = required('--region', values.region ?? env.FABRIC_REGION);
+  const region = requiredFlag('--region', values.region ?? env.FABRIC_REGION);
   if (!REGION.test(region)) throw new ConfigError('--region', `"${region}" is not a region name (lowercase letters, digits, dashes)`);
-  const postgresUrl = required('--postgres', values.postgres ?? env.FABRIC_POSTGRES_URL);
+  const postgresUrl = requiredFlag('--postgres', values.postgres ?? env.FABRIC_POSTGRES_URL);
   if (!/^postgres(ql)?:\/\//.test(postgresUrl)) throw new ConfigError('--postgres', 'must be a postgres:// URL');
-  const kafkaBrokers = required('--kafka', values.kafka ?? env.FABRIC_KAFKA_BROKERS).split(',').map((b) => b.trim());
+  const kafkaBrokers = requiredFlag('--kafka', values.kafka ?? env.FABRIC_KAFKA_BROKERS).split(',').map((b) => b.trim());
   kafkaBrokers.forEach((b, i) => {
     if (!/^[^:\s]+:\d{1,5}$/.test(b)) throw new ConfigError(`--kafka[${i}]`, `"${b}" must be host:port`);
   });
@@ -93,24 +93,13 @@ export function parseReaderConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     kafkaBrokers,
     topic,
     deadLetterTopic: values['dlq-topic'] ?? `${topic}.dlq`,
-    rulesPath: required('--rules', values.rules ?? env.FABRIC_RULES),
+    rulesPath: requiredFlag('--rules', values.rules ?? env.FABRIC_RULES),
     slot,
     publication,
-    heartbeatMs: integer('--heartbeat-ms', values['heartbeat-ms'] ?? '1000', 0, 3_600_000),
+    heartbeatMs: integerFlag('--heartbeat-ms', values['heartbeat-ms'] ?? '1000', 0, 3_600_000),
     metricsHost: values['metrics-host'] ?? '127.0.0.1',
-    metricsPort: integer('--metrics-port', values['metrics-port'] ?? '0', 0, 65535),
-    maxBatch: integer('--max-batch', values['max-batch'] ?? '500', 1, 10_000),
-    lingerMs: integer('--linger-ms', values['linger-ms'] ?? '5', 0, 10_000),
+    metricsPort: integerFlag('--metrics-port', values['metrics-port'] ?? '0', 0, 65535),
+    maxBatch: integerFlag('--max-batch', values['max-batch'] ?? '500', 1, 10_000),
+    lingerMs: integerFlag('--linger-ms', values['linger-ms'] ?? '5', 0, 10_000),
   };
-}
-
-function required(path: string, value: string | undefined): string {
-  if (!value || value.trim() === '') throw new ConfigError(path, 'is required (see --help)');
-  return value.trim();
-}
-
-function integer(path: string, raw: string, min: number, max: number): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(path, `must be an integer from ${min} to ${max}, got "${raw}"`);
-  return n;
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError } from '@fabric/runtime';
+import { ConfigError, integerFlag, requiredFlag } from '@fabric/runtime';
 import type { RetryPolicy } from './retry-policy.js';
 
 export interface RedisTarget {
@@ -88,12 +88,12 @@ const HOST_PORT = /^([^:\s]+):(\d{1,5})$/;
 export function parseInvalidatorConfig(argv: string[], env: NodeJS.ProcessEnv = process.env, readFile = (f: string) => readFileSync(f, 'utf8')): InvalidatorConfig | undefined {
   const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true });
   if (values.help) return undefined;
-  const region = required('--region', values.region ?? env.FABRIC_REGION);
+  const region = requiredFlag('--region', values.region ?? env.FABRIC_REGION);
   if (!REGION.test(region)) throw new ConfigError('--region', `"${region}" is not a region name (lowercase letters, digits, dashes)`);
-  const kafkaBrokers = hostPorts('--kafka', required('--kafka', values.kafka ?? env.FABRIC_KAFKA_BROKERS)).map((n) => `${n.host}:${n.port}`);
+  const kafkaBrokers = hostPorts('--kafka', requiredFlag('--kafka', values.kafka ?? env.FABRIC_KAFKA_BROKERS)).map((n) => `${n.host}:${n.port}`);
   const topic = values.topic ?? `fabric.inval.${region}`;
-  const baseMs = integer('--retry-base-ms', values['retry-base-ms'] ?? '200', 1, 60_000);
-  const capMs = integer('--retry-cap-ms', values['retry-cap-ms'] ?? '5000', 1, 600_000);
+  const baseMs = integerFlag('--retry-base-ms', values['retry-base-ms'] ?? '200', 1, 60_000);
+  const capMs = integerFlag('--retry-cap-ms', values['retry-cap-ms'] ?? '5000', 1, 600_000);
   if (capMs < baseMs) throw new ConfigError('--retry-cap-ms', `must be at least --retry-base-ms (${baseMs})`);
   return {
     region,
@@ -102,10 +102,10 @@ export function parseInvalidatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
     deadLetterTopic: values['dlq-topic'] ?? `${topic}.dlq`,
     groupId: values.group ?? `fabric-invalidator-${region}`,
     redis: redisTarget(values, env, readFile),
-    retry: { maxAttempts: integer('--max-attempts', values['max-attempts'] ?? '8', 1, 1000), baseMs, capMs },
-    maxBatch: integer('--max-batch', values['max-batch'] ?? '500', 1, 10_000),
+    retry: { maxAttempts: integerFlag('--max-attempts', values['max-attempts'] ?? '8', 1, 1000), baseMs, capMs },
+    maxBatch: integerFlag('--max-batch', values['max-batch'] ?? '500', 1, 10_000),
     metricsHost: values['metrics-host'] ?? '127.0.0.1',
-    metricsPort: integer('--metrics-port', values['metrics-port'] ?? '0', 0, 65535),
+    metricsPort: integerFlag('--metrics-port', values['metrics-port'] ?? '0', 0, 65535),
   };
 }
 
@@ -116,7 +116,7 @@ function redisTarget(values: Values, env: NodeJS.ProcessEnv, readFile: (f: strin
   const cluster = values['redis-cluster'] ?? env.FABRIC_REDIS_CLUSTER;
   if (url && cluster) throw new ConfigError('--redis-cluster', 'give either --redis or --redis-cluster, not both');
   if (!url && !cluster) throw new ConfigError('--redis', 'is required (or --redis-cluster); see --help');
-  const commandTimeoutMs = integer('--redis-timeout-ms', values['redis-timeout-ms'] ?? '2000', 50, 600_000);
+  const commandTimeoutMs = integerFlag('--redis-timeout-ms', values['redis-timeout-ms'] ?? '2000', 50, 600_000);
   let target: RedisTarget;
   if (url) {
     let parsed: URL;
@@ -126,10 +126,10 @@ function redisTarget(values: Values, env: NodeJS.ProcessEnv, readFile: (f: strin
       throw new ConfigError('--redis', `"${url}" is not a URL; expected redis://host:port`);
     }
     if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new ConfigError('--redis', `must start with redis:// or rediss://, got "${parsed.protocol}"`);
-    const db = parsed.pathname.length > 1 ? integer('--redis', parsed.pathname.slice(1), 0, 15) : 0;
+    const db = parsed.pathname.length > 1 ? integerFlag('--redis', parsed.pathname.slice(1), 0, 15) : 0;
     target = {
       mode: 'standalone',
-      nodes: [{ host: parsed.hostname, port: parsed.port ? integer('--redis', parsed.port, 1, 65535) : 6379 }],
+      nodes: [{ host: parsed.hostname, port: parsed.port ? integerFlag('--redis', parsed.port, 1, 65535) : 6379 }],
       db,
       username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
       password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
@@ -167,17 +167,6 @@ function hostPorts(path: string, raw: string): Array<{ host: string; port: numbe
   return raw.split(',').map((entry, i) => {
     const m = HOST_PORT.exec(entry.trim());
     if (!m) throw new ConfigError(`${path}[${i}]`, `"${entry.trim()}" must be host:port`);
-    return { host: m[1]!, port: integer(`${path}[${i}]`, m[2]!, 1, 65535) };
+    return { host: m[1]!, port: integerFlag(`${path}[${i}]`, m[2]!, 1, 65535) };
   });
-}
-
-function required(path: string, value: string | undefined): string {
-  if (!value || value.trim() === '') throw new ConfigError(path, 'is required (see --help)');
-  return value.trim();
-}
-
-function integer(path: string, raw: string, min: number, max: number): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(path, `must be an integer from ${min} to ${max}, got "${raw}"`);
-  return n;
 }
