@@ -72,8 +72,9 @@ describe('control plane over the running fabric', () => {
     const edge = endpoints.regions.find((r) => !r.home)!;
     const key = `user:${ids[0]}`;
     const redis = redisOf(edge);
+    const subscription = `fabric_sub_${edge.region.replaceAll('-', '_')}`;
     try {
-      await withDb(edge, (db) => db.query(`alter subscription fabric_sub_${edge.region.replaceAll('-', '_')} disable`));
+      await withDb(edge, (db) => db.query(`alter subscription ${subscription} disable`));
       await redis.hset(key, 'd', JSON.stringify('v0'), 'v', '1');
       await withDb(home, (db) => db.query('update users set name = $2 where id = $1', [ids[0], 'v1']));
 
@@ -85,7 +86,7 @@ describe('control plane over the running fabric', () => {
       expect(await redis.exists(key)).toBe(1);
       expect((await lagOf(home.region)).freshnessSeconds).toBeLessThan(3);
 
-      await withDb(edge, (db) => db.query(`alter subscription fabric_sub_${edge.region.replaceAll('-', '_')} enable`));
+      await withDb(edge, (db) => db.query(`alter subscription ${subscription} enable`));
       const healed = await eventually('replication lag and freshness recovered', async () => {
         const lag = await lagOf(edge.region);
         return (lag.replicationLagSeconds ?? 99) < 2 && (lag.freshnessSeconds ?? 99) < 2 ? lag : undefined;
@@ -93,6 +94,8 @@ describe('control plane over the running fabric', () => {
       await eventually('the region cache converged', async () => ((await redis.exists(key)) === 0 ? true : undefined), 30_000);
       process.stderr.write(`[control-plane] ${edge.region} cut: replication ${cut.replicationLagSeconds?.toFixed(1)} s / ${cut.replicationLagBytes} B, freshness ${cut.freshnessSeconds?.toFixed(1)} s; healed: ${healed.replicationLagSeconds?.toFixed(1)} s, freshness ${healed.freshnessSeconds?.toFixed(1)} s\n`);
     } finally {
+      // A failure above must not leave the region cut off for the next test.
+      await withDb(edge, (db) => db.query(`alter subscription ${subscription} enable`));
       redis.disconnect();
     }
   });
