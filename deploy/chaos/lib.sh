@@ -43,3 +43,10 @@ parse_state_dir() {
     esac
   done
 }
+
+# compose_cmd ARGS...: docker compose on the repository's regions file (COMPOSE_FILE
+# and COMPOSE_PROJECT_NAME from the environment win, as with docker compose itself).
+compose_cmd() {
+  local file="${COMPOSE_FILE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/docker-compose.regions.yml}"
+  docker compose -f "$file" "$@"
+}

@@ -2,17 +2,26 @@
 # Stops a region's component and keeps it down, or lets it start again.
 #
 #   deploy/chaos/service.sh stop|start REGION COMPONENT [--state-dir DIR]
+#   deploy/chaos/service.sh stop|start REGION COMPONENT --compose
 #
 # stop: drops a hold file (the supervisor will not restart while it exists), sends
 # SIGTERM and waits for the exit. start: removes the hold file and waits until the
 # supervisor has the component running again (pid file back). Works for kafka, redis,
-# postgres and the workers. Under compose use: docker compose stop|start SERVICE.
+# postgres and the workers. With --compose: docker compose stop|start REGION-COMPONENT.
 source "$(dirname "$0")/lib.sh"
 
 parse_state_dir "$@"
 set -- "${ARGS[@]}"
-[[ $# -eq 3 ]] || { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
-ACTION="$1" REGION="$2" COMPONENT="$3"
+COMPOSE=0
+POSITIONAL=()
+for arg in "$@"; do [[ "$arg" == --compose ]] && COMPOSE=1 || POSITIONAL+=("$arg"); done
+[[ ${#POSITIONAL[@]} -eq 3 ]] || { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+ACTION="${POSITIONAL[0]}" REGION="${POSITIONAL[1]}" COMPONENT="${POSITIONAL[2]}"
+if ((COMPOSE)); then
+  [[ "$ACTION" == stop || "$ACTION" == start ]] || die "action must be stop or start, got '$ACTION'"
+  compose_cmd "$ACTION" "$REGION-$COMPONENT"
+  exit 0
+fi
 require_region "$REGION"
 hold="$(run_file "$REGION" "$COMPONENT" hold)"
 pidfile="$(run_file "$REGION" "$COMPONENT" pid)"

@@ -2,16 +2,34 @@
 # Sends a fault to one component of a region: kill -9, pause (SIGSTOP) or resume (SIGCONT).
 #
 #   deploy/chaos/signal.sh REGION COMPONENT kill|pause|resume [--state-dir DIR]
+#   deploy/chaos/signal.sh REGION COMPONENT kill|pause|resume --compose
 #
 # COMPONENT: cdc-reader, invalidator, control-plane (home region), postgres, kafka, redis.
-# A killed component is restarted by the sandbox's supervisor; a paused one stays frozen
-# (its connections hang, its group session expires) until resumed.
+# A killed component is restarted by the sandbox's supervisor (under compose, by its
+# restart policy); a paused one stays frozen (its connections hang, its group session
+# expires) until resumed.
 source "$(dirname "$0")/lib.sh"
 
 parse_state_dir "$@"
 set -- "${ARGS[@]}"
-[[ $# -eq 3 ]] || { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
-REGION="$1" COMPONENT="$2" ACTION="$3"
+COMPOSE=0
+POSITIONAL=()
+for arg in "$@"; do [[ "$arg" == --compose ]] && COMPOSE=1 || POSITIONAL+=("$arg"); done
+[[ ${#POSITIONAL[@]} -eq 3 ]] || { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+REGION="${POSITIONAL[0]}" COMPONENT="${POSITIONAL[1]}" ACTION="${POSITIONAL[2]}"
+
+if ((COMPOSE)); then
+  service="$REGION-$COMPONENT"
+  [[ "$COMPONENT" == control-plane ]] && service=control-plane
+  case "$ACTION" in
+    kill) compose_cmd kill -s SIGKILL "$service" ;;
+    pause) compose_cmd pause "$service" ;;
+    resume) compose_cmd unpause "$service" ;;
+    *) die "action must be kill, pause or resume, got '$ACTION'" ;;
+  esac
+  exit 0
+fi
+
 require_region "$REGION"
 pid="$(pid_of "$REGION" "$COMPONENT")"
 case "$ACTION" in
