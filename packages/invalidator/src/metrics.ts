@@ -17,6 +17,7 @@ export class InvalidatorMetrics implements ProcessObserver {
   private readonly retries: Counter;
   private readonly heartbeatsDropped: Counter;
   private readonly commitToApplied: Histogram;
+  private readonly emittedToApplied: Histogram;
   private readonly applySeconds: Histogram;
   private readonly batchSize: Histogram;
   private readonly redisOps: Counter<'op'>;
@@ -38,6 +39,14 @@ export class InvalidatorMetrics implements ProcessObserver {
       name: 'fabric_inval_commit_to_applied_seconds',
       help: 'Primary commit to applied in this region, per event',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    });
+    // The reader stamps emitted_time when it decodes a change: this splits the latency into
+    // the CDC part (commit -> emitted) and delivery plus apply (emitted -> applied).
+    this.emittedToApplied = new Histogram({
+      name: 'fabric_inval_emitted_to_applied_seconds',
+      help: 'Reader decode to applied in this region (Kafka delivery plus Redis apply), per event',
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60],
       registers,
     });
     this.applySeconds = new Histogram({ name: 'fabric_inval_apply_seconds', help: 'One Redis apply round (pipelines for a chunk)', buckets: [0.0005, 0.001, 0.005, 0.02, 0.1, 0.5, 2], registers });
@@ -79,6 +88,7 @@ export class InvalidatorMetrics implements ProcessObserver {
   applied(event: InvalidationEvent, partition: number): void {
     this.totals.applied++;
     this.events.inc({ operation: operationName(event.operation) });
+    if (event.emittedTime) this.emittedToApplied.observe(Math.max(0, this.now() - timestampMs(event.emittedTime)) / 1000);
     if (!event.primaryCommitTime) return;
     const commitMs = timestampMs(event.primaryCommitTime);
     const latencyMs = Math.max(0, this.now() - commitMs);
