@@ -1,0 +1,96 @@
+// Command-line flags of `npm run bench`.
+import { parseArgs } from 'node:util';
+
+export const HELP = `Usage: npm run bench -- [options]
+
+Starts the full fabric sandbox with the real CLI, drives UPDATEs at the primary and
+measures commit→applied latency per region (Redis keyspace notifications), the highest
+sustained rate, CPU/RSS per component, the primary's own limit (pgbench), and baselines
+(synchronous DEL, Redis pub/sub, Debezium embedded). Writes BENCHMARKS.md.
+
+Options:
+  --rate N          Changes/s for the latency run (default 1000)
+  --duration S      Seconds of the latency run (default 30)
+  --batch N         Rows per transaction (default 1)
+  --regions a,b,c   Regions (default us-east,eu-west,ap-south)
+  --port-base N     First port (default 34400)
+  --state-dir DIR   Sandbox state (default .fabric/bench)
+  --rows N          Rows seeded and cached (default 20000)
+  --step-seconds S  Seconds per step of the max-rate search (default 10)
+  --max-rate N      Highest step tried (default 32000)
+  --skip-baselines  Only the fabric (no pgbench/sync DEL/pub-sub/Debezium/outage)
+  --skip-debezium   Skip the Debezium baseline
+  --skip-profile    Skip the --cpu-prof run
+  --out FILE        Report file (default BENCHMARKS.md)
+  --json            Also print the results as JSON on stdout
+  --help
+`;
+
+export interface BenchOptions {
+  help: boolean;
+  /** changes/s of the latency run */
+  rate: number;
+  /** seconds of the latency run */
+  duration: number;
+  /** rows per transaction */
+  batch: number;
+  /** comma-separated region names; the first is home */
+  regions: string;
+  portBase: number;
+  stateDir: string;
+  rows: number;
+  stepSeconds: number;
+  maxRate: number;
+  skipBaselines: boolean;
+  skipDebezium: boolean;
+  skipProfile: boolean;
+  out: string;
+  json: boolean;
+}
+
+const OPTIONS = {
+  rate: { type: 'string' },
+  duration: { type: 'string' },
+  batch: { type: 'string' },
+  regions: { type: 'string' },
+  'port-base': { type: 'string' },
+  'state-dir': { type: 'string' },
+  rows: { type: 'string' },
+  'step-seconds': { type: 'string' },
+  'max-rate': { type: 'string' },
+  'skip-baselines': { type: 'boolean' },
+  'skip-debezium': { type: 'boolean' },
+  'skip-profile': { type: 'boolean' },
+  out: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type NumericFlag = 'rate' | 'duration' | 'batch' | 'port-base' | 'rows' | 'step-seconds' | 'max-rate';
+
+export function parseBenchArgs(argv: string[]): BenchOptions {
+  const { values } = parseArgs({ args: argv, strict: true, options: OPTIONS });
+  const num = (name: NumericFlag, def: number, min = 1): number => {
+    const raw = values[name];
+    const v = raw === undefined ? def : Number(raw);
+    if (!Number.isFinite(v) || v < min) throw new Error(`--${name} must be a number ≥ ${min}`);
+    return v;
+  };
+  return {
+    help: !!values.help,
+    rate: num('rate', 1000),
+    duration: num('duration', 30),
+    batch: Math.floor(num('batch', 1)),
+    regions: values.regions ?? 'us-east,eu-west,ap-south',
+    portBase: num('port-base', 34400, 1024),
+    stateDir: values['state-dir'] ?? '.fabric/bench',
+    rows: Math.floor(num('rows', 20000, 100)),
+    stepSeconds: num('step-seconds', 10),
+    maxRate: num('max-rate', 32000),
+    skipBaselines: !!values['skip-baselines'],
+    skipDebezium: !!values['skip-debezium'],
+    skipProfile: !!values['skip-profile'],
+    out: values.out ?? 'BENCHMARKS.md',
+    json: !!values.json,
+  };
+}

@@ -1,0 +1,56 @@
+// Kafka consumer lag and topic end offsets per region, through one admin client each.
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import type { RegionEndpoints } from '@fabric/sandbox';
+
+/** Sum over partitions of end offset − committed offset of the region's invalidator group. */
+export class KafkaLag {
+  private readonly admins: Map<string, { r: RegionEndpoints; admin: Admin }>;
+
+  constructor(regions: readonly RegionEndpoints[]) {
+    this.admins = new Map(regions.map((r) => [r.region, { r, admin: new Kafka({ clientId: 'bench', brokers: r.kafka.brokers, logLevel: logLevel.NOTHING }).admin() }]));
+  }
+
+  async open(): Promise<void> {
+    for (const { admin } of this.admins.values()) await admin.connect();
+  }
+
+  async close(): Promise<void> {
+    for (const { admin } of this.admins.values()) await admin.disconnect().catch(() => {});
+  }
+
+  /** null when the broker does not answer. */
+  async lag(region: string, groupId = `fabric-invalidator-${region}`): Promise<number | null> {
+    const { r, admin } = this.entry(region);
+    try {
+      const ends = await admin.fetchTopicOffsets(r.kafka.topic);
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [r.kafka.topic] });
+      if (!committed) return null;
+      let lag = 0;
+      for (const e of ends) {
+        const c = committed.partitions.find((p) => p.partition === e.partition);
+        const co = c && Number(c.offset) >= 0 ? Number(c.offset) : 0;
+        lag += Math.max(0, Number(e.high) - co);
+      }
+      return lag;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Sum of the topic's partitions' end offsets; null when the broker does not answer. */
+  async topicEnd(region: string, topic: string): Promise<number | null> {
+    const { admin } = this.entry(region);
+    try {
+      const ends = await admin.fetchTopicOffsets(topic);
+      return ends.reduce((a, e) => a + Number(e.high), 0);
+    } catch {
+      return null;
+    }
+  }
+
+  private entry(region: string): { r: RegionEndpoints; admin: Admin } {
+    const e = this.admins.get(region);
+    if (!e) throw new Error(`no Kafka admin for region ${region}`);
+    return e;
+  }
+}

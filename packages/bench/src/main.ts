@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// `npm run bench` / `fabric-bench`: starts the fabric, measures, writes BENCHMARKS.md. See args.ts.
+import path from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { HELP, parseBenchArgs } from './args.js';
+import type { BenchContext } from './context.js';
+import { invalidatorHealth } from './fabric-state.js';
+import { KafkaLag } from './kafka-lag.js';
+import { machineInfo } from './machine.js';
+import { runPhase, succeeded } from './phase.js';
+import { seedBaselines } from './phases/baselines.js';
+import { debeziumBaseline } from './phases/debezium.js';
+import { measureRun } from './phases/measure.js';
+import { outages } from './phases/outage.js';
+import { profileHotPath } from './phases/profile.js';
+import { sourceLimit } from './phases/source.js';
+import { stepRates } from './phases/steps.js';
+import { primeCaches } from './prime.js';
+import { RegionProbe } from './probe.js';
+import { progress } from './progress.js';
+import { renderReport } from './report.js';
+import type { BenchResults } from './results.js';
+import { ComponentSampler } from './sampler.js';
+import { attachFabric, startFabric, type Fabric } from './sandbox.js';
+import { Writer } from './writer.js';
+
+const opts = parseBenchArgs(process.argv.slice(2));
+if (opts.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+const stateDir = path.resolve(opts.stateDir);
+const results: BenchResults = { command, opts, startedAt: new Date().toISOString() };
+
+// Hidden dev aid: BENCH_ATTACH=1 uses an already running `fabric up` on --state-dir.
+let fabric: Fabric;
+if (process.env.BENCH_ATTACH) {
+  fabric = attachFabric(stateDir);
+} else {
+  progress(`starting the fabric (${opts.regions}) on ports ${opts.portBase}+ in ${stateDir}`);
+  fabric = await startFabric({ regions: opts.regions, portBase: opts.portBase, stateDir });
+  progress(`fabric ready in ${((fabric.readyMs ?? 0) / 1000).toFixed(1)} s`);
+}
+results.readyMs = fabric.readyMs;
+const regions = fabric.endpoints.regions;
+const home = regions.find((r) => r.home);
+if (!home) {
+  await fabric.stop();
+  throw new Error('the sandbox reports no home region');
+}
+const sampler = new ComponentSampler(stateDir, regions.map((r) => r.region));
+sampler.start();
+const kafkaLag = new KafkaLag(regions);
+const probes = new Map(regions.map((r) => [r.region, new RegionProbe(r.region, r.redis.url)]));
+const writer = new Writer(home.postgres.url, Array.from({ length: opts.rows }, (_, i) => i + 1));
+const ctx: BenchContext = { fabric, regions, home, probes, writer, kafkaLag, progress, opts, stateDir };
+
+try {
+  results.machine = await machineInfo(home);
+  await kafkaLag.open();
+  await primeCaches(ctx);
+  await writer.open();
+  const before = Object.fromEntries(await Promise.all(regions.map(async (r) => [r.region, await invalidatorHealth(r)] as const)));
+
+  progress(`latency run: ${opts.rate} changes/s, batch ${opts.batch}, ${opts.duration} s`);
+  sampler.reset();
+  results.latency = await measureRun(ctx, { rate: opts.rate, batch: opts.batch, durationMs: opts.duration * 1000, label: 'latency' });
+  results.resources = sampler.results();
+  results.healthz = Object.fromEntries(
+    await Promise.all(regions.map(async (r) => [r.region, { before: before[r.region]?.latencyMs, after: (await invalidatorHealth(r))?.latencyMs }] as const)),
+  );
+
+  progress('max sustained rate: stepping');
+  sampler.reset();
+  results.steps = await runPhase('steps', progress, () => stepRates(ctx, { batch: opts.batch, stepSeconds: opts.stepSeconds, maxRate: opts.maxRate }));
+  results.resourcesSteps = sampler.results();
+
+  if (!opts.skipProfile) results.profile = await runPhase('profile', progress, () => profileHotPath(ctx, succeeded(results.steps)));
+  if (!opts.skipBaselines) {
+    results.source = await runPhase('source limit', progress, () => sourceLimit(ctx));
+    results.baselines = await runPhase('baselines', progress, () => seedBaselines(ctx));
+    results.outage = await runPhase('outage', progress, () => outages(ctx));
+    if (!opts.skipDebezium) results.debezium = await runPhase('debezium', progress, () => debeziumBaseline(ctx, results.source));
+  }
+} finally {
+  sampler.stop();
+  for (const p of probes.values()) await p.close().catch(() => {});
+  await writer.close();
+  await kafkaLag.close();
+  progress('stopping the fabric');
+  await fabric.stop();
+}
+results.finishedAt = new Date().toISOString();
+writeFileSync(opts.out, renderReport(results));
+progress(`wrote ${opts.out}`);
+if (opts.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+process.exit(0);

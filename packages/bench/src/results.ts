@@ -1,0 +1,41 @@
+// Everything one bench run measured: what the report and --json are made of.
+import type { InvalidatorStatus } from '@fabric/invalidator';
+import type { BenchOptions } from './args.js';
+import type { MachineInfo } from './machine.js';
+import type { ProfileResult } from './profile-result.js';
+import type { NotImplemented, PhaseOutcome } from './phase.js';
+import type { BaselinesResult } from './phases/baselines.js';
+import type { MeasuredRun } from './phases/measure.js';
+import type { SourceLimitResult } from './phases/source.js';
+import type { StepsResult } from './phases/steps.js';
+import type { ComponentUsage } from './sampler.js';
+
+/** An invalidator's own /healthz latency window before and after the latency run. */
+export interface HealthzLatency {
+  before: InvalidatorStatus['latencyMs'] | undefined;
+  after: InvalidatorStatus['latencyMs'] | undefined;
+}
+
+export interface BenchResults {
+  /** the command line, as `npm run bench -- …` */
+  command: string;
+  opts: BenchOptions;
+  startedAt: string;
+  /** ms until the sandbox was ready; null when attached */
+  readyMs?: number | null;
+  machine?: MachineInfo;
+  latency?: MeasuredRun;
+  /** per component over the latency run */
+  resources?: ComponentUsage[];
+  /** region -> the invalidator's own view */
+  healthz?: Record<string, HealthzLatency>;
+  steps?: PhaseOutcome<StepsResult>;
+  /** per component over the stepping */
+  resourcesSteps?: ComponentUsage[];
+  profile?: PhaseOutcome<ProfileResult>;
+  source?: PhaseOutcome<SourceLimitResult>;
+  baselines?: PhaseOutcome<BaselinesResult>;
+  outage?: PhaseOutcome<NotImplemented>;
+  debezium?: PhaseOutcome<NotImplemented>;
+  finishedAt?: string;
+}
