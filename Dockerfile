@@ -19,6 +19,8 @@ COPY packages/cdc-reader/package.json packages/cdc-reader/
 COPY packages/invalidator/package.json packages/invalidator/
 COPY packages/control-plane/package.json packages/control-plane/
 COPY packages/cli/package.json packages/cli/
+# Not a service, but a workspace: npm ci needs every manifest the lock names.
+COPY packages/bench/package.json packages/bench/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json turbo.json buf.yaml buf.gen.yaml ./
 COPY proto proto
