@@ -1,5 +1,9 @@
+import path from 'node:path';
 // Renders BENCHMARKS.md from the results object.
+import { renderDebezium } from './debezium-report.js';
 import { renderFindings } from './findings.js';
+import { outageLatencies } from './outage-latencies.js';
+import { renderOutage } from './outage-report.js';
 import { failed, succeeded } from './phase.js';
 import type { RegionLatency } from './phases/measure.js';
 import { worstP99 } from './phases/steps.js';
@@ -84,9 +88,15 @@ export function renderReport(R: BenchResults): string {
     out.push('');
   }
   const outage = R.outage;
-  out.push('## Keys left stale after a Redis outage', '', !outage || ('notImplemented' in outage && outage.notImplemented) ? 'Not measured in this run (not implemented yet in packages/bench/src/phases/outage.ts).' : '```json\n' + JSON.stringify(outage, null, 2) + '\n```', '');
+  out.push('## Keys left stale after a Redis outage', '');
+  if (!outage) out.push('Not measured in this run (--skip-baselines).', '');
+  else if (failed(outage)) out.push(`Failed: ${outage.error}`, '');
+  else out.push(...renderOutage(outage, outageLatencies(R, outage.region)));
   const debezium = R.debezium;
-  out.push('## Baseline 2: Debezium', '', !debezium || ('notImplemented' in debezium && debezium.notImplemented) ? 'Not measured: the pom (packages/bench/debezium/pom.xml, Debezium 2.7.3.Final embedded + PostgreSQL connector) resolves from Maven Central, but the Java runner was not written in the time available.' : '```json\n' + JSON.stringify(debezium, null, 2) + '\n```', '');
+  out.push('## Baseline 2: Debezium', '');
+  if (!debezium) out.push('Not measured in this run (--skip-debezium or --skip-baselines).', '');
+  else if (failed(debezium)) out.push(`Failed: ${debezium.error}`, '');
+  else out.push(...renderDebezium(debezium));
 
   const res = R.resources;
   if (res) {
@@ -104,7 +114,7 @@ export function renderReport(R: BenchResults): string {
   const P = R.profile;
   if (!P || failed(P)) out.push(P ? `Failed: ${P.error}` : 'Not run.', '');
   else {
-    out.push(`A second home-region reader and invalidator (own slot/publication \`bench_prof\`, topic \`bench.prof\`, group \`bench-prof\`) ran under \`node --cpu-prof\` while the writer targeted ${P.rate}/s (achieved ${f0(P.achievedRate)}/s). Profiles: \`${P.dir}\`. Top self time:`, '');
+    out.push(`A second home-region reader and invalidator (own slot/publication \`bench_prof\`, topic \`bench.prof\`, group \`bench-prof\`) ran under \`node --cpu-prof\` while the writer targeted ${P.rate}/s (achieved ${f0(P.achievedRate)}/s). Profiles: \`${path.relative(process.cwd(), P.dir) || '.'}\`. Top self time:`, '');
     for (const kind of ['reader', 'invalidator'] as const) {
       out.push(`### ${kind}`, '');
       const W = P[kind];

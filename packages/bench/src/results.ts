@@ -2,9 +2,11 @@
 import type { InvalidatorStatus } from '@fabric/invalidator';
 import type { BenchOptions } from './args.js';
 import type { MachineInfo } from './machine.js';
+import type { OutageResult } from './outage-result.js';
 import type { ProfileResult } from './profile-result.js';
-import type { NotImplemented, PhaseOutcome } from './phase.js';
+import type { PhaseOutcome } from './phase.js';
 import type { BaselinesResult } from './phases/baselines.js';
+import type { DebeziumResult } from './phases/debezium.js';
 import type { MeasuredRun } from './phases/measure.js';
 import type { SourceLimitResult } from './phases/source.js';
 import type { StepsResult } from './phases/steps.js';
@@ -35,7 +37,7 @@ export interface BenchResults {
   profile?: PhaseOutcome<ProfileResult>;
   source?: PhaseOutcome<SourceLimitResult>;
   baselines?: PhaseOutcome<BaselinesResult>;
-  outage?: PhaseOutcome<NotImplemented>;
-  debezium?: PhaseOutcome<NotImplemented>;
+  outage?: PhaseOutcome<OutageResult>;
+  debezium?: PhaseOutcome<DebeziumResult>;
   finishedAt?: string;
 }
