@@ -13,9 +13,9 @@ describe('cpuprofile', () => {
       endTime: 1_000_000, // 1 s in µs
       nodes: [
         node(1, '(idle)', '', -1, 50),
-        node(2, 'plan', 'file:///work/main/packages/invalidator/dist/redis-applier.js', 79, 30),
-        node(3, 'plan', 'file:///work/main/packages/invalidator/dist/redis-applier.js', 79, 10),
-        node(4, '', 'file:///work/main/node_modules/kafkajs/src/index.js', 0, 10),
+        node(2, 'plan', 'file:///srv/checkout/packages/invalidator/dist/redis-applier.js', 79, 30),
+        node(3, 'plan', 'file:///srv/checkout/packages/invalidator/dist/redis-applier.js', 79, 10),
+        node(4, '', 'file:///srv/checkout/node_modules/kafkajs/src/index.js', 0, 10),
       ],
     };
     expect(topSelfTime(profile)).toEqual([
