@@ -32,13 +32,15 @@ pid_of() {
   cat "$file"
 }
 
-# parse_state_dir "$@": handles --state-dir DIR anywhere; leaves the rest in ARGS.
-parse_state_dir() {
+# parse_common "$@": handles --state-dir DIR and --compose anywhere; leaves the rest in ARGS.
+parse_common() {
   ARGS=()
+  COMPOSE=0
   while (($#)); do
     case "$1" in
       --state-dir) STATE_DIR="$2"; shift 2 ;;
       --state-dir=*) STATE_DIR="${1#*=}"; shift ;;
+      --compose) COMPOSE=1; shift ;;
       *) ARGS+=("$1"); shift ;;
     esac
   done

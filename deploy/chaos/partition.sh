@@ -14,13 +14,12 @@
 source "$(dirname "$0")/lib.sh"
 
 usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
-parse_state_dir "$@"
+parse_common "$@"
 set -- "${ARGS[@]}"
-REGION="" HEAL=0 COMPOSE=0 PROJECT=""
+REGION="" HEAL=0 PROJECT=""
 while (($#)); do
   case "$1" in
     --heal) HEAL=1 ;;
-    --compose) COMPOSE=1 ;;
     -p) PROJECT="$2"; shift ;;
     -h|--help) usage ;;
     -*) die "unknown option $1 (see --help)" ;;

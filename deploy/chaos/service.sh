@@ -10,13 +10,10 @@
 # postgres and the workers. With --compose: docker compose stop|start REGION-COMPONENT.
 source "$(dirname "$0")/lib.sh"
 
-parse_state_dir "$@"
+parse_common "$@"
 set -- "${ARGS[@]}"
-COMPOSE=0
-POSITIONAL=()
-for arg in "$@"; do [[ "$arg" == --compose ]] && COMPOSE=1 || POSITIONAL+=("$arg"); done
-[[ ${#POSITIONAL[@]} -eq 3 ]] || { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
-ACTION="${POSITIONAL[0]}" REGION="${POSITIONAL[1]}" COMPONENT="${POSITIONAL[2]}"
+[[ $# -eq 3 ]] || { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+ACTION="$1" REGION="$2" COMPONENT="$3"
 if ((COMPOSE)); then
   [[ "$ACTION" == stop || "$ACTION" == start ]] || die "action must be stop or start, got '$ACTION'"
   compose_cmd "$ACTION" "$REGION-$COMPONENT"

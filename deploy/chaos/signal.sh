@@ -10,13 +10,10 @@
 # expires) until resumed.
 source "$(dirname "$0")/lib.sh"
 
-parse_state_dir "$@"
+parse_common "$@"
 set -- "${ARGS[@]}"
-COMPOSE=0
-POSITIONAL=()
-for arg in "$@"; do [[ "$arg" == --compose ]] && COMPOSE=1 || POSITIONAL+=("$arg"); done
-[[ ${#POSITIONAL[@]} -eq 3 ]] || { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
-REGION="${POSITIONAL[0]}" COMPONENT="${POSITIONAL[1]}" ACTION="${POSITIONAL[2]}"
+[[ $# -eq 3 ]] || { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+REGION="$1" COMPONENT="$2" ACTION="$3"
 
 if ((COMPOSE)); then
   service="$REGION-$COMPONENT"
