@@ -6,6 +6,7 @@ import type { RegionEndpoints } from '@fabric/sandbox';
 import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { groupLag } from '../invalidator/harness.js';
 import { eventually, withDb } from '../support.js';
 import { checkRegion, updateEventsPerKey } from './checker.js';
 import { startSandbox, type RunningSandbox } from './sandbox-cli.js';
@@ -108,7 +109,7 @@ describe.skipIf(!canPartition)('chaos: faults under load, then zero stale and ze
           const there = new Map(rows.map((x) => [x.id, x.name]));
           return finalRows.every((x) => there.get(x.id) === x.name) ? true : undefined;
         }), 120_000);
-      await eventually(`${r.region} invalidator caught up`, async () => ((await consumerLag(r)) === 0 ? true : undefined), 120_000);
+      await eventually(`${r.region} invalidator caught up`, async () => ((await groupLag(r, `fabric-invalidator-${r.region}`, r.kafka.topic)) === 0 ? true : undefined), 120_000);
     }
     const quiescedMs = Date.now() - quiesceStarted;
 
@@ -163,18 +164,6 @@ describe.skipIf(!canPartition)('chaos: faults under load, then zero stale and ze
     }
   }, 600_000);
 });
-
-async function consumerLag(region: RegionEndpoints): Promise<number> {
-  const admin = new Kafka({ brokers: region.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const ends = await admin.fetchTopicOffsets(region.kafka.topic);
-    const [committed] = await admin.fetchOffsets({ groupId: `fabric-invalidator-${region.region}`, topics: [region.kafka.topic] });
-    return ends.reduce((sum, e) => sum + Number(e.high) - Math.max(0, Number(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? 0)), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 async function deadLetterCount(region: RegionEndpoints): Promise<number> {
   const admin = new Kafka({ brokers: region.kafka.brokers, logLevel: logLevel.NOTHING }).admin();

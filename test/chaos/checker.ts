@@ -1,4 +1,6 @@
+import { fromBinary, InvalidationEventSchema, Operation } from '@fabric/proto';
 import type { RegionEndpoints } from '@fabric/sandbox';
+import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -50,8 +52,6 @@ export async function checkRegion(region: RegionEndpoints, committed: Map<number
  * saw, whatever the duplicates.
  */
 export async function updateEventsPerKey(region: RegionEndpoints, prefix: string): Promise<Map<string, Set<string>>> {
-  const { Kafka, logLevel } = await import('kafkajs');
-  const { fromBinary, InvalidationEventSchema, Operation } = await import('@fabric/proto');
   const kafka = new Kafka({ brokers: region.kafka.brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();

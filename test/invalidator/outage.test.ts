@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fromBinary, InvalidationEventSchema } from '@fabric/proto';
+import { pingRedis } from '@fabric/sandbox';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -29,17 +30,7 @@ describe('a 30 s Redis outage while 5,000 events flow', () => {
 
   const startRedis = async () => {
     server = spawn('redis-server', ['--port', String(PORT), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    await eventually('redis up', async () => ((await ping()) === 'PONG' ? true : undefined));
-  };
-  const ping = async () => {
-    const c = new Redis({ port: PORT, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    c.on('error', () => {});
-    try {
-      await c.connect();
-      return await c.ping();
-    } finally {
-      c.disconnect();
-    }
+    await eventually('redis up', async () => ((await pingRedis('127.0.0.1', PORT)) === 'PONG' ? true : undefined));
   };
 
   beforeAll(async () => {

@@ -24,8 +24,13 @@ export class LatencyWindow {
 
   /** Nearest-rank percentile, q in (0, 1]; null when nothing was recorded. */
   percentile(q: number): number | null {
-    if (this.filled === 0) return null;
+    return this.percentiles([q])[0]!;
+  }
+
+  /** Several percentiles from one sort of the window. */
+  percentiles(qs: readonly number[]): Array<number | null> {
+    if (this.filled === 0) return qs.map(() => null);
     const sorted = this.samples.slice(0, this.filled).sort();
-    return sorted[Math.min(this.filled - 1, Math.max(0, Math.ceil(q * this.filled) - 1))]!;
+    return qs.map((q) => sorted[Math.min(this.filled - 1, Math.max(0, Math.ceil(q * this.filled) - 1))]!);
   }
 }

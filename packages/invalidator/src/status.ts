@@ -25,6 +25,7 @@ export function invalidatorStatus(deps: { region: string; groupId: string; topic
   const { metrics, freshness } = deps;
   const redisUp = deps.redis.status === 'ready';
   const last = freshness.lastAppliedCommitMs();
+  const [p50, p99] = metrics.latency.percentiles([0.5, 0.99]);
   return {
     // Redis being down is a degraded state the DLQ absorbs, not a reason to restart us.
     ok: true,
@@ -36,7 +37,7 @@ export function invalidatorStatus(deps: { region: string; groupId: string; topic
     assigned: deps.assigned(),
     lastAppliedCommitTime: last === null ? null : new Date(last).toISOString(),
     freshnessSeconds: freshness.freshnessSeconds(),
-    latencyMs: { p50: metrics.latency.percentile(0.5), p99: metrics.latency.percentile(0.99), count: metrics.latency.count },
+    latencyMs: { p50: p50 ?? null, p99: p99 ?? null, count: metrics.latency.count },
     ...metrics.totals,
     partitions: freshness.partitions().map((p) => ({ partition: p.partition, lastAppliedCommitTime: new Date(p.lastAppliedCommitMs).toISOString() })),
   };

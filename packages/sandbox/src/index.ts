@@ -10,3 +10,4 @@ export { DATABASE, DEMO_SCHEMA, PUBLICATION, REPLICATED_TABLES } from './demo-sc
 export { subscriptionName } from './replication.js';
 export { Supervisor, type SupervisorFiles } from './supervisor.js';
 export { planNetwork, setUpNetwork, tearDownNetwork, NetworkSetupError, type NetworkPlan, type RegionNetwork } from './network.js';
+export { ping as pingRedis } from './redis.js';
