@@ -91,6 +91,40 @@ describe('RedisApplier against real Redis', () => {
     expect(await redis.exists(key)).toBe(1);
   });
 
+  it('sends a standalone batch as one UNLINK for values and one for leases, tag scripts in the same pipeline', async () => {
+    const keys = Array.from({ length: 40 }, (_, i) => `${prefix}batch:${i}`);
+    await Promise.all(keys.map((k) => fill(k)));
+    await fill(`${prefix}batch:member`, [`${prefix}batch-tag`]);
+    const seen: string[][] = [];
+    const monitor = await redis.duplicate().monitor();
+    const applierAddress = `${redis.stream.localAddress}:${redis.stream.localPort}`;
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (source === applierAddress) seen.push(args);
+    });
+    try {
+      const result = await applier.apply([...keys.map((k) => event({ keys: [k], versions: [`ver:${k}`] })), event({ tags: [`${prefix}batch-tag`] })]);
+      expect(result).toMatchObject({ keysUnlinked: 41, leasesRevoked: 0, versionsBumped: 40, tagsExpanded: 1, failed: [] });
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      monitor.disconnect();
+    }
+    const names = seen.map((a) => a[0]!.toLowerCase());
+    expect(names.filter((n) => n === 'unlink')).toHaveLength(2);
+    expect(names.filter((n) => n === 'incr')).toHaveLength(40);
+    expect(names.filter((n) => n === 'evalsha')).toHaveLength(1);
+    for (const k of [...keys, `${prefix}batch:member`]) expect(await redis.exists(k)).toBe(0);
+  });
+
+  it('loads the tag script again when the server lost it (restart, SCRIPT FLUSH)', async () => {
+    const member = `${prefix}flushed:member`;
+    await fill(member, [`${prefix}flushed-tag`]);
+    await redis.script('FLUSH');
+    const result = await applier.apply([event({ tags: [`${prefix}flushed-tag`] })]);
+    expect(result).toMatchObject({ keysUnlinked: 1, tagsExpanded: 1, failed: [] });
+    expect(await redis.exists(member)).toBe(0);
+    expect(await redis.exists(tagKey(`${prefix}flushed-tag`))).toBe(0);
+  });
+
   it('reports failures per event and applies the rest of the batch', async () => {
     const key = `${prefix}ok`;
     await fill(key);

@@ -24,6 +24,8 @@ export interface InvalidatorConfig {
   retry: RetryPolicy;
   /** Events handed to Redis per pipeline round; a Kafka batch is cut into chunks of this. */
   maxBatch: number;
+  /** How often applied offsets are committed (ms); 0 = after every chunk. */
+  commitIntervalMs: number;
   metricsHost: string;
   metricsPort: number;
 }
@@ -54,6 +56,8 @@ Options (environment variable in brackets):
   --retry-base-ms N       First retry delay ceiling (default 200)
   --retry-cap-ms N        Largest retry delay ceiling (default 5000); delays are jittered
   --max-batch N           Events per Redis pipeline round (default 500)
+  --commit-interval-ms N  Commit applied offsets this often; 0 = after every chunk
+                          (default 250). A crash redelivers at most this much (harmless).
   --metrics-port N        Prometheus /metrics and /healthz (default 0 = any free port)
   --metrics-host ADDR     Default 127.0.0.1
   --help
@@ -76,6 +80,7 @@ const OPTIONS = {
   'retry-base-ms': { type: 'string' },
   'retry-cap-ms': { type: 'string' },
   'max-batch': { type: 'string' },
+  'commit-interval-ms': { type: 'string' },
   'metrics-port': { type: 'string' },
   'metrics-host': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -104,6 +109,7 @@ export function parseInvalidatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
     redis: redisTarget(values, env, readFile),
     retry: { maxAttempts: integerFlag('--max-attempts', values['max-attempts'] ?? '8', 1, 1000), baseMs, capMs },
     maxBatch: integerFlag('--max-batch', values['max-batch'] ?? '500', 1, 10_000),
+    commitIntervalMs: integerFlag('--commit-interval-ms', values['commit-interval-ms'] ?? '250', 0, 60_000),
     metricsHost: values['metrics-host'] ?? '127.0.0.1',
     metricsPort: integerFlag('--metrics-port', values['metrics-port'] ?? '0', 0, 65535),
   };

@@ -7,8 +7,14 @@ export interface RegionConsumerOptions {
   kafka: Kafka;
   topic: string;
   groupId: string;
-  /** Records per processing chunk; offsets are committed after each chunk. */
+  /** Records per processing chunk. */
   maxBatch: number;
+  /**
+   * Applied offsets are committed at most this often (ms); 0 commits after every chunk.
+   * A crash redelivers at most this much, and redelivery is harmless (events are idempotent),
+   * while a commit per chunk is a broker round trip and a log append per partition per fetch.
+   */
+  commitIntervalMs: number;
   processor: BatchProcessor;
   freshness: FreshnessTracker;
   logger: Logger;
@@ -17,8 +23,9 @@ export interface RegionConsumerOptions {
 
 /**
  * The region's consumer group member. Partitions are processed concurrently, each in
- * order; a chunk's offset is resolved and committed only once the processor says every
- * record in it is applied or dead-lettered. Nothing is auto-committed.
+ * order; a chunk's offset is resolved, and becomes due for commit, only once the processor
+ * says every record in it is applied or dead-lettered. Due offsets are committed on a timer
+ * (or at once with commitIntervalMs 0); nothing is auto-committed.
  */
 export class RegionConsumer {
   private consumer: Consumer | undefined;
@@ -27,6 +34,11 @@ export class RegionConsumer {
   private crashed!: (err: Error) => void;
   /** Settles when kafkajs gave up on the consumer; the process should exit and be restarted. */
   readonly failure = new Promise<Error>((resolve) => (this.crashed = resolve));
+  /** Next offset to commit per partition: everything before it is applied or dead-lettered. */
+  private readonly due = new Map<number, string>();
+  private commitTimer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> | undefined;
+  private stopping = false;
 
   constructor(private readonly opts: RegionConsumerOptions) {}
 
@@ -50,6 +62,8 @@ export class RegionConsumer {
       const assigned = payload.memberAssignment[topic] ?? [];
       this.assigned = [...assigned].sort((a, b) => a - b);
       freshness.retain(assigned);
+      // Offsets of partitions now owned by someone else are theirs to commit (they redeliver from ours).
+      for (const partition of this.due.keys()) if (!assigned.includes(partition)) this.due.delete(partition);
       logger.info({ partitions: assigned, generation: payload.groupId }, 'partitions assigned');
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -57,6 +71,10 @@ export class RegionConsumer {
       else this.crashed(payload.error);
     });
     await consumer.connect();
+    if (this.opts.commitIntervalMs > 0) {
+      this.commitTimer = setInterval(() => void this.commitDue(), this.opts.commitIntervalMs);
+      this.commitTimer.unref();
+    }
     // A new group starts at the beginning: events published before the first start are not skipped.
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
@@ -79,13 +97,42 @@ export class RegionConsumer {
       if (outcome.status === 'interrupted') return;
       const last = chunk[chunk.length - 1]!.offset;
       resolveOffset(last);
-      await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }] });
+      const next = (BigInt(last) + 1n).toString();
+      if (this.opts.commitIntervalMs === 0 || this.stopping) {
+        await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
+      } else {
+        this.due.set(batch.partition, next);
+      }
       await heartbeat();
     }
   }
 
-  /** Leaves the group; a chunk being retried stops at its next slice and stays uncommitted. */
+  /**
+   * Commits what is due, then leaves the group; a chunk finishing meanwhile commits itself.
+   * A chunk being retried stops at its next slice and stays uncommitted.
+   */
   async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.commitTimer) clearInterval(this.commitTimer);
+    await this.commitDue();
     await this.consumer?.disconnect();
+  }
+
+  private commitDue(): Promise<void> {
+    this.committing ??= this.commitOnce().finally(() => (this.committing = undefined));
+    return this.committing;
+  }
+
+  private async commitOnce(): Promise<void> {
+    if (!this.consumer || this.due.size === 0) return;
+    const offsets = [...this.due];
+    this.due.clear();
+    try {
+      await this.consumer.commitOffsets(offsets.map(([partition, offset]) => ({ topic: this.opts.topic, partition, offset })));
+    } catch (err) {
+      // Put back what no newer chunk replaced; after a rebalance the new owner redelivers instead.
+      for (const [partition, offset] of offsets) if (!this.due.has(partition) && this.assigned.includes(partition)) this.due.set(partition, offset);
+      this.opts.logger.warn({ err: err instanceof Error ? err.message : String(err), partitions: offsets.map(([p]) => p) }, 'offset commit failed; will retry');
+    }
   }
 }

@@ -75,7 +75,7 @@ async function main(): Promise<number> {
     },
     logger,
   });
-  const consumer = new RegionConsumer({ kafka, topic: config.topic, groupId: config.groupId, maxBatch: config.maxBatch, processor, freshness, logger, onBatch: (n) => metrics.batch(n) });
+  const consumer = new RegionConsumer({ kafka, topic: config.topic, groupId: config.groupId, maxBatch: config.maxBatch, commitIntervalMs: config.commitIntervalMs, processor, freshness, logger, onBatch: (n) => metrics.batch(n) });
   const server = await startMetricsServer(metrics.registry, {
     host: config.metricsHost,
     port: config.metricsPort,

@@ -44,15 +44,19 @@ export interface RedisApplierOptions {
 interface Command {
   slot: number;
   stage: ApplyStage;
-  args: [name: 'unlink' | 'incr' | 'set', ...keysAndValues: string[]];
+  args: [name: 'unlink' | 'incr' | 'set' | 'evalsha', ...keysAndValues: string[]];
   events: number[];
-  count: 'keysUnlinked' | 'leasesRevoked' | 'versionsBumped' | 'heartbeats';
+  count: 'keysUnlinked' | 'leasesRevoked' | 'versionsBumped' | 'heartbeats' | 'tagsExpanded';
 }
+
+type Fail = (index: number, stage: ApplyStage, cause: unknown) => void;
 
 /**
  * Applies invalidation events to one region's Redis (standalone or cluster), a batch at a
- * time: tags and patterns are expanded per event first, then every UNLINK and INCR of the
- * batch goes out in pipelines grouped by cluster slot.
+ * time. On a standalone server the whole batch is one pipeline: tag scripts, one UNLINK for
+ * every value key, one for every lease, the INCRs. A cluster expands tags first (members
+ * live in other slots, which a script may not touch), then pipelines per slot. Either way a
+ * failed command blames only the events that asked for it.
  *
  * Idempotent apart from versions: deleting keys, leases and tag sets twice changes nothing,
  * but a redelivered event INCRs its version keys again. That is harmless because readers
@@ -73,43 +77,32 @@ export class RedisApplier {
   async apply(events: readonly InvalidationEvent[]): Promise<ApplyResult> {
     const result: ApplyResult = { keysUnlinked: 0, leasesRevoked: 0, versionsBumped: 0, tagsExpanded: 0, patternsScanned: 0, heartbeats: 0, failed: [] };
     const failures = new Map<number, EventFailure>();
-    const fail = (index: number, stage: ApplyStage, cause: unknown): void => {
+    const fail: Fail = (index, stage, cause) => {
       if (failures.has(index)) return;
       const eventId = events[index]?.id ?? '';
       failures.set(index, { index, eventId, error: new ApplyError(stage, eventId, cause) });
     };
 
-    // Expansion per event, so one bad tag or pattern fails only its own event.
     const keysByEvent = new Map<number, Set<string>>();
     const popped = new Map<number, Array<[tag: string, members: string[]]>>();
-    await Promise.all(
-      events.map(async (event, index) => {
-        if (event.operation === Operation.HEARTBEAT) return;
-        const keys = new Set(event.keys);
-        let stage: ApplyStage = 'tag';
-        try {
-          for (const tag of event.tags) {
-            const [values, leases, ...members] = (await expandTag.run(this.redis, [tagKey(tag)], [this.redis.isCluster ? '0' : '1'])) as [number, number, ...string[]];
-            result.keysUnlinked += values;
-            result.leasesRevoked += leases;
-            members.forEach((m) => keys.add(m));
-            if (members.length > 0) popped.set(index, [...(popped.get(index) ?? []), [tag, members]]);
-            result.tagsExpanded++;
-          }
-          stage = 'pattern';
-          for (const pattern of event.patterns) {
-            for (const key of await this.scan(pattern)) keys.add(key);
-            result.patternsScanned++;
-          }
-          keysByEvent.set(index, keys);
-        } catch (err) {
-          fail(index, stage, err);
-        }
-      }),
-    );
+    const scripts: Command[] = [];
+    const expansions: Array<Promise<void>> = [];
+    events.forEach((event, index) => {
+      if (event.operation === Operation.HEARTBEAT) return;
+      const keys = new Set(event.keys);
+      keysByEvent.set(index, keys);
+      if (!this.redis.isCluster) {
+        for (const tag of event.tags) scripts.push({ slot: 0, stage: 'tag', args: ['evalsha', expandTag.sha, '1', tagKey(tag), '1'], events: [index], count: 'tagsExpanded' });
+      }
+      // Round trips before the pipeline only where the keys are not known yet.
+      if ((this.redis.isCluster && event.tags.length > 0) || event.patterns.length > 0) {
+        expansions.push(this.expand(event, index, keys, result, popped, fail));
+      }
+    });
+    await Promise.all(expansions);
+    for (const index of failures.keys()) keysByEvent.delete(index);
 
-    const commands = this.plan(events, keysByEvent);
-    await this.run(commands, result, fail);
+    await this.run([...scripts, ...this.plan(events, keysByEvent)], result, fail);
 
     await this.restoreTags(popped, failures);
     result.failed = [...failures.values()].sort((a, b) => a.index - b.index);
@@ -117,23 +110,53 @@ export class RedisApplier {
     return result;
   }
 
-  /** Per slot: one UNLINK for the values, one for their leases, one INCR per version; one SET per heartbeat. */
+  /** Cluster tags (members returned, deleted by the caller) and patterns, into `keys`. */
+  private async expand(
+    event: InvalidationEvent,
+    index: number,
+    keys: Set<string>,
+    result: ApplyResult,
+    popped: Map<number, Array<[string, string[]]>>,
+    fail: Fail,
+  ): Promise<void> {
+    let stage: ApplyStage = 'tag';
+    try {
+      if (this.redis.isCluster) {
+        for (const tag of event.tags) {
+          const [values, leases, ...members] = (await expandTag.run(this.redis, [tagKey(tag)], ['0'])) as [number, number, ...string[]];
+          result.keysUnlinked += values;
+          result.leasesRevoked += leases;
+          members.forEach((m) => keys.add(m));
+          if (members.length > 0) popped.set(index, [...(popped.get(index) ?? []), [tag, members]]);
+          result.tagsExpanded++;
+        }
+      }
+      stage = 'pattern';
+      for (const pattern of event.patterns) {
+        for (const key of await this.scan(pattern)) keys.add(key);
+        result.patternsScanned++;
+      }
+    } catch (err) {
+      fail(index, stage, err);
+    }
+  }
+
+  /** Per slot (one slot on a standalone server): one UNLINK for the values, one for their leases; one INCR per version; one SET per heartbeat. */
   private plan(events: readonly InvalidationEvent[], keysByEvent: Map<number, Set<string>>): Command[] {
+    const slotOf = this.redis.isCluster ? keySlot : () => 0;
     const entries: Array<{ key: string; index: number }> = [];
     for (const [index, keys] of keysByEvent) for (const key of keys) entries.push({ key, index });
     const commands: Command[] = [];
-    for (const [slot, group] of groupBySlot(entries, (e) => e.key)) {
+    for (const [slot, group] of groupBySlot(entries, (e) => e.key, slotOf)) {
       const keys = [...new Set(group.map((e) => e.key))];
       const blamed = [...new Set(group.map((e) => e.index))];
       commands.push({ slot, stage: 'unlink', args: ['unlink', ...keys], events: blamed, count: 'keysUnlinked' });
       commands.push({ slot, stage: 'unlink', args: ['unlink', ...keys.map(leaseKey)], events: blamed, count: 'leasesRevoked' });
     }
-    const versions: Array<{ key: string; index: number }> = [];
-    for (const index of keysByEvent.keys()) for (const key of events[index]!.versions) versions.push({ key, index });
-    for (const [slot, group] of groupBySlot(versions, (v) => v.key)) {
-      for (const v of group) commands.push({ slot, stage: 'incr', args: ['incr', v.key], events: [v.index], count: 'versionsBumped' });
+    for (const index of keysByEvent.keys()) {
+      for (const key of events[index]!.versions) commands.push({ slot: slotOf(key), stage: 'incr', args: ['incr', key], events: [index], count: 'versionsBumped' });
     }
-    const heartbeatSlot = keySlot(HEARTBEAT_KEY);
+    const heartbeatSlot = slotOf(HEARTBEAT_KEY);
     events.forEach((event, index) => {
       if (event.operation !== Operation.HEARTBEAT) return;
       const at = event.primaryCommitTime ? timestampMs(event.primaryCommitTime) : Date.now();
@@ -145,24 +168,35 @@ export class RedisApplier {
   /**
    * A standalone Redis takes the whole batch as one pipeline. ioredis sends a cluster
    * pipeline to one node and refuses keys of several slots, so there it is one per slot.
+   * Scripts go by SHA; a server that lost them (restart, SCRIPT FLUSH) gets the script
+   * loaded and only the refused calls sent again.
    */
-  private async run(commands: Command[], result: ApplyResult, fail: (index: number, stage: ApplyStage, cause: unknown) => void): Promise<void> {
+  private async run(commands: Command[], result: ApplyResult, fail: Fail, reloaded = false): Promise<void> {
     const batches = this.redis.isCluster ? [...groupBy(commands, (c) => c.slot).values()] : [commands];
     await Promise.all(
       batches.map(async (batch) => {
         if (batch.length === 0) return;
-        const pipeline = this.redis.pipeline(batch.map((c) => c.args));
         let replies: Array<[Error | null, unknown]>;
         try {
-          replies = (await pipeline.exec()) ?? [];
+          replies = (await this.redis.pipeline(batch.map((c) => c.args)).exec()) ?? [];
         } catch (err) {
           batch.forEach((c) => c.events.forEach((i) => fail(i, c.stage, err)));
           return;
         }
+        const unknownScript = reloaded ? [] : batch.filter((c, i) => c.args[0] === 'evalsha' && replies[i]?.[0]?.message.startsWith('NOSCRIPT'));
+        if (unknownScript.length > 0) {
+          try {
+            await this.redis.script('LOAD', expandTag.source);
+            await this.run(unknownScript, result, fail, true);
+          } catch (err) {
+            unknownScript.forEach((c) => c.events.forEach((i) => fail(i, c.stage, err)));
+          }
+        }
         batch.forEach((command, i) => {
+          if (unknownScript.includes(command)) return;
           const [err, reply] = replies[i] ?? [new Error('no reply from Redis'), null];
           if (err) command.events.forEach((e) => fail(e, command.stage, err));
-          else result[command.count] += command.count === 'versionsBumped' || command.count === 'heartbeats' ? 1 : Number(reply);
+          else count(result, command, reply);
         });
       }),
     );
@@ -195,6 +229,19 @@ export class RedisApplier {
       } while (cursor !== '0');
     }
     return found;
+  }
+}
+
+function count(result: ApplyResult, command: Command, reply: unknown): void {
+  if (command.count === 'tagsExpanded') {
+    const [values, leases] = reply as [number, number];
+    result.keysUnlinked += values;
+    result.leasesRevoked += leases;
+    result.tagsExpanded++;
+  } else if (command.count === 'versionsBumped' || command.count === 'heartbeats') {
+    result[command.count]++;
+  } else {
+    result[command.count] += Number(reply);
   }
 }
 

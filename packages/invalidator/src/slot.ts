@@ -26,10 +26,10 @@ export function keySlot(key: string): number {
  * Groups items by the slot of their key: a multi-key command or a pipeline sent to a
  * Redis Cluster must stay within one slot.
  */
-export function groupBySlot<T>(items: Iterable<T>, keyOf: (item: T) => string): Map<number, T[]> {
+export function groupBySlot<T>(items: Iterable<T>, keyOf: (item: T) => string, slotOf: (key: string) => number = keySlot): Map<number, T[]> {
   const groups = new Map<number, T[]>();
   for (const item of items) {
-    const slot = keySlot(keyOf(item));
+    const slot = slotOf(keyOf(item));
     const group = groups.get(slot);
     if (group) group.push(item);
     else groups.set(slot, [item]);

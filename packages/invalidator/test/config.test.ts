@@ -18,6 +18,7 @@ describe('invalidator config', () => {
       deadLetterTopic: 'fabric.inval.eu-west.dlq',
       groupId: 'fabric-invalidator-eu-west',
       retry: { maxAttempts: 8, baseMs: 200, capMs: 5000 },
+      commitIntervalMs: 250,
       redis: { mode: 'standalone', nodes: [{ host: 'cache', port: 6380 }], db: 2, commandTimeoutMs: 2000 },
     });
     expect(c.redis.tls).toBeUndefined();
@@ -29,6 +30,11 @@ describe('invalidator config', () => {
     const d = parse([...base, '--redis', 'redis://cache', '--redis-user', 'inv', '--redis-password-file', '/pw', '--redis-tls'], {}, { '/pw': 'hunter2\n' })!;
     expect(d.redis).toMatchObject({ username: 'inv', password: 'hunter2', tls: {} });
     expect(parse([...base, '--redis', 'redis://cache'], { FABRIC_REDIS_PASSWORD: 'env-pw' })!.redis.password).toBe('env-pw');
+  });
+
+  it('commits after every chunk with --commit-interval-ms 0', () => {
+    expect(parse([...base, '--redis', 'redis://c', '--commit-interval-ms', '0'])!.commitIntervalMs).toBe(0);
+    expect(() => parse([...base, '--redis', 'redis://c', '--commit-interval-ms', '-1'])).toThrow(/--commit-interval-ms/);
   });
 
   it('accepts cluster seed nodes', () => {

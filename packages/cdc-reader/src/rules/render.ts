@@ -78,16 +78,28 @@ function rowIdentity(change: RowChange): string {
  * Unknown means changed: a needless invalidation is cheap, a skipped one is a stale cache.
  */
 function touchesWatchedColumn(rule: TableRule, whenColumns: readonly string[], change: RowChange): boolean {
-  const watched = new Set(whenColumns);
-  for (const kind of OPERATION_KINDS) {
-    for (const t of rule[kind]) for (const p of placeholders(t)) watched.add(p.column);
-  }
-  for (const column of watched) {
+  for (const column of watchedColumns(rule, whenColumns)) {
     if (change.unchangedToast.includes(column)) continue; // 'u' means unchanged by definition
     if (!has(change.oldRow, column) || !has(change.newRow, column)) return true;
     if (change.oldRow[column] !== change.newRow[column]) return true;
   }
   return false;
+}
+
+// Rules are immutable once loaded; the set is computed on first use instead of per change.
+const watchedByRule = new WeakMap<TableRule, readonly string[]>();
+
+function watchedColumns(rule: TableRule, whenColumns: readonly string[]): readonly string[] {
+  let watched = watchedByRule.get(rule);
+  if (watched === undefined) {
+    const set = new Set(whenColumns);
+    for (const kind of OPERATION_KINDS) {
+      for (const t of rule[kind]) for (const p of placeholders(t)) set.add(p.column);
+    }
+    watched = [...set];
+    watchedByRule.set(rule, watched);
+  }
+  return watched;
 }
 
 export function renderChange(rules: KeyRules, change: RowChange): RenderResult {
