@@ -18,9 +18,13 @@ Options:
   --rows N          Rows seeded and cached (default 20000)
   --step-seconds S  Seconds per step of the max-rate search (default 10)
   --max-rate N      Highest step tried (default 32000)
+  --outage-seconds S  How long a replica region's Redis is down in the outage phase
+                    (default 20: longer than the invalidator's retries, so events
+                    reach the dead-letter queue and the bench replays them)
   --skip-baselines  Only the fabric (no pgbench/sync DEL/pub-sub/Debezium/outage)
   --skip-debezium   Skip the Debezium baseline
   --skip-profile    Skip the --cpu-prof run
+  --skip-solo       Skip the latency run on the home region alone
   --out FILE        Report file (default BENCHMARKS.md)
   --json            Also print the results as JSON on stdout
   --help
@@ -41,9 +45,12 @@ export interface BenchOptions {
   rows: number;
   stepSeconds: number;
   maxRate: number;
+  /** seconds the replica's Redis is down in the outage phase */
+  outageSeconds: number;
   skipBaselines: boolean;
   skipDebezium: boolean;
   skipProfile: boolean;
+  skipSolo: boolean;
   out: string;
   json: boolean;
 }
@@ -58,15 +65,17 @@ const OPTIONS = {
   rows: { type: 'string' },
   'step-seconds': { type: 'string' },
   'max-rate': { type: 'string' },
+  'outage-seconds': { type: 'string' },
   'skip-baselines': { type: 'boolean' },
   'skip-debezium': { type: 'boolean' },
   'skip-profile': { type: 'boolean' },
+  'skip-solo': { type: 'boolean' },
   out: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type NumericFlag = 'rate' | 'duration' | 'batch' | 'port-base' | 'rows' | 'step-seconds' | 'max-rate';
+type NumericFlag = 'rate' | 'duration' | 'batch' | 'port-base' | 'rows' | 'step-seconds' | 'max-rate' | 'outage-seconds';
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
   const { values } = parseArgs({ args: argv, strict: true, options: OPTIONS });
@@ -87,9 +96,11 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     rows: Math.floor(num('rows', 20000, 100)),
     stepSeconds: num('step-seconds', 10),
     maxRate: num('max-rate', 32000),
+    outageSeconds: num('outage-seconds', 20),
     skipBaselines: !!values['skip-baselines'],
     skipDebezium: !!values['skip-debezium'],
     skipProfile: !!values['skip-profile'],
+    skipSolo: !!values['skip-solo'],
     out: values.out ?? 'BENCHMARKS.md',
     json: !!values.json,
   };

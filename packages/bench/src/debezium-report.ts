@@ -10,7 +10,7 @@ export function renderDebezium(D: DebeziumResult): string[] {
   const C = D.catchUp;
   const out: string[] = [];
   out.push(
-    `Debezium ${D.version} embedded engine with the PostgreSQL connector (packages/bench/debezium/src/DebeziumProbe.java, compiled at bench time; pgoutput, its own slot and publication \`bench_debezium\`, table public.users, snapshot.mode=never, file offsets), run against the home primary next to our home reader. ` +
+    `Debezium ${D.version} embedded engine with the PostgreSQL connector (packages/bench/debezium/src/DebeziumProbe.java, compiled at bench time; pgoutput, its own slot and publication \`bench_debezium\`, table public.users, snapshot.mode=never, file offsets, \`poll.interval.ms=${D.pollIntervalMs}\` — Debezium's default is 500, ours lingers 5 ms), run against the home primary next to our home reader. ` +
       "Debezium's latency: commit (`source.ts_ms`) → the change handed to the engine's consumer in the probe (decoded, nothing published). Ours: commit → the Kafka record timestamp of the published event on the home topic (and → the reader's decode time, `emitted_time`). Both clocks are this machine's; `ts_ms` has ms resolution. The slot is dropped at the end.",
     '',
   );

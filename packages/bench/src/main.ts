@@ -3,9 +3,7 @@
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { HELP, parseBenchArgs } from './args.js';
-import type { BenchContext } from './context.js';
 import { invalidatorHealth } from './fabric-state.js';
-import { KafkaLag } from './kafka-lag.js';
 import { machineInfo } from './machine.js';
 import { runPhase, succeeded } from './phase.js';
 import { seedBaselines } from './phases/baselines.js';
@@ -13,16 +11,15 @@ import { debeziumBaseline } from './phases/debezium.js';
 import { measureRun } from './phases/measure.js';
 import { outages } from './phases/outage.js';
 import { profileHotPath } from './phases/profile.js';
+import { soloRegion } from './phases/solo.js';
 import { sourceLimit } from './phases/source.js';
 import { stepRates } from './phases/steps.js';
 import { primeCaches } from './prime.js';
-import { RegionProbe } from './probe.js';
 import { progress } from './progress.js';
 import { renderReport } from './report.js';
 import type { BenchResults } from './results.js';
-import { ComponentSampler } from './sampler.js';
 import { attachFabric, startFabric, type Fabric } from './sandbox.js';
-import { Writer } from './writer.js';
+import { openSession, prepareSession } from './session.js';
 
 const opts = parseBenchArgs(process.argv.slice(2));
 if (opts.help) {
@@ -43,24 +40,12 @@ if (process.env.BENCH_ATTACH) {
   progress(`fabric ready in ${((fabric.readyMs ?? 0) / 1000).toFixed(1)} s`);
 }
 results.readyMs = fabric.readyMs;
-const regions = fabric.endpoints.regions;
-const home = regions.find((r) => r.home);
-if (!home) {
-  await fabric.stop();
-  throw new Error('the sandbox reports no home region');
-}
-const sampler = new ComponentSampler(stateDir, regions.map((r) => r.region));
-sampler.start();
-const kafkaLag = new KafkaLag(regions);
-const probes = new Map(regions.map((r) => [r.region, new RegionProbe(r.region, r.redis.url)]));
-const writer = new Writer(home.postgres.url, Array.from({ length: opts.rows }, (_, i) => i + 1));
-const ctx: BenchContext = { fabric, regions, home, probes, writer, kafkaLag, progress, opts, stateDir };
-
+const session = await openSession(fabric, opts, stateDir, progress);
+const { ctx, sampler } = session;
+const { regions } = ctx;
 try {
-  results.machine = await machineInfo(home);
-  await kafkaLag.open();
-  await primeCaches(ctx);
-  await writer.open();
+  results.machine = await machineInfo(ctx.home);
+  await prepareSession(session, primeCaches);
   const before = Object.fromEntries(await Promise.all(regions.map(async (r) => [r.region, await invalidatorHealth(r)] as const)));
 
   progress(`latency run: ${opts.rate} changes/s, batch ${opts.batch}, ${opts.duration} s`);
@@ -84,13 +69,10 @@ try {
     if (!opts.skipDebezium) results.debezium = await runPhase('debezium', progress, () => debeziumBaseline(ctx, results.source));
   }
 } finally {
-  sampler.stop();
-  for (const p of probes.values()) await p.close().catch(() => {});
-  await writer.close();
-  await kafkaLag.close();
-  progress('stopping the fabric');
-  await fabric.stop();
+  await session.close();
 }
+// Attached to someone else's sandbox, the bench starts nothing of its own.
+if (!opts.skipSolo && !process.env.BENCH_ATTACH) results.solo = await runPhase('solo', progress, () => soloRegion(opts, stateDir, progress));
 results.finishedAt = new Date().toISOString();
 writeFileSync(opts.out, renderReport(results));
 progress(`wrote ${opts.out}`);

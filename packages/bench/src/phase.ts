@@ -26,7 +26,3 @@ export async function runPhase<T>(name: string, progress: Progress, fn: () => Pr
   }
 }
 
-/** A phase that is not written yet. */
-export interface NotImplemented {
-  notImplemented: true;
-}

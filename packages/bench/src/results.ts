@@ -8,6 +8,7 @@ import type { PhaseOutcome } from './phase.js';
 import type { BaselinesResult } from './phases/baselines.js';
 import type { DebeziumResult } from './phases/debezium.js';
 import type { MeasuredRun } from './phases/measure.js';
+import type { SoloResult } from './phases/solo.js';
 import type { SourceLimitResult } from './phases/source.js';
 import type { StepsResult } from './phases/steps.js';
 import type { ComponentUsage } from './sampler.js';
@@ -39,5 +40,7 @@ export interface BenchResults {
   baselines?: PhaseOutcome<BaselinesResult>;
   outage?: PhaseOutcome<OutageResult>;
   debezium?: PhaseOutcome<DebeziumResult>;
+  /** the latency run on the home region alone */
+  solo?: PhaseOutcome<SoloResult>;
   finishedAt?: string;
 }

@@ -28,6 +28,7 @@ describe('Debezium probe output', () => {
   it('renders the comparison tables', () => {
     const D: DebeziumResult = {
       version: '2.7.3.Final',
+      pollIntervalMs: 5,
       live: {
         rate: 1000,
         durationMs: 10000,
@@ -41,6 +42,7 @@ describe('Debezium probe output', () => {
     const md = renderDebezium(D).join('\n');
     expect(md).toContain('| Debezium: commit → consumer | 10000 | 1001 | 6.0 | 7.0 | 7.0 | 7.0 |');
     expect(md).toContain('| our reader: commit → published to Kafka | 10000 | 995 | 300 | 400 | 400 | 400 |');
+    expect(md).toContain('`poll.interval.ms=5`');
     expect(md).toContain('3100 ms until its streaming task ran');
     expect(md).toContain('| Debezium (decode only) | 5000 |');
     expect(md).toContain('| ours / Debezium | 0.96 |');

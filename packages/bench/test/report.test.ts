@@ -31,6 +31,23 @@ describe('report', () => {
     expect(md).toMatch(/\* \*\*invalidator\*\*: 10\.0 % idle — CPU-bound/);
   });
 
+  it('renders the home region alone beside its target', () => {
+    const R = base();
+    const perRegion = { 'us-east': { count: 3, p50: 4, p99: 30, p999: 31, max: 32, unmatched: 0, overlapped: 0, missed: 0, kafkaLagAtEnd: 0 } };
+    R.solo = {
+      region: 'us-east',
+      readyMs: 5000,
+      run: { label: 'solo', rate: 1000, batch: 1, durationMs: 1000, achievedRate: 999, writeErrors: 0, changes: 999, backlog: [1], drainMs: 0, perRegion, verdict: { fabricKeptUp: true, primaryKeptUp: true, reason: 'bounded' } },
+      healthz: { before: undefined, after: { p50: 3, p99: 12, count: 999 } },
+      resources: [{ component: 'us-east/invalidator', avgCpuPct: 12, peakRssMb: 90 }],
+    };
+    const md = renderReport(R);
+    expect(md).toContain('## Commit → applied latency, the home region alone');
+    expect(md).toContain('| us-east (home) | 3 | 4.0 | 30.0 | 31.0 | 32.0 | ≤ 50 | yes |');
+    expect(md).toContain('p50 3 ms, p99 12 ms over 999 events');
+    expect(md).toContain('| us-east/invalidator | 12 | 90 |');
+  });
+
   it('reports a failed phase', () => {
     const R = base();
     R.profile = { error: 'boom' };

@@ -3,7 +3,7 @@
 // prints, per change of public.users, "C <source.ts_ms> <seen epoch ms>"; "READY" once the
 // streaming task runs. Stops on stdin EOF or SIGTERM.
 //
-//   java -cp '.fabric/debezium-libs/*:.fabric/debezium-classes' DebeziumProbe HOST PORT DB OFFSETS_FILE
+//   java -cp '.fabric/debezium-libs/*:.fabric/debezium-classes' DebeziumProbe HOST PORT DB OFFSETS_FILE [SLOT] [POLL_MS]
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import io.debezium.engine.format.ChangeEventFormat;
@@ -19,7 +19,7 @@ import org.apache.kafka.connect.source.SourceRecord;
 public final class DebeziumProbe {
   public static void main(String[] args) throws Exception {
     if (args.length < 4) {
-      System.err.println("usage: DebeziumProbe HOST PORT DB OFFSETS_FILE [SLOT]");
+      System.err.println("usage: DebeziumProbe HOST PORT DB OFFSETS_FILE [SLOT] [POLL_MS]");
       System.exit(2);
     }
     String slot = args.length > 4 ? args[4] : "bench_debezium";
@@ -42,6 +42,7 @@ public final class DebeziumProbe {
     p.setProperty("table.include.list", "public.users");
     p.setProperty("snapshot.mode", "never");
     p.setProperty("slot.drop.on.stop", "false");
+    p.setProperty("poll.interval.ms", args.length > 5 ? args[5] : "500");
 
     PrintStream out = new PrintStream(new BufferedOutputStream(System.out, 1 << 16), false);
     Object lock = new Object();
