@@ -53,7 +53,7 @@ export function outageTable(o: OutageResult, latency: DesignLatencies = {}): str
 export function renderOutage(o: OutageResult, latency: DesignLatencies = {}): string[] {
   const out: string[] = [];
   out.push(
-    `For each design in turn: ${o.keys} keys \`user:1..${o.keys}\` filled with the current rows in every region's Redis; the writer updates those rows at ${o.rate}/s from 1 s before ${o.region}'s Redis is stopped (\`deploy/chaos/service.sh stop ${o.region} redis\`) until it is back (${(o.outageMs / 1000).toFixed(0)} s down). ` +
+    `For each design in turn: ${o.keys} keys \`user:1..${o.keys}\` filled with the current rows in every region's Redis; the writer updates those rows at ${o.rate}/s (each row at most once, so a later write cannot hide a lost invalidation) from 1 s before ${o.region}'s Redis is stopped (\`deploy/chaos/service.sh stop ${o.region} redis\`) until it is back (${(o.outageMs / 1000).toFixed(0)} s down). ` +
       "The sandbox's Redis keeps nothing on disk, so the bench makes it behave like a persistent cache: just before the stop it sets a save point, Redis writes its RDB on SIGTERM and the restarted server loads the pre-outage values before it accepts a connection (the file is removed afterwards). " +
       `Then ${o.settleMs / 1000} s to settle, and every key is compared with ${o.region}'s own database (stale = cached and different). ` +
       "For the fabric, an event still failing after the invalidator's retries (8 attempts, capped backoff ≤ 5 s) is in the dead-letter queue with its reason: its keys stay stale until `fabric dlq replay`, which the bench then runs with the real CLI before counting again. " +

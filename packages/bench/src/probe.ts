@@ -2,6 +2,7 @@
 // invalidation is matched with the pending commit of that id, then the key is refilled
 // so the next write to it is measured again.
 import { Redis, type RedisOptions } from 'ioredis';
+import { CommitMatcher } from './commit-matcher.js';
 
 const PATTERN = '__keyspace@0__:user:*';
 const PREFIX = '__keyspace@0__:';
@@ -9,14 +10,9 @@ const KEY = /^user:(\d+)$/;
 const CLIENT: RedisOptions = { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 2000, retryStrategy: () => 100, lazyConnect: true };
 
 export class RegionProbe {
-  /** id -> commit time (performance.now()) */
-  readonly pending = new Map<number, number>();
+  readonly matcher = new CommitMatcher();
   /** id -> latest committed value (for refill) */
   readonly values = new Map<number, string>();
-  private samples: number[] = [];
-  unmatched = 0;
-  overlapped = 0;
-  missed = 0;
   /** Refill each invalidated key (off while the baselines time themselves). */
   refill = true;
   private readonly redis: Redis;
@@ -50,49 +46,29 @@ export class RegionProbe {
     if (event !== 'del' && event !== 'unlink') return;
     const m = KEY.exec(channel.slice(PREFIX.length));
     if (!m) return;
-    const t = performance.now();
     const id = Number(m[1]);
-    const committed = this.pending.get(id);
-    if (committed === undefined) this.unmatched++;
-    else {
-      this.samples.push(t - committed);
-      this.pending.delete(id);
-    }
+    this.matcher.invalidated(id, performance.now());
     if (this.refill) this.redis.set(`user:${id}`, this.values.get(id) ?? 'x').catch(() => {});
   }
 
   onCommit(ids: readonly number[], names: readonly string[], t: number): void {
     ids.forEach((id, i) => {
       this.values.set(id, names[i] ?? '');
-      if (this.pending.has(id)) this.overlapped++;
-      else this.pending.set(id, t);
+      this.matcher.committed(id, t);
     });
   }
 
   /** Changes committed and not yet invalidated here; entries older than maxAgeMs count as missed. */
   backlog(maxAgeMs = 30_000): number {
-    const now = performance.now();
-    for (const [id, t] of this.pending) {
-      if (now - t > maxAgeMs) {
-        this.pending.delete(id);
-        this.missed++;
-      }
-    }
-    return this.pending.size;
+    return this.matcher.backlog(performance.now(), maxAgeMs);
   }
 
   /** The latency samples (ms) since the last call. */
   takeSamples(): number[] {
-    const s = this.samples;
-    this.samples = [];
-    return s;
+    return this.matcher.takeSamples();
   }
 
   resetCounters(): void {
-    this.unmatched = 0;
-    this.overlapped = 0;
-    this.missed = 0;
-    this.pending.clear();
-    this.samples = [];
+    this.matcher.reset();
   }
 }

@@ -59,7 +59,12 @@ export function renderReport(R: BenchResults): string {
     out.push('Measured with Redis keyspace notifications (`notify-keyspace-events Kg`, pattern `__keyspace@0__:user:*`) in every region: from the client time right after COMMIT returned (the primary commit is a few ms earlier, so these numbers slightly *under*-state the true commit→applied time) to the arrival of the `unlink`/`del` notification; the key is refilled after each invalidation.', '');
     out.push(`Achieved write rate: **${f0(L.achievedRate)} changes/s** (${L.changes} changes, ${L.writeErrors} write errors).`, '');
     out.push(latencyTable(L.perRegion, home), '');
-    out.push('Unmatched notifications / writes that overlapped a pending one / never observed: ' + Object.entries(L.perRegion).map(([r, s]) => `${r} ${s.unmatched}/${s.overlapped}/${s.missed}`).join(', ') + '.', '');
+    out.push(
+      'Invalidations seen before the writer saw its COMMIT return (counted as 0 ms) / unmatched notifications / writes that overlapped a pending one / never observed: ' +
+        Object.entries(L.perRegion).map(([r, s]) => `${r} ${s.beforeCommitReturned ?? 0}/${s.unmatched}/${s.overlapped}/${s.missed}`).join(', ') +
+        '.',
+      '',
+    );
     if (R.healthz) {
       out.push('Cross-check, the invalidators\' own `/healthz` latencyMs (commit time carried in the event → applied; window of the last ≤4096 events):', '');
       out.push(row(['region', 'p50 ms', 'p99 ms', 'count']), row(['---', '---', '---', '---']));

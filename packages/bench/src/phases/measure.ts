@@ -17,6 +17,8 @@ export interface RunSpec {
 export interface RegionLatency extends LatencySummary {
   /** invalidations with no pending commit */
   unmatched: number;
+  /** invalidations that arrived before the writer saw its COMMIT return (recorded as 0 ms) */
+  beforeCommitReturned: number;
   /** commits of an id whose previous commit was still pending */
   overlapped: number;
   /** commits never seen invalidated (incl. still pending after the drain) */
@@ -89,7 +91,8 @@ export async function measureRun(ctx: BenchContext, { rate, batch, durationMs, l
   for (const [r, p] of probes) {
     const sum = summarize(samples.get(r) ?? []);
     worstP99 = Math.max(worstP99, sum.p99 ?? Infinity);
-    perRegion[r] = { ...sum, unmatched: p.unmatched, overlapped: p.overlapped, missed: p.missed + p.pending.size, kafkaLagAtEnd: lagAtEnd[r] ?? null };
+    const m = p.matcher;
+    perRegion[r] = { ...sum, unmatched: m.unmatched, beforeCommitReturned: m.beforeCommitReturned, overlapped: m.overlapped, missed: m.missed + m.pending.size, kafkaLagAtEnd: lagAtEnd[r] ?? null };
   }
   const verdict = judgeStep({ target: rate, achieved: res.achievedRate, backlog, p99: Number.isFinite(worstP99) ? worstP99 : null });
   return { label, rate, batch, durationMs, achievedRate: res.achievedRate, writeErrors: res.errors, changes: res.changes, backlog, drainMs, perRegion, verdict };

@@ -27,8 +27,8 @@ import { Writer } from '../writer.js';
 
 const run = promisify(execFile);
 const CLI = repoPath('packages/cli/dist/bin.js');
-const MAX_KEYS = 2000;
-const RATE = 200;
+const MAX_KEYS = 5000;
+const MAX_RATE = 200;
 const SETTLE_MS = 10_000;
 const LEAD_MS = 1000;
 const CHUNK = 1000;
@@ -97,6 +97,9 @@ export async function outages(ctx: BenchContext): Promise<OutageResult> {
   const n = Math.min(opts.rows, MAX_KEYS);
   const ids = Array.from({ length: n }, (_, i) => i + 1);
   const outageMs = opts.outageSeconds * 1000;
+  // Each row written at most once (lead + outage + restart): a later write of the same row
+  // would invalidate the key again and hide whether the earlier invalidation was lost.
+  const RATE = Math.max(1, Math.min(MAX_RATE, Math.floor(n / (opts.outageSeconds + LEAD_MS / 1000 + 2))));
   const result: OutageResult = { region: target.region, keys: n, rate: RATE, outageMs, settleMs: SETTLE_MS, runs: [] };
   const writer = new Writer(home.postgres.url, ids, 4);
   await writer.open();
