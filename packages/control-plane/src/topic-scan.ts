@@ -64,18 +64,25 @@ export async function scanPartition(
         .run({
           autoCommit: false,
           eachBatchAutoResolve: false,
-          eachBatch: async ({ batch }) => {
+          eachBatch: async ({ batch, resolveOffset }) => {
             if (finished || batch.partition !== range.partition) return;
+            // Nothing is committed, but the next fetch starts after the last resolved
+            // offset: unresolved, every fetch would return the same first megabyte.
+            const last = batch.messages[batch.messages.length - 1];
             // A batch may start before `from` (before the seek took effect) or run past `to`.
             const records = batch.messages
               .map((m) => ({ partition: batch.partition, offset: BigInt(m.offset), time: new Date(Number(m.timestamp)), key: m.key, value: m.value }))
               .filter((r) => r.offset >= next && r.offset < range.to);
-            if (records.length === 0) return;
+            if (records.length === 0) {
+              if (last) resolveOffset(last.offset);
+              return;
+            }
             // The idle clock measures the broker, not how long the caller takes to publish.
             clearTimeout(timer);
             try {
               const more = await onRecords(records);
               next = records[records.length - 1]!.offset + 1n;
+              if (last) resolveOffset(last.offset);
               if (more === false || next >= range.to) finish();
               else arm();
             } catch (err) {
