@@ -233,7 +233,9 @@ async function replayDlq(ctx: BenchContext, target: RegionEndpoints, ids: readon
     const line = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
     parsed = line ? (JSON.parse(line) as ReplayJson) : {};
   } catch (err) {
-    error = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    // The CLI says why on stderr; the message's first line is only the command.
+    const stderr = (err as { stderr?: string }).stderr?.trim().split('\n').pop();
+    error = stderr || (err instanceof Error ? err.message.split('\n')[0] : String(err));
   }
   const drainMs = await waitFor(async () => (await kafkaLag.lag(target.region)) === 0, 30_000, 200);
   await sleep(2000);
