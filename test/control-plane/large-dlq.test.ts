@@ -1,9 +1,13 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { create, DeadLetterSchema, InvalidationEventSchema, Operation, toBinary } from '@fabric/proto';
 import { createTopics, startTestControlPlane, testConfig, TOKENS, type RunningControlPlane, type TestTopics } from './harness.js';
 
 const PORT = 31010;
+const CLI = path.resolve('packages/cli/dist/bin.js');
 // ~1.3 KB each: the DLQ is several times kafkajs's 1 MB fetch per partition, as after a long outage.
 const LETTERS = 3000;
 
@@ -48,5 +52,18 @@ describe('a dead-letter queue larger than one fetch', () => {
       pageToken = page.nextPageToken;
     } while (pageToken);
     expect(offsets).toEqual(Array.from({ length: LETTERS }, (_, i) => i));
+  }, 60_000);
+
+  it('hands the whole --json answer to a pipe (the CLI exits only after stdout drained)', async () => {
+    const { FABRIC_CONTROL_PLANE: _a, FABRIC_TOKEN: _b, FABRIC_STATE_DIR: _c, ...env } = process.env;
+    const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'dlq', 'replay', '--server', cp.address, '--token', TOKENS.admin, '--region', 'eu-west', '--dry-run', '--json'], {
+      env,
+      maxBuffer: 1 << 26,
+      timeout: 60_000,
+    });
+    expect(stdout.length).toBeGreaterThan(1 << 17);
+    const answer = JSON.parse(stdout) as { replayed: string; items: unknown[] };
+    expect(answer.replayed).toBe(String(LETTERS));
+    expect(answer.items).toHaveLength(LETTERS);
   }, 60_000);
 });

@@ -28,8 +28,17 @@ async function main(argv: string[]): Promise<number> {
   return command(rest);
 }
 
+/**
+ * Exits once stdout and stderr are flushed: writes to a pipe are asynchronous, and exiting
+ * at once cuts a large --json answer short for whatever reads it (jq, a script).
+ */
+function exitAfterFlush(code: number): void {
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitAfterFlush(code),
   (err: unknown) => {
     // Expected failures (bad flags, taken ports, missing binaries, refused RPCs) print one
     // clear line; anything else is a bug and keeps its stack.
@@ -40,6 +49,6 @@ main(process.argv.slice(2)).then(
       err instanceof ControlPlaneError ||
       (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`fabric: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`);
-    process.exit(known ? 2 : 1);
+    exitAfterFlush(known ? 2 : 1);
   },
 );

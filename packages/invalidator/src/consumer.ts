@@ -39,6 +39,8 @@ export class RegionConsumer {
   private commitTimer: NodeJS.Timeout | undefined;
   private committing: Promise<void> | undefined;
   private stopping = false;
+  /** Set while commits fail, so a broker outage is logged once rather than every interval. */
+  private commitFailing = false;
 
   constructor(private readonly opts: RegionConsumerOptions) {}
 
@@ -129,10 +131,15 @@ export class RegionConsumer {
     this.due.clear();
     try {
       await this.consumer.commitOffsets(offsets.map(([partition, offset]) => ({ topic: this.opts.topic, partition, offset })));
+      if (this.commitFailing) this.opts.logger.info('offset commits succeed again');
+      this.commitFailing = false;
     } catch (err) {
       // Put back what no newer chunk replaced; after a rebalance the new owner redelivers instead.
       for (const [partition, offset] of offsets) if (!this.due.has(partition) && this.assigned.includes(partition)) this.due.set(partition, offset);
-      this.opts.logger.warn({ err: err instanceof Error ? err.message : String(err), partitions: offsets.map(([p]) => p) }, 'offset commit failed; will retry');
+      const detail = { err: err instanceof Error ? err.message : String(err), partitions: offsets.map(([p]) => p) };
+      if (this.commitFailing) this.opts.logger.debug(detail, 'offset commit failed again');
+      else this.opts.logger.warn(detail, 'offset commit failed; retrying every interval (a restart meanwhile redelivers, harmlessly)');
+      this.commitFailing = true;
     }
   }
 }
