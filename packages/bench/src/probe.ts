@@ -15,6 +15,11 @@ export class RegionProbe {
   readonly values = new Map<number, string>();
   /** Refill each invalidated key (off while the baselines time themselves). */
   refill = true;
+  /**
+   * Refills Redis refused or timed out. A key not refilled is not cached when its next
+   * invalidation comes, which then makes no notification: that write shows as never observed.
+   */
+  refillErrors = 0;
   private readonly redis: Redis;
   private readonly sub: Redis;
 
@@ -48,7 +53,7 @@ export class RegionProbe {
     if (!m) return;
     const id = Number(m[1]);
     this.matcher.invalidated(id, performance.now());
-    if (this.refill) this.redis.set(`user:${id}`, this.values.get(id) ?? 'x').catch(() => {});
+    if (this.refill) this.redis.set(`user:${id}`, this.values.get(id) ?? 'x').catch(() => this.refillErrors++);
   }
 
   onCommit(ids: readonly number[], names: readonly string[], t: number): void {
@@ -70,5 +75,6 @@ export class RegionProbe {
 
   resetCounters(): void {
     this.matcher.reset();
+    this.refillErrors = 0;
   }
 }

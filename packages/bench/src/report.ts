@@ -25,6 +25,12 @@ function latencyTable(perRegion: Record<string, RegionLatency>, homeRegion: stri
   return lines.join('\n');
 }
 
+/** CPU time a component spends per 1,000 changes: its cost, apart from how contended the run was. */
+function cpuMsPerThousand(avgCpuPct: number | null | undefined, changesPerSecond: number | undefined): number | null {
+  if (avgCpuPct === null || avgCpuPct === undefined || !changesPerSecond) return null;
+  return ((avgCpuPct / 100) * 1000 * 1000) / changesPerSecond;
+}
+
 function renderSolo(solo: NonNullable<BenchResults['solo']>): string[] {
   const out = ['## Commit → applied latency, the home region alone', ''];
   if (failed(solo)) return [...out, `Failed: ${solo.error}`, ''];
@@ -38,8 +44,8 @@ function renderSolo(solo: NonNullable<BenchResults['solo']>): string[] {
   out.push(latencyTable(L.perRegion, solo.region), '');
   const h = solo.healthz.after;
   out.push(`The invalidator's own /healthz: p50 ${f0(h?.p50)} ms, p99 ${f0(h?.p99)} ms over ${f0(h?.count)} events.`, '');
-  out.push(row(['component', 'avg CPU %', 'peak RSS MB']), row(['---', '---', '---']));
-  for (const x of solo.resources) out.push(row([x.component, f0(x.avgCpuPct), f0(x.peakRssMb)]));
+  out.push(row(['component', 'avg CPU %', 'CPU ms per 1,000 changes', 'peak RSS MB']), row(['---', '---', '---', '---']));
+  for (const x of solo.resources) out.push(row([x.component, f0(x.avgCpuPct), f0(cpuMsPerThousand(x.avgCpuPct, L.achievedRate)), f0(x.peakRssMb)]));
   out.push('');
   return out;
 }
@@ -60,8 +66,8 @@ export function renderReport(R: BenchResults): string {
     out.push(`Achieved write rate: **${f0(L.achievedRate)} changes/s** (${L.changes} changes, ${L.writeErrors} write errors).`, '');
     out.push(latencyTable(L.perRegion, home), '');
     out.push(
-      'Invalidations seen before the writer saw its COMMIT return (counted as 0 ms) / unmatched notifications / writes that overlapped a pending one / never observed: ' +
-        Object.entries(L.perRegion).map(([r, s]) => `${r} ${s.beforeCommitReturned ?? 0}/${s.unmatched}/${s.overlapped}/${s.missed}`).join(', ') +
+      'Invalidations seen before the writer saw its COMMIT return (counted as 0 ms) / unmatched notifications / writes that overlapped a pending one / failed refills / never observed: ' +
+        Object.entries(L.perRegion).map(([r, s]) => `${r} ${s.beforeCommitReturned ?? 0}/${s.unmatched}/${s.overlapped}/${s.refillErrors ?? 0}/${s.missed}`).join(', ') +
         '.',
       '',
     );
@@ -127,11 +133,12 @@ export function renderReport(R: BenchResults): string {
   const res = R.resources;
   if (res) {
     out.push('## CPU and memory per component (latency run)', '', 'Sampled every 1 s from /proc/<pid>/stat and /proc/<pid>/status of the pid in `<state-dir>/<region>/run/<kind>.pid` and all its descendants (PostgreSQL: postmaster + backends + walsenders + apply workers; RSS of PostgreSQL double-counts shared buffers). 100 % = one core.', '');
-    out.push(row(['component', `avg CPU % (latency run)`, 'peak RSS MB', 'avg CPU % (steps)', 'peak RSS MB (steps)']), row(Array<string>(5).fill('---')));
+    out.push(row(['component', `avg CPU % (latency run)`, 'CPU ms per 1,000 changes', 'peak RSS MB', 'avg CPU % (steps)', 'peak RSS MB (steps)']), row(Array<string>(6).fill('---')));
     const stepUsage = new Map((R.resourcesSteps ?? []).map((x) => [x.component, x]));
+    const rate = R.latency?.achievedRate;
     for (const x of res) {
       const s = stepUsage.get(x.component);
-      out.push(row([x.component, f0(x.avgCpuPct), f0(x.peakRssMb), f0(s?.avgCpuPct), f0(s?.peakRssMb)]));
+      out.push(row([x.component, f0(x.avgCpuPct), f0(cpuMsPerThousand(x.avgCpuPct, rate)), f0(x.peakRssMb), f0(s?.avgCpuPct), f0(s?.peakRssMb)]));
     }
     out.push('');
   }

@@ -33,7 +33,7 @@ describe('report', () => {
 
   it('renders the home region alone beside its target', () => {
     const R = base();
-    const perRegion = { 'us-east': { count: 3, p50: 4, p99: 30, p999: 31, max: 32, unmatched: 0, overlapped: 0, missed: 0, kafkaLagAtEnd: 0 } };
+    const perRegion = { 'us-east': { count: 3, p50: 4, p99: 30, p999: 31, max: 32, unmatched: 0, beforeCommitReturned: 0, overlapped: 0, refillErrors: 0, missed: 0, kafkaLagAtEnd: 0 } };
     R.solo = {
       region: 'us-east',
       readyMs: 5000,
@@ -45,7 +45,7 @@ describe('report', () => {
     expect(md).toContain('## Commit → applied latency, the home region alone');
     expect(md).toContain('| us-east (home) | 3 | 4.0 | 30.0 | 31.0 | 32.0 | ≤ 50 | yes |');
     expect(md).toContain('p50 3 ms, p99 12 ms over 999 events');
-    expect(md).toContain('| us-east/invalidator | 12 | 90 |');
+    expect(md).toContain('| us-east/invalidator | 12 | 120 | 90 |');
   });
 
   it('reports a failed phase', () => {
