@@ -6,7 +6,7 @@
  * is held this long for the commit it belongs to; unclaimed, the commit would wait for the
  * id's next write and record that whole interval as its latency.
  */
-export const EARLY_WINDOW_MS = 1000;
+export const EARLY_WINDOW_MS = 2000;
 
 export class CommitMatcher {
   /** id -> commit time (performance.now()) */

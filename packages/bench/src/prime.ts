@@ -19,8 +19,5 @@ export async function primeCaches({ home, regions, probes, kafkaLag, progress, o
     await fillKeys(redis, [...values]);
     redis.disconnect();
   }
-  for (const p of probes.values()) {
-    await p.open();
-    for (const [id, v] of values) p.values.set(id, v);
-  }
+  for (const p of probes.values()) await p.open();
 }

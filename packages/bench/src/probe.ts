@@ -1,25 +1,19 @@
-// Per-region commit→applied probe: Redis keyspace notifications on user:<id>; each
-// invalidation is matched with the pending commit of that id, then the key is refilled
-// so the next write to it is measured again.
+// Per-region commit→applied probe: Redis keyspace notifications on the version keys. Each
+// invalidation of a user row INCRs ver:user:<id> in the same pipeline as the UNLINK of its
+// keys, so that INCR's notification marks the change applied in the region whether or not
+// the key was cached, and nothing has to be refilled between writes.
 import { Redis, type RedisOptions } from 'ioredis';
 import { CommitMatcher } from './commit-matcher.js';
 
-const PATTERN = '__keyspace@0__:user:*';
+/** `K` keyspace channel, `$` string commands (INCR). */
+export const PROBE_EVENTS = 'K$';
+export const PROBE_PATTERN = '__keyspace@0__:ver:user:*';
 const PREFIX = '__keyspace@0__:';
-const KEY = /^user:(\d+)$/;
+const KEY = /^ver:user:(\d+)$/;
 const CLIENT: RedisOptions = { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 2000, retryStrategy: () => 100, lazyConnect: true };
 
 export class RegionProbe {
   readonly matcher = new CommitMatcher();
-  /** id -> latest committed value (for refill) */
-  readonly values = new Map<number, string>();
-  /** Refill each invalidated key (off while the baselines time themselves). */
-  refill = true;
-  /**
-   * Refills Redis refused or timed out. A key not refilled is not cached when its next
-   * invalidation comes, which then makes no notification: that write shows as never observed.
-   */
-  refillErrors = 0;
   private readonly redis: Redis;
   private readonly sub: Redis;
 
@@ -34,12 +28,12 @@ export class RegionProbe {
   async open(): Promise<void> {
     for (const c of [this.redis, this.sub]) c.on('error', () => {});
     // A restarted Redis comes back with the default config: enable notifications again.
-    this.redis.on('ready', () => void this.redis.config('SET', 'notify-keyspace-events', 'Kg').catch(() => {}));
+    this.redis.on('ready', () => void this.redis.config('SET', 'notify-keyspace-events', PROBE_EVENTS).catch(() => {}));
     await this.redis.connect();
-    await this.redis.config('SET', 'notify-keyspace-events', 'Kg');
+    await this.redis.config('SET', 'notify-keyspace-events', PROBE_EVENTS);
     await this.sub.connect();
     this.sub.on('pmessage', (_pattern: string, channel: string, event: string) => this.onEvent(channel, event));
-    await this.sub.psubscribe(PATTERN);
+    await this.sub.psubscribe(PROBE_PATTERN);
   }
 
   async close(): Promise<void> {
@@ -48,19 +42,13 @@ export class RegionProbe {
   }
 
   private onEvent(channel: string, event: string): void {
-    if (event !== 'del' && event !== 'unlink') return;
+    if (event !== 'incrby') return;
     const m = KEY.exec(channel.slice(PREFIX.length));
-    if (!m) return;
-    const id = Number(m[1]);
-    this.matcher.invalidated(id, performance.now());
-    if (this.refill) this.redis.set(`user:${id}`, this.values.get(id) ?? 'x').catch(() => this.refillErrors++);
+    if (m) this.matcher.invalidated(Number(m[1]), performance.now());
   }
 
-  onCommit(ids: readonly number[], names: readonly string[], t: number): void {
-    ids.forEach((id, i) => {
-      this.values.set(id, names[i] ?? '');
-      this.matcher.committed(id, t);
-    });
+  onCommit(ids: readonly number[], t: number): void {
+    for (const id of ids) this.matcher.committed(id, t);
   }
 
   /** Changes committed and not yet invalidated here; entries older than maxAgeMs count as missed. */
@@ -75,6 +63,5 @@ export class RegionProbe {
 
   resetCounters(): void {
     this.matcher.reset();
-    this.refillErrors = 0;
   }
 }

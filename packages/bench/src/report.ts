@@ -6,6 +6,7 @@ import { outageLatencies } from './outage-latencies.js';
 import { renderOutage } from './outage-report.js';
 import { failed, succeeded } from './phase.js';
 import type { RegionLatency } from './phases/measure.js';
+import { PROBE_EVENTS, PROBE_PATTERN } from './probe.js';
 import { worstP99 } from './phases/steps.js';
 import type { BenchResults } from './results.js';
 import { fmtMs } from './stats.js';
@@ -62,12 +63,15 @@ export function renderReport(R: BenchResults): string {
   if (R.latency) {
     const L = R.latency;
     out.push(`## Commit → applied latency at ${L.rate} changes/s (batch ${L.batch}, ${L.durationMs / 1000} s)`, '');
-    out.push('Measured with Redis keyspace notifications (`notify-keyspace-events Kg`, pattern `__keyspace@0__:user:*`) in every region: from the client time right after COMMIT returned (the primary commit is a few ms earlier, so these numbers slightly *under*-state the true commit→applied time) to the arrival of the `unlink`/`del` notification; the key is refilled after each invalidation.', '');
+    out.push(
+      `Measured with Redis keyspace notifications (\`notify-keyspace-events ${PROBE_EVENTS}\`, pattern \`${PROBE_PATTERN}\`) in every region: from the client time right after COMMIT returned (the primary commit is a few ms earlier, so these numbers slightly *under*-state the true commit→applied time) to the \`incrby\` notification of the row's version key, which the invalidator INCRs in the same Redis pipeline as the UNLINK of the row's keys.`,
+      '',
+    );
     out.push(`Achieved write rate: **${f0(L.achievedRate)} changes/s** (${L.changes} changes, ${L.writeErrors} write errors).`, '');
     out.push(latencyTable(L.perRegion, home), '');
     out.push(
-      'Invalidations seen before the writer saw its COMMIT return (counted as 0 ms) / unmatched notifications / writes that overlapped a pending one / failed refills / never observed: ' +
-        Object.entries(L.perRegion).map(([r, s]) => `${r} ${s.beforeCommitReturned ?? 0}/${s.unmatched}/${s.overlapped}/${s.refillErrors ?? 0}/${s.missed}`).join(', ') +
+      'Invalidations seen before the writer saw its COMMIT return (counted as 0 ms) / unmatched notifications / writes that overlapped a pending one / never observed: ' +
+        Object.entries(L.perRegion).map(([r, s]) => `${r} ${s.beforeCommitReturned ?? 0}/${s.unmatched}/${s.overlapped}/${s.missed}`).join(', ') +
         '.',
       '',
     );

@@ -26,27 +26,22 @@ export interface DesignRun {
 export type BaselinesResult = Record<string, DesignRun>;
 
 export async function seedBaselines(ctx: BenchContext): Promise<BaselinesResult> {
-  const { writer, probes, opts, regions, progress } = ctx;
+  const { writer, opts, regions, progress } = ctx;
   const durationMs = Math.max(5, Math.floor(opts.duration / 2)) * 1000;
   const out: BaselinesResult = {};
-  for (const p of probes.values()) p.refill = false; // keyspace probes idle; the designs time themselves
-  try {
-    for (const [name, Design] of DESIGNS) {
-      const d = new Design(regions);
-      await d.open();
-      progress(`baseline ${name}: ${opts.rate}/s, batch ${opts.batch}, ${durationMs / 1000} s`);
-      const res = await writer.run({ rate: opts.rate, batch: opts.batch, durationMs, afterCommit: d.afterCommit });
-      await sleep(1000);
-      const run: DesignRun = {
-        achievedRate: res.achievedRate,
-        perRegion: Object.fromEntries([...d.samples].map(([r, s]) => [r, { ...summarize(s), failures: d.failures.get(r) ?? 0 }])),
-      };
-      out[name] = run;
-      progress(`baseline ${name}: achieved ${res.achievedRate.toFixed(0)}/s; ${Object.entries(run.perRegion).map(([r, s]) => `${r} p99 ${fmtMs(s.p99)} ms`).join(', ')}`);
-      d.close();
-    }
-  } finally {
-    for (const p of probes.values()) p.refill = true;
+  for (const [name, Design] of DESIGNS) {
+    const d = new Design(regions);
+    await d.open();
+    progress(`baseline ${name}: ${opts.rate}/s, batch ${opts.batch}, ${durationMs / 1000} s`);
+    const res = await writer.run({ rate: opts.rate, batch: opts.batch, durationMs, afterCommit: d.afterCommit });
+    await sleep(1000);
+    const run: DesignRun = {
+      achievedRate: res.achievedRate,
+      perRegion: Object.fromEntries([...d.samples].map(([r, s]) => [r, { ...summarize(s), failures: d.failures.get(r) ?? 0 }])),
+    };
+    out[name] = run;
+    progress(`baseline ${name}: achieved ${res.achievedRate.toFixed(0)}/s; ${Object.entries(run.perRegion).map(([r, s]) => `${r} p99 ${fmtMs(s.p99)} ms`).join(', ')}`);
+    d.close();
   }
   return out;
 }

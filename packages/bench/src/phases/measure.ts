@@ -21,8 +21,6 @@ export interface RegionLatency extends LatencySummary {
   beforeCommitReturned: number;
   /** commits of an id whose previous commit was still pending */
   overlapped: number;
-  /** refills of invalidated keys that failed (their next write cannot be observed) */
-  refillErrors: number;
   /** commits never seen invalidated (incl. still pending after the drain) */
   missed: number;
   kafkaLagAtEnd: number | null;
@@ -76,9 +74,9 @@ export async function measureRun(ctx: BenchContext, { rate, batch, durationMs, l
     rate,
     batch,
     durationMs,
-    onCommit: (ids, names, t) => {
+    onCommit: (ids, _names, t) => {
       committed += ids.length;
-      for (const p of probes.values()) p.onCommit(ids, names, t);
+      for (const p of probes.values()) p.onCommit(ids, t);
     },
   });
   stopped = true;
@@ -94,7 +92,7 @@ export async function measureRun(ctx: BenchContext, { rate, batch, durationMs, l
     const sum = summarize(samples.get(r) ?? []);
     worstP99 = Math.max(worstP99, sum.p99 ?? Infinity);
     const m = p.matcher;
-    perRegion[r] = { ...sum, unmatched: m.unmatched, beforeCommitReturned: m.beforeCommitReturned, overlapped: m.overlapped, refillErrors: p.refillErrors, missed: m.missed + m.pending.size, kafkaLagAtEnd: lagAtEnd[r] ?? null };
+    perRegion[r] = { ...sum, unmatched: m.unmatched, beforeCommitReturned: m.beforeCommitReturned, overlapped: m.overlapped, missed: m.missed + m.pending.size, kafkaLagAtEnd: lagAtEnd[r] ?? null };
   }
   const verdict = judgeStep({ target: rate, achieved: res.achievedRate, backlog, p99: Number.isFinite(worstP99) ? worstP99 : null });
   return { label, rate, batch, durationMs, achievedRate: res.achievedRate, writeErrors: res.errors, changes: res.changes, backlog, drainMs, perRegion, verdict };

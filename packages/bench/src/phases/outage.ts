@@ -91,7 +91,7 @@ interface ReplayJson {
 }
 
 export async function outages(ctx: BenchContext): Promise<OutageResult> {
-  const { home, regions, probes, kafkaLag, fabric, progress, opts } = ctx;
+  const { home, regions, kafkaLag, fabric, progress, opts } = ctx;
   const target = regions.find((r) => !r.home);
   if (!target) throw new Error('the outage phase needs a replica region');
   const n = Math.min(opts.rows, MAX_KEYS);
@@ -103,7 +103,6 @@ export async function outages(ctx: BenchContext): Promise<OutageResult> {
   const result: OutageResult = { region: target.region, keys: n, rate: RATE, outageMs, settleMs: SETTLE_MS, runs: [] };
   const writer = new Writer(home.postgres.url, ids, 4);
   await writer.open();
-  for (const p of probes.values()) p.refill = false;
   let invalidatorHeld = false;
   let redisDown = false;
   let rdbFile: string | undefined;
@@ -216,7 +215,6 @@ export async function outages(ctx: BenchContext): Promise<OutageResult> {
     if (redisDown) await fabric.service('start', target.region, 'redis').catch(() => '');
     if (rdbFile) rmSync(rdbFile, { force: true });
     if (invalidatorHeld) await fabric.service('start', target.region, 'invalidator').catch(() => '');
-    for (const p of probes.values()) p.refill = true;
     await writer.close();
   }
   return result;
