@@ -11,6 +11,7 @@ sustained rate, CPU/RSS per component, the primary's own limit (pgbench), and ba
 Options:
   --rate N          Changes/s for the latency run (default 1000)
   --duration S      Seconds of the latency run (default 30)
+  --warmup S        Unmeasured load at --rate before the latency runs (default 15; 0 = none)
   --batch N         Rows per transaction (default 1)
   --regions a,b,c   Regions (default us-east,eu-west,ap-south)
   --port-base N     First port (default 34400)
@@ -36,6 +37,8 @@ export interface BenchOptions {
   rate: number;
   /** seconds of the latency run */
   duration: number;
+  /** seconds of unmeasured load before a latency run */
+  warmup: number;
   /** rows per transaction */
   batch: number;
   /** comma-separated region names; the first is home */
@@ -58,6 +61,7 @@ export interface BenchOptions {
 const OPTIONS = {
   rate: { type: 'string' },
   duration: { type: 'string' },
+  warmup: { type: 'string' },
   batch: { type: 'string' },
   regions: { type: 'string' },
   'port-base': { type: 'string' },
@@ -75,7 +79,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type NumericFlag = 'rate' | 'duration' | 'batch' | 'port-base' | 'rows' | 'step-seconds' | 'max-rate' | 'outage-seconds';
+type NumericFlag = 'rate' | 'duration' | 'warmup' | 'batch' | 'port-base' | 'rows' | 'step-seconds' | 'max-rate' | 'outage-seconds';
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
   const { values } = parseArgs({ args: argv, strict: true, options: OPTIONS });
@@ -89,6 +93,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     help: !!values.help,
     rate: num('rate', 1000),
     duration: num('duration', 30),
+    warmup: num('warmup', 15, 0),
     batch: Math.floor(num('batch', 1)),
     regions: values.regions ?? 'us-east,eu-west,ap-south',
     portBase: num('port-base', 34400, 1024),

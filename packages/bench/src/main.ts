@@ -20,6 +20,7 @@ import { renderReport } from './report.js';
 import type { BenchResults } from './results.js';
 import { attachFabric, startFabric, type Fabric } from './sandbox.js';
 import { openSession, prepareSession } from './session.js';
+import { warmUp } from './warm-up.js';
 
 const opts = parseBenchArgs(process.argv.slice(2));
 if (opts.help) {
@@ -48,6 +49,7 @@ try {
   await prepareSession(session, primeCaches);
   const before = Object.fromEntries(await Promise.all(regions.map(async (r) => [r.region, await invalidatorHealth(r)] as const)));
 
+  await warmUp(ctx, 'latency');
   progress(`latency run: ${opts.rate} changes/s, batch ${opts.batch}, ${opts.duration} s`);
   sampler.reset();
   results.latency = await measureRun(ctx, { rate: opts.rate, batch: opts.batch, durationMs: opts.duration * 1000, label: 'latency' });

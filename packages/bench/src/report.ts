@@ -32,7 +32,7 @@ function cpuMsPerThousand(avgCpuPct: number | null | undefined, changesPerSecond
   return ((avgCpuPct / 100) * 1000 * 1000) / changesPerSecond;
 }
 
-function renderSolo(solo: NonNullable<BenchResults['solo']>): string[] {
+function renderSolo(solo: NonNullable<BenchResults['solo']>, warmup: number): string[] {
   const out = ['## Commit → applied latency, the home region alone', ''];
   if (failed(solo)) return [...out, `Failed: ${solo.error}`, ''];
   const L = solo.run;
@@ -41,7 +41,7 @@ function renderSolo(solo: NonNullable<BenchResults['solo']>): string[] {
       "one region's deployment unit with the machine to itself, which separates what the pipeline costs from what three regions' databases and brokers sharing two cores cost.",
     '',
   );
-  out.push(`Achieved write rate: **${f0(L.achievedRate)} changes/s** (${L.changes} changes, ${L.writeErrors} write errors).`, '');
+  out.push(`Achieved write rate: **${f0(L.achievedRate)} changes/s** (${L.changes} changes, ${L.writeErrors} write errors), after ${warmup} s unmeasured.`, '');
   out.push(latencyTable(L.perRegion, solo.region), '');
   const h = solo.healthz.after;
   out.push(`The invalidator's own /healthz: p50 ${f0(h?.p50)} ms, p99 ${f0(h?.p99)} ms over ${f0(h?.count)} events.`, '');
@@ -67,7 +67,7 @@ export function renderReport(R: BenchResults): string {
       `Measured with Redis keyspace notifications (\`notify-keyspace-events ${PROBE_EVENTS}\`, pattern \`${PROBE_PATTERN}\`) in every region: from the client time right after COMMIT returned (the primary commit is a few ms earlier, so these numbers slightly *under*-state the true commit→applied time) to the \`incrby\` notification of the row's version key, which the invalidator INCRs in the same Redis pipeline as the UNLINK of the row's keys.`,
       '',
     );
-    out.push(`Achieved write rate: **${f0(L.achievedRate)} changes/s** (${L.changes} changes, ${L.writeErrors} write errors).`, '');
+    out.push(`Achieved write rate: **${f0(L.achievedRate)} changes/s** (${L.changes} changes, ${L.writeErrors} write errors), after ${R.opts.warmup} s of the same load unmeasured (JIT warm-up of the brokers and workers).`, '');
     out.push(latencyTable(L.perRegion, home), '');
     out.push(
       'Invalidations seen before the writer saw its COMMIT return (counted as 0 ms) / unmatched notifications / writes that overlapped a pending one / never observed: ' +
@@ -83,7 +83,7 @@ export function renderReport(R: BenchResults): string {
     }
   }
 
-  if (R.solo) out.push(...renderSolo(R.solo));
+  if (R.solo) out.push(...renderSolo(R.solo, R.opts.warmup));
 
   const steps = succeeded(R.steps);
   if (steps) {

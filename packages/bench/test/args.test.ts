@@ -4,14 +4,14 @@ import { parseBenchArgs } from '../src/args.js';
 describe('bench flags', () => {
   it('defaults', () => {
     expect(parseBenchArgs([])).toEqual({
-      help: false, rate: 1000, duration: 30, batch: 1, regions: 'us-east,eu-west,ap-south', portBase: 34400, stateDir: '.fabric/bench',
+      help: false, rate: 1000, duration: 30, warmup: 15, batch: 1, regions: 'us-east,eu-west,ap-south', portBase: 34400, stateDir: '.fabric/bench',
       rows: 20000, stepSeconds: 10, maxRate: 32000, outageSeconds: 20, skipBaselines: false, skipDebezium: false, skipProfile: false, skipSolo: false, out: 'BENCHMARKS.md', json: false,
     });
   });
   it('parses every flag', () => {
-    const o = parseBenchArgs(['--rate', '500', '--duration', '5', '--batch', '2.7', '--regions', 'a,b', '--port-base', '40000', '--state-dir', '/tmp/s',
+    const o = parseBenchArgs(['--rate', '500', '--duration', '5', '--warmup', '0', '--batch', '2.7', '--regions', 'a,b', '--port-base', '40000', '--state-dir', '/tmp/s',
       '--rows', '2000', '--step-seconds', '4', '--max-rate', '1000', '--outage-seconds', '30', '--skip-baselines', '--skip-debezium', '--skip-profile', '--skip-solo', '--out', '/tmp/r.md', '--json', '-h']);
-    expect(o).toEqual({ help: true, rate: 500, duration: 5, batch: 2, regions: 'a,b', portBase: 40000, stateDir: '/tmp/s', rows: 2000, stepSeconds: 4, maxRate: 1000, outageSeconds: 30,
+    expect(o).toEqual({ help: true, rate: 500, duration: 5, warmup: 0, batch: 2, regions: 'a,b', portBase: 40000, stateDir: '/tmp/s', rows: 2000, stepSeconds: 4, maxRate: 1000, outageSeconds: 30,
       skipBaselines: true, skipDebezium: true, skipProfile: true, skipSolo: true, out: '/tmp/r.md', json: true });
   });
   it('rejects bad numbers and unknown flags', () => {

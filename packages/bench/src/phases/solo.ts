@@ -9,6 +9,7 @@ import type { HealthzLatency } from '../results.js';
 import type { ComponentUsage } from '../sampler.js';
 import { startFabric } from '../sandbox.js';
 import { openSession, prepareSession } from '../session.js';
+import { warmUp } from '../warm-up.js';
 import { measureRun, type MeasuredRun } from './measure.js';
 
 export interface SoloResult {
@@ -31,6 +32,7 @@ export async function soloRegion(opts: BenchOptions, stateDir: string, progress:
   try {
     await prepareSession(session, primeCaches);
     const endpoints = session.ctx.home;
+    await warmUp(session.ctx, 'solo');
     const before = await invalidatorHealth(endpoints);
     progress(`solo: latency run, ${opts.rate} changes/s, batch ${opts.batch}, ${opts.duration} s`);
     session.sampler.reset();
