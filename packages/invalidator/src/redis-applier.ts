@@ -1,5 +1,5 @@
 import { Operation, timestampMs, type InvalidationEvent } from '@fabric/proto';
-import { leaseKey, tagKey, type RedisClient } from '@fabric/sdk';
+import { isUnknownScript, leaseKey, tagKey, type RedisClient } from '@fabric/sdk';
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ApplyError, type ApplyStage } from './errors.js';
@@ -92,7 +92,7 @@ export class RedisApplier {
       const keys = new Set(event.keys);
       keysByEvent.set(index, keys);
       if (!this.redis.isCluster) {
-        for (const tag of event.tags) scripts.push({ slot: 0, stage: 'tag', args: ['evalsha', expandTag.sha, '1', tagKey(tag), '1'], events: [index], count: 'tagsExpanded' });
+        for (const tag of event.tags) scripts.push({ slot: 0, stage: 'tag', args: expandTag.command([tagKey(tag)], ['1']), events: [index], count: 'tagsExpanded' });
       }
       // Round trips before the pipeline only where the keys are not known yet.
       if ((this.redis.isCluster && event.tags.length > 0) || event.patterns.length > 0) {
@@ -183,17 +183,18 @@ export class RedisApplier {
           batch.forEach((c) => c.events.forEach((i) => fail(i, c.stage, err)));
           return;
         }
-        const unknownScript = reloaded ? [] : batch.filter((c, i) => c.args[0] === 'evalsha' && replies[i]?.[0]?.message.startsWith('NOSCRIPT'));
+        const unknownScript = reloaded ? [] : batch.filter((c, i) => c.args[0] === 'evalsha' && isUnknownScript(replies[i]?.[0]));
         if (unknownScript.length > 0) {
           try {
-            await this.redis.script('LOAD', expandTag.source);
+            await expandTag.load(this.redis);
             await this.run(unknownScript, result, fail, true);
           } catch (err) {
             unknownScript.forEach((c) => c.events.forEach((i) => fail(i, c.stage, err)));
           }
         }
+        const resent = new Set(unknownScript);
         batch.forEach((command, i) => {
-          if (unknownScript.includes(command)) return;
+          if (resent.has(command)) return;
           const [err, reply] = replies[i] ?? [new Error('no reply from Redis'), null];
           if (err) command.events.forEach((e) => fail(e, command.stage, err));
           else count(result, command, reply);

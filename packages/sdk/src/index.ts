@@ -2,5 +2,5 @@ export { FabricCache, type FabricCacheOptions, type GetOptions, type CacheStats 
 export { emitInvalidation, type ExplicitInvalidation } from './emit.js';
 export { CacheOptionsError, CacheSerializationError, InvalidationPayloadError } from './errors.js';
 export * from './layout.js';
-export { LuaScript, type RedisClient } from './script.js';
+export { isUnknownScript, LuaScript, type RedisClient } from './script.js';
 export { jsonSerializer, type Serializer } from './serializer.js';

@@ -20,8 +20,22 @@ export class LuaScript {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      if (!isUnknownScript(err)) throw err;
       return await redis.eval(this.source, keys.length, ...keys, ...args);
     }
   }
+
+  /** The EVALSHA call as pipeline arguments; on NOSCRIPT, load() and send it again. */
+  command(keys: readonly string[], args: readonly string[]): ['evalsha', ...string[]] {
+    return ['evalsha', this.sha, String(keys.length), ...keys, ...args];
+  }
+
+  async load(redis: RedisClient): Promise<void> {
+    await redis.script('LOAD', this.source);
+  }
+}
+
+/** The server does not have the script (restart, failover, SCRIPT FLUSH). */
+export function isUnknownScript(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('NOSCRIPT');
 }
