@@ -37,6 +37,11 @@ export class KafkaLag {
     }
   }
 
+  /** True when every named region's invalidator has committed to the end of its topic. */
+  async drained(regions: readonly string[]): Promise<boolean> {
+    return (await Promise.all(regions.map((r) => this.lag(r)))).every((l) => l === 0);
+  }
+
   /** Sum of the topic's partitions' end offsets; null when the broker does not answer. */
   async topicEnd(region: string, topic: string): Promise<number | null> {
     const { admin } = this.entry(region);

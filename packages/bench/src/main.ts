@@ -3,12 +3,11 @@
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { HELP, parseBenchArgs } from './args.js';
-import { invalidatorHealth } from './fabric-state.js';
 import { machineInfo } from './machine.js';
 import { runPhase, succeeded } from './phase.js';
 import { seedBaselines } from './phases/baselines.js';
 import { debeziumBaseline } from './phases/debezium.js';
-import { measureRun } from './phases/measure.js';
+import { latencyPhase } from './phases/latency.js';
 import { outages } from './phases/outage.js';
 import { profileHotPath } from './phases/profile.js';
 import { soloRegion } from './phases/solo.js';
@@ -20,7 +19,6 @@ import { renderReport } from './report.js';
 import type { BenchResults } from './results.js';
 import { attachFabric, startFabric, type Fabric } from './sandbox.js';
 import { openSession, prepareSession } from './session.js';
-import { warmUp } from './warm-up.js';
 
 const opts = parseBenchArgs(process.argv.slice(2));
 if (opts.help) {
@@ -43,20 +41,13 @@ if (process.env.BENCH_ATTACH) {
 results.readyMs = fabric.readyMs;
 const session = await openSession(fabric, opts, stateDir, progress);
 const { ctx, sampler } = session;
-const { regions } = ctx;
 try {
   results.machine = await machineInfo(ctx.home);
   await prepareSession(session, primeCaches);
-  const before = Object.fromEntries(await Promise.all(regions.map(async (r) => [r.region, await invalidatorHealth(r)] as const)));
-
-  await warmUp(ctx, 'latency');
-  progress(`latency run: ${opts.rate} changes/s, batch ${opts.batch}, ${opts.duration} s`);
-  sampler.reset();
-  results.latency = await measureRun(ctx, { rate: opts.rate, batch: opts.batch, durationMs: opts.duration * 1000, label: 'latency' });
-  results.resources = sampler.results();
-  results.healthz = Object.fromEntries(
-    await Promise.all(regions.map(async (r) => [r.region, { before: before[r.region]?.latencyMs, after: (await invalidatorHealth(r))?.latencyMs }] as const)),
-  );
+  const latency = await latencyPhase(session, 'latency');
+  results.latency = latency.run;
+  results.resources = latency.resources;
+  results.healthz = latency.healthz;
 
   progress('max sustained rate: stepping');
   sampler.reset();

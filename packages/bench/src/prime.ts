@@ -11,7 +11,7 @@ export async function primeCaches({ home, regions, probes, kafkaLag, progress, o
   progress(`seeding ${opts.rows} users at the primary`);
   await seedUsers(home, regions, opts.rows, progress);
   progress('waiting for the fabric to drain the seed');
-  await waitFor(async () => (await Promise.all(regions.map((r) => kafkaLag.lag(r.region)))).every((l) => l === 0), 120_000, 500);
+  await waitFor(() => kafkaLag.drained(regions.map((r) => r.region)), 120_000, 500);
   await sleep(2000);
   const values = await currentValues(home.postgres.url, opts.rows);
   for (const r of regions) {

@@ -8,6 +8,6 @@ export async function warmUp({ writer, regions, kafkaLag, progress, opts }: Benc
   if (opts.warmup === 0) return;
   progress(`${label}: warm-up, ${opts.rate} changes/s for ${opts.warmup} s (not measured)`);
   await writer.run({ rate: opts.rate, batch: opts.batch, durationMs: opts.warmup * 1000 });
-  await waitFor(async () => (await Promise.all(regions.map((r) => kafkaLag.lag(r.region)))).every((l) => l === 0), 60_000, 250);
+  await waitFor(() => kafkaLag.drained(regions.map((r) => r.region)), 60_000, 250);
   await sleep(1000);
 }

@@ -99,8 +99,8 @@ export async function outages(ctx: BenchContext): Promise<OutageResult> {
   const outageMs = opts.outageSeconds * 1000;
   // Each row written at most once (lead + outage + restart): a later write of the same row
   // would invalidate the key again and hide whether the earlier invalidation was lost.
-  const RATE = Math.max(1, Math.min(MAX_RATE, Math.floor(n / (opts.outageSeconds + LEAD_MS / 1000 + 2))));
-  const result: OutageResult = { region: target.region, keys: n, rate: RATE, outageMs, settleMs: SETTLE_MS, runs: [] };
+  const rate = Math.max(1, Math.min(MAX_RATE, Math.floor(n / (opts.outageSeconds + LEAD_MS / 1000 + 2))));
+  const result: OutageResult = { region: target.region, keys: n, rate, outageMs, settleMs: SETTLE_MS, runs: [] };
   const writer = new Writer(home.postgres.url, ids, 4);
   await writer.open();
   let invalidatorHeld = false;
@@ -118,7 +118,7 @@ export async function outages(ctx: BenchContext): Promise<OutageResult> {
         await fabric.service('stop', target.region, 'invalidator');
         invalidatorHeld = true;
       }
-      if (!make) await waitFor(async () => (await kafkaLag.lag(target.region)) === 0, 60_000, 200);
+      if (!make) await waitFor(() => kafkaLag.drained([target.region]), 60_000, 200);
       // Fill: the current rows, in every region.
       const values = await regionTruth(home, target, n);
       for (const r of regions) {
@@ -138,7 +138,7 @@ export async function outages(ctx: BenchContext): Promise<OutageResult> {
       let writesWhileDown = 0;
       const keysWhileDown = new Set<number>();
       const writing = writer.run({
-        rate: RATE,
+        rate,
         batch: 1,
         durationMs: 120_000,
         stop: () => stopWriting,
@@ -162,7 +162,7 @@ export async function outages(ctx: BenchContext): Promise<OutageResult> {
       await admin.config('SET', 'save', '3600 1');
       const snapshot = await admin.mget(...ids.map((id) => `user:${id}`)).catch(() => null);
       admin.disconnect();
-      progress(`outage ${name}: stopping ${target.region}'s Redis for ${outageMs / 1000} s while writing ${RATE}/s to ${n} rows`);
+      progress(`outage ${name}: stopping ${target.region}'s Redis for ${outageMs / 1000} s while writing ${rate}/s to ${n} rows`);
       await fabric.service('stop', target.region, 'redis');
       redisDown = true;
       const downAt = performance.now();
@@ -235,7 +235,7 @@ async function replayDlq(ctx: BenchContext, target: RegionEndpoints, ids: readon
     const stderr = (err as { stderr?: string }).stderr?.trim().split('\n').pop();
     error = stderr || (err instanceof Error ? err.message.split('\n')[0] : String(err));
   }
-  const drainMs = await waitFor(async () => (await kafkaLag.lag(target.region)) === 0, 30_000, 200);
+  const drainMs = await waitFor(() => kafkaLag.drained([target.region]), 30_000, 200);
   await sleep(2000);
   const after = await staleIn(home, target, ids);
   const num = (v: number | string | undefined): number => Number(v ?? 0);
