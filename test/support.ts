@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import type { RegionEndpoints } from '@fabric/sandbox';
+import pg from 'pg';
 
 /** Polls until `check` returns a value other than undefined, or fails with `what`. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {

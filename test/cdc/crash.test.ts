@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { withDb } from '../support.js';
-import { decodeEvent, isData, readerFor, readTopic, type ReaderUnderTest } from './harness.js';
+import { decodeEvent, isData, type ReaderUnderTest, readerFor, readTopic } from './harness.js';
 
 const CHANGES = 10_000;
 const PER_TXN = 5;
@@ -50,13 +50,21 @@ describe('cdc reader crash safety', () => {
     const expected = new Set(Array.from({ length: CHANGES }, (_, i) => `product:${FIRST_ID + i}`));
     const seen = new Set<string>();
     let events = 0;
-    await readTopic(home, reader.topic, decodeEvent, (batch) => {
-      for (const e of batch.slice(events)) if (isData(e)) e.keys.forEach((k) => seen.add(k));
-      events = batch.length;
-      return [...expected].every((k) => seen.has(k));
-    }, 120_000);
+    await readTopic(
+      home,
+      reader.topic,
+      decodeEvent,
+      (batch) => {
+        for (const e of batch.slice(events)) if (isData(e)) e.keys.forEach((k) => seen.add(k));
+        events = batch.length;
+        return [...expected].every((k) => seen.has(k));
+      },
+      120_000,
+    );
     const missing = [...expected].filter((k) => !seen.has(k));
     expect(missing).toEqual([]);
-    process.stderr.write(`[crash] ${kills.length} kills at ${kills.join(', ')} committed changes; ${events} events for ${CHANGES} changes\n`);
+    process.stderr.write(
+      `[crash] ${kills.length} kills at ${kills.join(', ')} committed changes; ${events} events for ${CHANGES} changes\n`,
+    );
   });
 });

@@ -1,11 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { openSync } from 'node:fs';
 import path from 'node:path';
+import {
+  type DeadLetter,
+  DeadLetterSchema,
+  fromBinary,
+  type InvalidationEvent,
+  InvalidationEventSchema,
+  Operation,
+} from '@fabric/proto';
+import type { RegionEndpoints } from '@fabric/sandbox';
 import { Kafka, logLevel } from 'kafkajs';
 import { inject } from 'vitest';
-import { DeadLetterSchema, fromBinary, InvalidationEventSchema, Operation, type DeadLetter, type InvalidationEvent } from '@fabric/proto';
-import type { RegionEndpoints } from '@fabric/sandbox';
 import { eventually, withDb } from '../support.js';
 
 const READER = path.resolve('packages/cdc-reader/dist/main.js');
@@ -37,26 +44,46 @@ export async function readerFor(
   const kafka = new Kafka({ brokers: region.kafka.brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }, { topic: dlqTopic, numPartitions: 1 }] });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic, numPartitions: 3 },
+      { topic: dlqTopic, numPartitions: 1 },
+    ],
+  });
   await admin.disconnect();
   const log = openSync(path.join(inject('endpoints').stateDir, region.region, 'logs', `reader-${id}.log`), 'a');
   let child: ChildProcess | undefined;
 
   const args = [
     READER,
-    '--region', region.region,
-    '--postgres', region.postgres.url,
-    '--kafka', region.kafka.brokers.join(','),
-    '--rules', opts.rules ?? DEMO_RULES,
-    '--slot', slot,
-    '--publication', slot,
-    '--topic', topic,
-    '--dlq-topic', dlqTopic,
-    '--heartbeat-ms', String(opts.heartbeatMs ?? 0),
-    ...(opts.home ?? region.home ? ['--home'] : []),
+    '--region',
+    region.region,
+    '--postgres',
+    region.postgres.url,
+    '--kafka',
+    region.kafka.brokers.join(','),
+    '--rules',
+    opts.rules ?? DEMO_RULES,
+    '--slot',
+    slot,
+    '--publication',
+    slot,
+    '--topic',
+    topic,
+    '--dlq-topic',
+    dlqTopic,
+    '--heartbeat-ms',
+    String(opts.heartbeatMs ?? 0),
+    ...((opts.home ?? region.home) ? ['--home'] : []),
     ...(opts.extraArgs ?? []),
   ];
-  const exited = () => new Promise<number | null>((resolve) => (child!.exitCode !== null || child!.signalCode !== null ? resolve(child!.exitCode) : child!.once('exit', (code) => resolve(code))));
+  const exited = () =>
+    new Promise<number | null>((resolve) =>
+      child!.exitCode !== null || child!.signalCode !== null
+        ? resolve(child!.exitCode)
+        : child!.once('exit', (code) => resolve(code)),
+    );
 
   const reader: ReaderUnderTest = {
     region,
@@ -64,12 +91,24 @@ export async function readerFor(
     topic,
     dlqTopic,
     async start() {
-      child = spawn(process.execPath, args, { stdio: ['ignore', log, log], env: { ...process.env, FABRIC_LOG_LEVEL: 'info' } });
+      child = spawn(process.execPath, args, {
+        stdio: ['ignore', log, log],
+        env: { ...process.env, FABRIC_LOG_LEVEL: 'info' },
+      });
       // Ready once the slot exists and the reader holds it (active in pg_replication_slots).
-      await eventually(`reader ${id} streaming`, async () => {
-        if (child!.exitCode !== null) throw new Error(`reader exited with ${child!.exitCode}; see logs/reader-${id}.log`);
-        return withDb(region, async (db) => ((await db.query('select active from pg_replication_slots where slot_name = $1', [slot])).rows[0]?.active ? true : undefined));
-      }, 30_000);
+      await eventually(
+        `reader ${id} streaming`,
+        async () => {
+          if (child!.exitCode !== null)
+            throw new Error(`reader exited with ${child!.exitCode}; see logs/reader-${id}.log`);
+          return withDb(region, async (db) =>
+            (await db.query('select active from pg_replication_slots where slot_name = $1', [slot])).rows[0]?.active
+              ? true
+              : undefined,
+          );
+        },
+        30_000,
+      );
     },
     async kill(signal = 'SIGKILL') {
       child?.kill(signal);
@@ -82,10 +121,16 @@ export async function readerFor(
     async dispose() {
       if (child && child.exitCode === null && child.signalCode === null) await reader.kill();
       await eventually('slot released', () =>
-        withDb(region, async (db) => ((await db.query('select active from pg_replication_slots where slot_name = $1', [slot])).rows[0]?.active ? undefined : true)),
+        withDb(region, async (db) =>
+          (await db.query('select active from pg_replication_slots where slot_name = $1', [slot])).rows[0]?.active
+            ? undefined
+            : true,
+        ),
       );
       await withDb(region, async (db) => {
-        await db.query('select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = $1', [slot]);
+        await db.query('select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = $1', [
+          slot,
+        ]);
         await db.query(`drop publication if exists ${slot}`);
       });
     },
@@ -102,13 +147,19 @@ export async function readTopic<T>(
   timeoutMs = 60_000,
 ): Promise<T[]> {
   const kafka = new Kafka({ brokers: region.kafka.brokers, logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `test-read-${randomBytes(4).toString('hex')}`, maxBytesPerPartition: 4 * 1024 * 1024 });
+  const consumer = kafka.consumer({
+    groupId: `test-read-${randomBytes(4).toString('hex')}`,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const items: T[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out reading ${topic}: got ${items.length} messages`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`timed out reading ${topic}: got ${items.length} messages`)),
+        timeoutMs,
+      );
       const check = () => {
         if (done(items)) {
           clearTimeout(timer);

@@ -1,21 +1,21 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RegionEndpoints } from '@fabric/sandbox';
 import pg from 'pg';
 import { pino } from 'pino';
-import type { RegionEndpoints } from '@fabric/sandbox';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
+  type BeginMessage,
+  type CommitMessage,
   compareLsn,
   ensureSlotAndPublication,
   isRowMessage,
-  lsnToBigInt,
-  ReplicationStream,
-  toRowChange,
-  type BeginMessage,
-  type CommitMessage,
   type Lsn,
+  lsnToBigInt,
   type PgoutputMessage,
+  ReplicationStream,
   type ReplicationStreamOptions,
   type RowMessage,
+  toRowChange,
 } from '../../packages/cdc-reader/src/pgoutput/index.js';
 import { eventually } from '../support.js';
 
@@ -111,14 +111,19 @@ function rowMessages(t: Txn): RowMessage[] {
 }
 
 async function slotConfirmed(db: pg.Client): Promise<Lsn> {
-  const { rows } = await db.query('select confirmed_flush_lsn::text as lsn from pg_replication_slots where slot_name = $1', [SLOT]);
+  const { rows } = await db.query(
+    'select confirmed_flush_lsn::text as lsn from pg_replication_slots where slot_name = $1',
+    [SLOT],
+  );
   return rows[0].lsn as Lsn;
 }
 
 async function waitSlotInactive(db: pg.Client): Promise<void> {
   if (!db) return;
   await eventually('slot released', async () =>
-    (await db.query('select active from pg_replication_slots where slot_name = $1', [SLOT])).rows[0]?.active === false ? true : undefined,
+    (await db.query('select active from pg_replication_slots where slot_name = $1', [SLOT])).rows[0]?.active === false
+      ? true
+      : undefined,
   );
 }
 
@@ -127,9 +132,13 @@ let uniq = Math.floor(Date.now() / 1000) * 1000;
 const nextId = (): string => String(++uniq);
 
 async function dropAll(db: pg.Client): Promise<void> {
-  await db.query('select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = $1 and active', [SLOT]);
+  await db.query('select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = $1 and active', [
+    SLOT,
+  ]);
   await eventually('old slot inactive', async () =>
-    (await db.query('select 1 from pg_replication_slots where slot_name = $1 and active', [SLOT])).rowCount === 0 ? true : undefined,
+    (await db.query('select 1 from pg_replication_slots where slot_name = $1 and active', [SLOT])).rowCount === 0
+      ? true
+      : undefined,
   );
   await db.query('select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = $1', [SLOT]);
   await db.query(`drop publication if exists ${PUBLICATION}`);
@@ -161,26 +170,44 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
   });
 
   it('creates the publication and slot, idempotently, and adds missing tables', async () => {
-    const first = await ensureSlotAndPublication(db, { slot: SLOT, publication: PUBLICATION, tables: ['public.users', `${SCHEMA}.keyed`] });
+    const first = await ensureSlotAndPublication(db, {
+      slot: SLOT,
+      publication: PUBLICATION,
+      tables: ['public.users', `${SCHEMA}.keyed`],
+    });
     expect(first).toMatchObject({ createdPublication: true, createdSlot: true, addedTables: [] });
     const second = await ensureSlotAndPublication(db, {
       slot: SLOT,
       publication: PUBLICATION,
       tables: ['public.users', `${SCHEMA}.keyed`, `${SCHEMA}.Typed`, 'public.teams'],
     });
-    expect(second).toMatchObject({ createdPublication: false, createdSlot: false, addedTables: [`${SCHEMA}.Typed`, 'public.teams'] });
-    const third = await ensureSlotAndPublication(db, { slot: SLOT, publication: PUBLICATION, tables: ['public.users', `${SCHEMA}.Typed`] });
+    expect(second).toMatchObject({
+      createdPublication: false,
+      createdSlot: false,
+      addedTables: [`${SCHEMA}.Typed`, 'public.teams'],
+    });
+    const third = await ensureSlotAndPublication(db, {
+      slot: SLOT,
+      publication: PUBLICATION,
+      tables: ['public.users', `${SCHEMA}.Typed`],
+    });
     expect(third).toMatchObject({ createdPublication: false, createdSlot: false, addedTables: [] });
-    const { rows } = await db.query('select schemaname, tablename from pg_publication_tables where pubname = $1 order by 1, 2', [PUBLICATION]);
+    const { rows } = await db.query(
+      'select schemaname, tablename from pg_publication_tables where pubname = $1 order by 1, 2',
+      [PUBLICATION],
+    );
     expect(rows).toEqual([
       { schemaname: 'public', tablename: 'teams' },
       { schemaname: 'public', tablename: 'users' },
       { schemaname: SCHEMA, tablename: 'Typed' },
       { schemaname: SCHEMA, tablename: 'keyed' },
     ]);
-    const slot = (await db.query('select plugin, slot_type from pg_replication_slots where slot_name = $1', [SLOT])).rows[0];
+    const slot = (await db.query('select plugin, slot_type from pg_replication_slots where slot_name = $1', [SLOT]))
+      .rows[0];
     expect(slot).toEqual({ plugin: 'pgoutput', slot_type: 'logical' });
-    await expect(ensureSlotAndPublication(db, { slot: SLOT, publication: PUBLICATION, tables: [`${SCHEMA}.missing`] })).rejects.toThrow(/does not exist/);
+    await expect(
+      ensureSlotAndPublication(db, { slot: SLOT, publication: PUBLICATION, tables: [`${SCHEMA}.missing`] }),
+    ).rejects.toThrow(/does not exist/);
   });
 
   it('decodes inserts, updates and deletes with values exactly as PostgreSQL prints them', async () => {
@@ -198,10 +225,24 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
       expect(insert.tag).toBe('insert');
       // What a plain query returns on the wire in text format (the types' output functions), unparsed.
       const raw = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
-      const expected = (await db.query({ text: `select * from ${SCHEMA}."Typed" where id = $1`, values: [id], types: raw })).rows[0];
+      const expected = (
+        await db.query({ text: `select * from ${SCHEMA}."Typed" where id = $1`, values: [id], types: raw })
+      ).rows[0];
       expect(insert.tag === 'insert' && insert.newTuple).toEqual({ values: expected, unchangedToast: [] });
-      expect(expected).toMatchObject({ n: '12345.678900', f: '0.1', b: 't', by: '\\x00ff10', arr: '{1,NULL,3}', empty: '', nothing: null });
-      expect(insert.tag === 'insert' && insert.relation).toMatchObject({ schema: SCHEMA, name: 'Typed', replicaIdentity: 'd' });
+      expect(expected).toMatchObject({
+        n: '12345.678900',
+        f: '0.1',
+        b: 't',
+        by: '\\x00ff10',
+        arr: '{1,NULL,3}',
+        empty: '',
+        nothing: null,
+      });
+      expect(insert.tag === 'insert' && insert.relation).toMatchObject({
+        schema: SCHEMA,
+        name: 'Typed',
+        replicaIdentity: 'd',
+      });
 
       // A demo table with REPLICA IDENTITY FULL: 'O' old tuples with every column.
       const uid = nextId();
@@ -209,9 +250,18 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
       await db.query("insert into public.users (id, team_id, name, email) values ($1, 7, 'Ann', null)", [uid]);
       await db.query("update public.users set name = 'Anne', team_id = 8 where id = $1", [uid]);
       await db.query('delete from public.users where id = $1', [uid]);
-      const ins = await c.waitTxn('user insert', (t) => touches(t, 'public.users', uid) && rowMessages(t)[0]?.tag === 'insert');
-      const upd = await c.waitTxn('user update', (t) => touches(t, 'public.users', uid) && rowMessages(t)[0]?.tag === 'update');
-      const del = await c.waitTxn('user delete', (t) => touches(t, 'public.users', uid) && rowMessages(t)[0]?.tag === 'delete');
+      const ins = await c.waitTxn(
+        'user insert',
+        (t) => touches(t, 'public.users', uid) && rowMessages(t)[0]?.tag === 'insert',
+      );
+      const upd = await c.waitTxn(
+        'user update',
+        (t) => touches(t, 'public.users', uid) && rowMessages(t)[0]?.tag === 'update',
+      );
+      const del = await c.waitTxn(
+        'user delete',
+        (t) => touches(t, 'public.users', uid) && rowMessages(t)[0]?.tag === 'delete',
+      );
       const row = { id: uid, team_id: '7', name: 'Ann', email: null, avatar_url: null, bio: null };
       const after = { ...row, team_id: '8', name: 'Anne' };
       const insMsg = rowMessages(ins)[0]!;
@@ -233,7 +283,12 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
         newRow: row,
         unchangedToast: [],
       });
-      expect(updMsg).toMatchObject({ tag: 'update', oldKind: 'O', oldTuple: { values: row }, newTuple: { values: after } });
+      expect(updMsg).toMatchObject({
+        tag: 'update',
+        oldKind: 'O',
+        oldTuple: { values: row },
+        newTuple: { values: after },
+      });
       expect(toRowChange(updMsg)).toMatchObject({ kind: 'update', oldRow: row, newRow: after, unchangedToast: [] });
       expect(toRowChange(delMsg)).toEqual({
         kind: 'delete',
@@ -268,7 +323,10 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
       await db.query("update public.users set name = 'Toasted' where id = $1", [uid]);
       const bio = (await db.query('select bio from public.users where id = $1', [uid])).rows[0].bio as string;
       expect(bio.length).toBeGreaterThan(8192);
-      const upd = await c.waitTxn('toast update', (t) => touches(t, 'public.users', uid) && rowMessages(t)[0]?.tag === 'update');
+      const upd = await c.waitTxn(
+        'toast update',
+        (t) => touches(t, 'public.users', uid) && rowMessages(t)[0]?.tag === 'update',
+      );
       const msg = rowMessages(upd)[0]!;
       if (msg.tag !== 'update') throw new Error('expected an update');
       expect(msg.newTuple.unchangedToast).toEqual(['bio']);
@@ -282,7 +340,10 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
       expect(change.newRow).not.toHaveProperty('bio');
       expect(change.oldRow?.bio).toBe(bio);
       // The insert that created it carried the whole value.
-      const ins = await c.waitTxn('toast insert', (t) => touches(t, 'public.users', uid) && rowMessages(t)[0]?.tag === 'insert');
+      const ins = await c.waitTxn(
+        'toast insert',
+        (t) => touches(t, 'public.users', uid) && rowMessages(t)[0]?.tag === 'insert',
+      );
       const insMsg = rowMessages(ins)[0]!;
       expect(insMsg.tag === 'insert' && insMsg.newTuple.values.bio).toBe(bio);
       c.confirmAll();
@@ -300,7 +361,13 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
       await db.query(`update ${SCHEMA}.keyed set label = 'l2' where id = $1`, [id]);
       await db.query(`update ${SCHEMA}.keyed set id = $2 where id = $1`, [id, id2]);
       await db.query(`delete from ${SCHEMA}.keyed where id = $1`, [id2]);
-      const plain = await c.waitTxn('update without key change', (t) => touches(t, `${SCHEMA}.keyed`, id) && rowMessages(t)[0]?.tag === 'update' && rowMessages(t)[0]?.tag === 'update');
+      const plain = await c.waitTxn(
+        'update without key change',
+        (t) =>
+          touches(t, `${SCHEMA}.keyed`, id) &&
+          rowMessages(t)[0]?.tag === 'update' &&
+          rowMessages(t)[0]?.tag === 'update',
+      );
       const plainMsg = rowMessages(plain)[0]!;
       expect(plainMsg).toMatchObject({ tag: 'update', newTuple: { values: { id, label: 'l2', note: 'n1' } } });
       expect(plainMsg.tag === 'update' && plainMsg.oldKind).toBeUndefined();
@@ -313,7 +380,10 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
         unchangedToast: [],
       });
 
-      const keyChange = await c.waitTxn('update of the key', (t) => touches(t, `${SCHEMA}.keyed`, id2) && rowMessages(t)[0]?.tag === 'update');
+      const keyChange = await c.waitTxn(
+        'update of the key',
+        (t) => touches(t, `${SCHEMA}.keyed`, id2) && rowMessages(t)[0]?.tag === 'update',
+      );
       const keyMsg = rowMessages(keyChange)[0]!;
       if (keyMsg.tag !== 'update') throw new Error('expected an update');
       expect(keyMsg.oldKind).toBe('K');
@@ -323,10 +393,23 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
       expect(toRowChange(keyMsg)).toMatchObject({ oldRow: { id }, newRow: { id: id2, label: 'l2', note: 'n1' } });
       expect(toRowChange(keyMsg).oldRow).toEqual({ id });
 
-      const del = await c.waitTxn('delete by key', (t) => touches(t, `${SCHEMA}.keyed`, id2) && rowMessages(t)[0]?.tag === 'delete');
+      const del = await c.waitTxn(
+        'delete by key',
+        (t) => touches(t, `${SCHEMA}.keyed`, id2) && rowMessages(t)[0]?.tag === 'delete',
+      );
       const delMsg = rowMessages(del)[0]!;
-      expect(delMsg).toMatchObject({ tag: 'delete', oldKind: 'K', oldTuple: { values: { id: id2, label: null, note: null } } });
-      expect(toRowChange(delMsg)).toEqual({ kind: 'delete', table: `${SCHEMA}.keyed`, keyColumns: ['id'], oldRow: { id: id2 }, unchangedToast: [] });
+      expect(delMsg).toMatchObject({
+        tag: 'delete',
+        oldKind: 'K',
+        oldTuple: { values: { id: id2, label: null, note: null } },
+      });
+      expect(toRowChange(delMsg)).toEqual({
+        kind: 'delete',
+        table: `${SCHEMA}.keyed`,
+        keyColumns: ['id'],
+        oldRow: { id: id2 },
+        unchangedToast: [],
+      });
       c.confirmAll();
     } finally {
       await c.stop();
@@ -363,13 +446,16 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
       for (const { lsn, msg } of c.events) {
         if (msg.tag === 'begin') depth++;
         else if (msg.tag === 'commit') depth--;
-        else if (msg.tag === 'message' && depth === 0) outside.push({ lsn, content: msg.content.toString(), transactional: msg.transactional });
+        else if (msg.tag === 'message' && depth === 0)
+          outside.push({ lsn, content: msg.content.toString(), transactional: msg.transactional });
       }
       expect(outside.map((m) => [m.content, m.transactional])).toEqual([
         ['{"keys":["b"]}', false],
         ['rolled-back-nontx', false],
       ]);
-      expect(c.events.some(({ msg }) => msg.tag === 'message' && msg.content.toString() === 'rolled-back-tx')).toBe(false);
+      expect(c.events.some(({ msg }) => msg.tag === 'message' && msg.content.toString() === 'rolled-back-tx')).toBe(
+        false,
+      );
       // The XLogData position of a message is its own LSN (the start of its WAL record).
       for (const { lsn, msg } of c.events) if (msg.tag === 'message') expect(lsn).toBe(msg.lsn);
       c.confirmAll();
@@ -384,8 +470,13 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
     const first = await new Collector(home).start();
     let lsn: Lsn;
     try {
-      const emitted = (await db.query(`select pg_logical_emit_message(false, 'fabric', $1::text)::text as lsn`, [content])).rows[0].lsn as Lsn;
-      lsn = await eventually('the message', async () => first.events.find((e) => e.msg.tag === 'message' && e.msg.content.toString() === content)?.lsn);
+      const emitted = (
+        await db.query(`select pg_logical_emit_message(false, 'fabric', $1::text)::text as lsn`, [content])
+      ).rows[0].lsn as Lsn;
+      lsn = await eventually(
+        'the message',
+        async () => first.events.find((e) => e.msg.tag === 'message' && e.msg.content.toString() === content)?.lsn,
+      );
       // pg_logical_emit_message returns the end of the record it wrote; the message carries the same.
       expect(lsn).toBe(emitted);
       const msg = first.events.find((e) => e.lsn === lsn)!.msg;
@@ -398,7 +489,9 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
     const second = await new Collector(home).start();
     try {
       await db.query(`select pg_logical_emit_message(false, 'fabric', $1::text)`, [later]);
-      await eventually('the next message', async () => second.events.find((e) => e.msg.tag === 'message' && e.msg.content.toString() === later));
+      await eventually('the next message', async () =>
+        second.events.find((e) => e.msg.tag === 'message' && e.msg.content.toString() === later),
+      );
       expect(second.events.some((e) => e.msg.tag === 'message' && e.msg.content.toString() === content)).toBe(false);
       second.confirmAll();
     } finally {
@@ -420,8 +513,14 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
         ['id', 'label', 'note'],
         ['id', 'label', 'note', 'extra'],
       ]);
-      const inserts = c.txns().flatMap(rowMessages).filter((m) => m.relation.name === 'keyed');
-      expect(inserts.at(-1)).toMatchObject({ tag: 'insert', newTuple: { values: { id: id2, label: 'after-alter', note: null, extra: 'y' } } });
+      const inserts = c
+        .txns()
+        .flatMap(rowMessages)
+        .filter((m) => m.relation.name === 'keyed');
+      expect(inserts.at(-1)).toMatchObject({
+        tag: 'insert',
+        newTuple: { values: { id: id2, label: 'after-alter', note: null, extra: 'y' } },
+      });
       expect(inserts.at(-1)!.relation.columns).toHaveLength(4);
       c.confirmAll();
     } finally {
@@ -441,7 +540,10 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
       });
       const [both, one] = truncates;
       expect(both).toMatchObject({ tag: 'truncate', cascade: true, restartIdentity: true });
-      expect(both!.tag === 'truncate' && both!.relations.map((r) => `${r.schema}.${r.name}`).sort()).toEqual([`${SCHEMA}.Typed`, `${SCHEMA}.keyed`]);
+      expect(both!.tag === 'truncate' && both!.relations.map((r) => `${r.schema}.${r.name}`).sort()).toEqual([
+        `${SCHEMA}.Typed`,
+        `${SCHEMA}.keyed`,
+      ]);
       expect(one).toMatchObject({ tag: 'truncate', cascade: false, restartIdentity: false });
       expect(one!.tag === 'truncate' && one!.relations.map((r) => r.name)).toEqual(['keyed']);
       c.confirmAll();
@@ -552,7 +654,9 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
       expect(c.keepalives.length).toBeGreaterThan(0);
 
       c.stream.confirm(txns[0]!.commit.endLsn);
-      await eventually('slot at txn 1', async () => ((await slotConfirmed(db)) === txns[0]!.commit.endLsn ? true : undefined));
+      await eventually('slot at txn 1', async () =>
+        (await slotConfirmed(db)) === txns[0]!.commit.endLsn ? true : undefined,
+      );
       seen.length = 0;
       await poll(1500);
       expect(new Set(seen)).toEqual(new Set([txns[0]!.commit.endLsn]));
@@ -566,9 +670,13 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
       // Idle: all three transactions are handled; keepalives then carry the sender's position,
       // at or after the last commit, which the caller may confirm when nothing is in flight.
       const last = txns[2]!.commit.endLsn;
-      const walEnd = await eventually('keepalive after the last commit', async () => c.keepalives.find((k) => compareLsn(k, last) >= 0));
+      const walEnd = await eventually('keepalive after the last commit', async () =>
+        c.keepalives.find((k) => compareLsn(k, last) >= 0),
+      );
       c.stream.confirm(walEnd);
-      await eventually('slot at the keepalive position', async () => ((await slotConfirmed(db)) === walEnd ? true : undefined));
+      await eventually('slot at the keepalive position', async () =>
+        (await slotConfirmed(db)) === walEnd ? true : undefined,
+      );
       expect(lsnToBigInt(walEnd)).toBeGreaterThanOrEqual(lsnToBigInt(last));
     } finally {
       await c.stop();
@@ -622,9 +730,14 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
       }
     });
     try {
-      await db.query(`insert into ${SCHEMA}.keyed (id, label) select $1::bigint + g, 'slow' from generate_series(0, 49) g`, [base]);
+      await db.query(
+        `insert into ${SCHEMA}.keyed (id, label) select $1::bigint + g, 'slow' from generate_series(0, 49) g`,
+        [base],
+      );
       const txn = await c.waitTxn('the slow transaction', (t) => touches(t, `${SCHEMA}.keyed`, String(base + 49)));
-      expect(rowMessages(txn).map((m) => m.tag === 'insert' && m.newTuple.values.id)).toEqual(Array.from({ length: 50 }, (_, i) => String(base + i)));
+      expect(rowMessages(txn).map((m) => m.tag === 'insert' && m.newTuple.values.id)).toEqual(
+        Array.from({ length: 50 }, (_, i) => String(base + i)),
+      );
       expect(maxActive).toBe(1);
       expect(c.stream.stats().state).toBe('streaming');
       c.confirmAll();
@@ -633,44 +746,59 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
     }
   });
 
-  it.skipIf(!endpoints.regions.some((r) => !r.home))('on a regional replica, BEGIN carries the primary commit time and an ORIGIN message follows it', async () => {
-    const replica = endpoints.regions.find((r) => !r.home)!;
-    const rdb = new pg.Client({ connectionString: replica.postgres.url });
-    await rdb.connect();
-    const teamId = nextId();
-    try {
-      await ensureSlotAndPublication(rdb, { slot: SLOT, publication: PUBLICATION, tables: ['public.teams'] });
-      const atHome = await new Collector(home).start();
-      const atReplica = await new Collector(replica).start();
+  it.skipIf(!endpoints.regions.some((r) => !r.home))(
+    'on a regional replica, BEGIN carries the primary commit time and an ORIGIN message follows it',
+    async () => {
+      const replica = endpoints.regions.find((r) => !r.home)!;
+      const rdb = new pg.Client({ connectionString: replica.postgres.url });
+      await rdb.connect();
+      const teamId = nextId();
       try {
-        await db.query("insert into public.teams (id, name) values ($1, 'test-decoder-origin')", [teamId]);
-        const h = await atHome.waitTxn('team at home', (t) => touches(t, 'public.teams', teamId));
-        const r = await atReplica.waitTxn('team at the replica', (t) => touches(t, 'public.teams', teamId));
-        expect(r.begin.commitTimeMicros).toBe(h.begin.commitTimeMicros);
-        expect(r.commit.commitTime.getTime()).toBe(h.commit.commitTime.getTime());
-        const origin = r.changes[0]!.msg;
-        expect(origin).toMatchObject({ tag: 'origin', originLsn: h.commit.endLsn });
-        expect(origin.tag === 'origin' && origin.name).toMatch(/^pg_\d+$/);
-        expect(rowMessages(r)[0]).toMatchObject({ tag: 'insert', newTuple: { values: { id: teamId, name: 'test-decoder-origin' } } });
-        atHome.confirmAll();
-        atReplica.confirmAll();
+        await ensureSlotAndPublication(rdb, { slot: SLOT, publication: PUBLICATION, tables: ['public.teams'] });
+        const atHome = await new Collector(home).start();
+        const atReplica = await new Collector(replica).start();
+        try {
+          await db.query("insert into public.teams (id, name) values ($1, 'test-decoder-origin')", [teamId]);
+          const h = await atHome.waitTxn('team at home', (t) => touches(t, 'public.teams', teamId));
+          const r = await atReplica.waitTxn('team at the replica', (t) => touches(t, 'public.teams', teamId));
+          expect(r.begin.commitTimeMicros).toBe(h.begin.commitTimeMicros);
+          expect(r.commit.commitTime.getTime()).toBe(h.commit.commitTime.getTime());
+          const origin = r.changes[0]!.msg;
+          expect(origin).toMatchObject({ tag: 'origin', originLsn: h.commit.endLsn });
+          expect(origin.tag === 'origin' && origin.name).toMatch(/^pg_\d+$/);
+          expect(rowMessages(r)[0]).toMatchObject({
+            tag: 'insert',
+            newTuple: { values: { id: teamId, name: 'test-decoder-origin' } },
+          });
+          atHome.confirmAll();
+          atReplica.confirmAll();
+        } finally {
+          await atHome.stop();
+          await atReplica.stream.stop();
+        }
       } finally {
-        await atHome.stop();
-        await atReplica.stream.stop();
+        await db.query('delete from public.teams where id = $1', [teamId]);
+        await eventually('replica slot released', async () =>
+          (await rdb.query('select 1 from pg_replication_slots where slot_name = $1 and active', [SLOT])).rowCount === 0
+            ? true
+            : undefined,
+        );
+        await rdb.query('select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = $1', [
+          SLOT,
+        ]);
+        await rdb.query(`drop publication if exists ${PUBLICATION}`);
+        await rdb.end();
       }
-    } finally {
-      await db.query('delete from public.teams where id = $1', [teamId]);
-      await eventually('replica slot released', async () =>
-        (await rdb.query('select 1 from pg_replication_slots where slot_name = $1 and active', [SLOT])).rowCount === 0 ? true : undefined,
-      );
-      await rdb.query('select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = $1', [SLOT]);
-      await rdb.query(`drop publication if exists ${PUBLICATION}`);
-      await rdb.end();
-    }
-  });
+    },
+  );
 
   it('fails start() clearly when the slot does not exist, and closed reports a server-side termination', async () => {
-    const missing = new ReplicationStream({ connectionString: home.postgres.url, slot: 'test_decoder_missing', publication: PUBLICATION, logger: quiet });
+    const missing = new ReplicationStream({
+      connectionString: home.postgres.url,
+      slot: 'test_decoder_missing',
+      publication: PUBLICATION,
+      logger: quiet,
+    });
     await expect(missing.start(() => undefined)).rejects.toThrow(/does not exist/);
     expect(await missing.closed).toBeInstanceOf(Error);
 
@@ -685,7 +813,12 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
 
   it('a handler that throws fails the stream and nothing after that message is handled', async () => {
     const handled: PgoutputMessage[] = [];
-    const stream = new ReplicationStream({ connectionString: home.postgres.url, slot: SLOT, publication: PUBLICATION, logger: quiet });
+    const stream = new ReplicationStream({
+      connectionString: home.postgres.url,
+      slot: SLOT,
+      publication: PUBLICATION,
+      logger: quiet,
+    });
     const id = nextId();
     await stream.start(async (_lsn, msg) => {
       if (msg.tag === 'insert' && msg.newTuple.values.label === 'poison') throw new Error('handler failed');

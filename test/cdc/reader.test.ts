@@ -2,7 +2,15 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { withDb } from '../support.js';
-import { decodeDeadLetter, decodeEvent, isData, Operation, readerFor, readTopic, type ReaderUnderTest } from './harness.js';
+import {
+  decodeDeadLetter,
+  decodeEvent,
+  isData,
+  Operation,
+  type ReaderUnderTest,
+  readerFor,
+  readTopic,
+} from './harness.js';
 
 /**
  * The CDC reader as a real process on real WAL: key rendering, old and new keys, large
@@ -77,7 +85,12 @@ tables:
       expect(insert.keys).toEqual(['user:501', 'user:email:ada@old.example']);
     }
     const homeEvents = await readTopic(home, perRegion[0]!.topic, decodeEvent, (es) => es.filter(isData).length >= 2);
-    const replicaEvents = await readTopic(perRegion[1]!.region, perRegion[1]!.topic, decodeEvent, (es) => es.filter(isData).length >= 2);
+    const replicaEvents = await readTopic(
+      perRegion[1]!.region,
+      perRegion[1]!.topic,
+      decodeEvent,
+      (es) => es.filter(isData).length >= 2,
+    );
     expect(replicaEvents.find((e) => e.operation === Operation.UPDATE)!.primaryCommitTime).toEqual(
       homeEvents.find((e) => e.operation === Operation.UPDATE)!.primaryCommitTime,
     );
@@ -89,7 +102,13 @@ tables:
       db.query(`insert into products (id, sku, name, price_cents)
                 select g, 'bulk-' || g, 'bulk item', 100 from generate_series(1000001, 1010000) g`),
     );
-    const events = await readTopic(home, reader.topic, decodeEvent, (es) => es.filter(isData).length >= 10_000, 120_000);
+    const events = await readTopic(
+      home,
+      reader.topic,
+      decodeEvent,
+      (es) => es.filter(isData).length >= 10_000,
+      120_000,
+    );
     const keys = new Set(events.filter(isData).flatMap((e) => e.keys));
     expect(keys.size).toBe(10_000);
     for (const id of [1000001, 1005000, 1010000]) expect(keys).toContain(`product:${id}`);
@@ -107,12 +126,17 @@ tables:
       await db.query("update users set name = 'toasty 2' where id = 502");
       await db.query("update users set email = 'toast2@example' where id = 502");
     });
-    const events = (await readTopic(home, reader.topic, decodeEvent, (es) => es.filter(isData).length >= 3)).filter(isData);
+    const events = (await readTopic(home, reader.topic, decodeEvent, (es) => es.filter(isData).length >= 3)).filter(
+      isData,
+    );
     expect(events.map((e) => e.operation)).toEqual([Operation.INSERT, Operation.UPDATE, Operation.UPDATE]);
     expect(events[1]!.keys).toEqual(['user:502', 'user:email:toast@example']);
     expect(events[2]!.keys).toEqual(['user:502', 'user:email:toast2@example', 'user:email:toast@example']);
     for (const e of events) expect([...e.keys, ...e.tags].join(' ')).not.toMatch(/undefined|null/);
-    const bioLength = await withDb(home, async (db) => (await db.query('select length(bio) as n from users where id = 502')).rows[0].n);
+    const bioLength = await withDb(
+      home,
+      async (db) => (await db.query('select length(bio) as n from users where id = 502')).rows[0].n,
+    );
     expect(bioLength).toBeGreaterThan(90_000);
   });
 
@@ -122,7 +146,9 @@ tables:
       await db.query('insert into truncate_probe values (1), (2)');
       await db.query('truncate truncate_probe');
     });
-    const events = (await readTopic(home, reader.topic, decodeEvent, (es) => es.some((e) => e.operation === Operation.TRUNCATE))).filter(isData);
+    const events = (
+      await readTopic(home, reader.topic, decodeEvent, (es) => es.some((e) => e.operation === Operation.TRUNCATE))
+    ).filter(isData);
     const truncate = events.find((e) => e.operation === Operation.TRUNCATE)!;
     expect(truncate.table).toBe('public.truncate_probe');
     expect(truncate.patterns).toEqual(['probe:*']);
@@ -140,13 +166,17 @@ tables:
     });
     const message = (e: ReturnType<typeof decodeEvent>) => e.operation === Operation.MESSAGE;
     for (const reader of [homeReader, edgeReader]) {
-      const events = (await readTopic(reader.region, reader.topic, decodeEvent, (es) => es.filter(message).length >= 2)).filter(message);
+      const events = (
+        await readTopic(reader.region, reader.topic, decodeEvent, (es) => es.filter(message).length >= 2)
+      ).filter(message);
       expect(events.map((e) => e.keys)).toEqual(expect.arrayContaining([['derived:502'], ['outboxed:1']]));
       expect(events.find((e) => e.keys[0] === 'derived:502')!.tags).toEqual(['feed:7']);
       expect(events.find((e) => e.keys[0] === 'outboxed:1')!.versions).toEqual(['ver:feed']);
     }
     // The home region applied the message directly and did not apply its own relay again.
-    const homeMessages = (await readTopic(home, homeReader.topic, decodeEvent, (es) => es.filter(message).length >= 2)).filter(message);
+    const homeMessages = (
+      await readTopic(home, homeReader.topic, decodeEvent, (es) => es.filter(message).length >= 2)
+    ).filter(message);
     expect(homeMessages.filter((e) => e.keys[0] === 'derived:502')).toHaveLength(1);
   });
 
@@ -164,22 +194,36 @@ tables:
     expect(dead[0]!.reason).toContain('public.poison_probe');
     expect(JSON.parse(dead[0]!.change).newRow).toEqual({ id: '1', a: 'x' });
     expect(dead[1]!.reason).toMatch(/keys\[0\]/);
-    const events = await readTopic(home, reader.topic, decodeEvent, (es) => es.some((e) => e.keys.includes('user:503')));
+    const events = await readTopic(home, reader.topic, decodeEvent, (es) =>
+      es.some((e) => e.keys.includes('user:503')),
+    );
     expect(events.some((e) => e.keys.includes('user:503'))).toBe(true);
   });
 
   it('writes a heartbeat at the primary that every region turns into per-partition heartbeat events', async () => {
-    const beating = await readerFor(home, { rules: rulesFile, name: 'beat', heartbeatMs: 200, extraArgs: ['--metrics-port', '27990'] });
+    const beating = await readerFor(home, {
+      rules: rulesFile,
+      name: 'beat',
+      heartbeatMs: 200,
+      extraArgs: ['--metrics-port', '27990'],
+    });
     const edge = await readerFor(endpoints.regions[2]!, { rules: rulesFile, name: 'beat' });
     readers.push(beating, edge);
     await beating.start();
     await edge.start();
-    const beats = await readTopic(edge.region, edge.topic, decodeEvent, (es) => es.filter((e) => e.operation === Operation.HEARTBEAT).length >= 6);
+    const beats = await readTopic(
+      edge.region,
+      edge.topic,
+      decodeEvent,
+      (es) => es.filter((e) => e.operation === Operation.HEARTBEAT).length >= 6,
+    );
     const heartbeats = beats.filter((e) => e.operation === Operation.HEARTBEAT);
     expect(heartbeats[0]!.table).toBe('fabric.heartbeat');
     expect(heartbeats[0]!.keys).toEqual([]);
     const metrics = await (await fetch('http://127.0.0.1:27990/metrics')).text();
-    expect(metrics).toMatch(/fabric_cdc_events_total\{operation="HEARTBEAT",region="us-east",component="cdc-reader"\} [1-9]/);
+    expect(metrics).toMatch(
+      /fabric_cdc_events_total\{operation="HEARTBEAT",region="us-east",component="cdc-reader"\} [1-9]/,
+    );
     expect(metrics).toMatch(/fabric_cdc_lag_bytes\{region="us-east",component="cdc-reader"\}/);
     expect(metrics).toMatch(/fabric_cdc_batch_size_count\{region="us-east",component="cdc-reader"\} [1-9]/);
     const health = await fetch('http://127.0.0.1:27990/healthz');

@@ -3,13 +3,13 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RegionEndpoints } from '@fabric/sandbox';
-import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupLag } from '../invalidator/harness.js';
 import { eventually, withDb } from '../support.js';
 import { checkRegion, updateEventsPerKey } from './checker.js';
-import { startSandbox, type RunningSandbox } from './sandbox-cli.js';
+import { type RunningSandbox, startSandbox } from './sandbox-cli.js';
 import { Workload } from './workload.js';
 
 /**
@@ -24,14 +24,16 @@ const PORT_BASE = 30400;
 const FIRST_ID = 9_100_000;
 const IDS = Array.from({ length: 200 }, (_, i) => FIRST_ID + i);
 const PROBE_ID = FIRST_ID - 1;
-const canPartition = process.getuid?.() === 0 && (() => {
-  try {
-    execFileSync('ip', ['netns', 'list']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const canPartition =
+  process.getuid?.() === 0 &&
+  (() => {
+    try {
+      execFileSync('ip', ['netns', 'list']);
+      return true;
+    } catch {
+      return false;
+    }
+  })();
 
 interface FaultReport {
   fault: string;
@@ -49,9 +51,24 @@ describe.skipIf(!canPartition)('chaos: faults under load, then zero stale and ze
     sandbox = await startSandbox(STATE_DIR, PORT_BASE);
     regions = sandbox.endpoints.regions;
     home = regions.find((r) => r.home)!;
-    await withDb(home, (db) => db.query(`insert into users (id, team_id, name) select g, 1, 'seed' from generate_series($1::bigint, $2::bigint) g`, [PROBE_ID, IDS.at(-1)]));
+    await withDb(home, (db) =>
+      db.query(
+        `insert into users (id, team_id, name) select g, 1, 'seed' from generate_series($1::bigint, $2::bigint) g`,
+        [PROBE_ID, IDS.at(-1)],
+      ),
+    );
     for (const r of regions) {
-      await eventually(`${r.region} has the seed rows`, () => withDb(r, async (db) => ((await db.query('select count(*)::int as n from users where id >= $1', [PROBE_ID])).rows[0].n === IDS.length + 1 ? true : undefined)), 60_000);
+      await eventually(
+        `${r.region} has the seed rows`,
+        () =>
+          withDb(r, async (db) =>
+            (await db.query('select count(*)::int as n from users where id >= $1', [PROBE_ID])).rows[0].n ===
+            IDS.length + 1
+              ? true
+              : undefined,
+          ),
+        60_000,
+      );
     }
   }, 120_000);
   afterAll(async () => {
@@ -68,9 +85,25 @@ describe.skipIf(!canPartition)('chaos: faults under load, then zero stale and ze
     const caches = regions.map((r) => new Redis(r.redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => 200 }));
     caches.forEach((c) => c.on('error', () => {}));
     try {
-      await Promise.all(caches.map((c) => eventually(`${label}: redis answers`, async () => ((await c.hset(key, 'd', '"probe"', 'v', '0')) >= 0 ? true : undefined), 60_000)));
+      await Promise.all(
+        caches.map((c) =>
+          eventually(
+            `${label}: redis answers`,
+            async () => ((await c.hset(key, 'd', '"probe"', 'v', '0')) >= 0 ? true : undefined),
+            60_000,
+          ),
+        ),
+      );
       await withDb(home, (db) => db.query('update users set name = $2 where id = $1', [PROBE_ID, `probe-${started}`]));
-      await Promise.all(caches.map((c, i) => eventually(`${label}: ${regions[i]!.region} converged`, async () => ((await c.exists(key)) === 0 ? true : undefined), 120_000)));
+      await Promise.all(
+        caches.map((c, i) =>
+          eventually(
+            `${label}: ${regions[i]!.region} converged`,
+            async () => ((await c.exists(key)) === 0 ? true : undefined),
+            120_000,
+          ),
+        ),
+      );
       return Date.now() - started;
     } finally {
       caches.forEach((c) => c.disconnect());
@@ -82,7 +115,12 @@ describe.skipIf(!canPartition)('chaos: faults under load, then zero stale and ze
     const workload = new Workload(regions, IDS, { writers: 3, readersPerRegion: 2, writePauseMs: 15 });
     workload.start();
     const reports: FaultReport[] = [];
-    const fault = async (name: string, inject: () => Promise<unknown>, holdMs: number, heal: () => Promise<unknown>) => {
+    const fault = async (
+      name: string,
+      inject: () => Promise<unknown>,
+      holdMs: number,
+      heal: () => Promise<unknown>,
+    ) => {
       await inject();
       await sleep(holdMs);
       await heal();
@@ -91,25 +129,66 @@ describe.skipIf(!canPartition)('chaos: faults under load, then zero stale and ze
     };
 
     await sleep(3_000);
-    await fault(`partition ${edge.region} 20 s`, () => sandbox.chaos('partition', edge.region), 20_000, () => sandbox.chaos('partition', edge.region, '--heal'));
-    await fault(`kill -9 ${far.region} cdc-reader`, () => sandbox.chaos('signal', far.region, 'cdc-reader', 'kill'), 0, async () => undefined);
-    await fault(`restart ${home.region} kafka`, () => sandbox.chaos('service', 'stop', home.region, 'kafka'), 3_000, () => sandbox.chaos('service', 'start', home.region, 'kafka'));
-    await fault(`${edge.region} redis down 10 s`, () => sandbox.chaos('service', 'stop', edge.region, 'redis'), 10_000, () => sandbox.chaos('service', 'start', edge.region, 'redis'));
-    await fault(`pause ${far.region} invalidator 10 s`, () => sandbox.chaos('signal', far.region, 'invalidator', 'pause'), 10_000, () => sandbox.chaos('signal', far.region, 'invalidator', 'resume'));
+    await fault(
+      `partition ${edge.region} 20 s`,
+      () => sandbox.chaos('partition', edge.region),
+      20_000,
+      () => sandbox.chaos('partition', edge.region, '--heal'),
+    );
+    await fault(
+      `kill -9 ${far.region} cdc-reader`,
+      () => sandbox.chaos('signal', far.region, 'cdc-reader', 'kill'),
+      0,
+      async () => undefined,
+    );
+    await fault(
+      `restart ${home.region} kafka`,
+      () => sandbox.chaos('service', 'stop', home.region, 'kafka'),
+      3_000,
+      () => sandbox.chaos('service', 'start', home.region, 'kafka'),
+    );
+    await fault(
+      `${edge.region} redis down 10 s`,
+      () => sandbox.chaos('service', 'stop', edge.region, 'redis'),
+      10_000,
+      () => sandbox.chaos('service', 'start', edge.region, 'redis'),
+    );
+    await fault(
+      `pause ${far.region} invalidator 10 s`,
+      () => sandbox.chaos('signal', far.region, 'invalidator', 'pause'),
+      10_000,
+      () => sandbox.chaos('signal', far.region, 'invalidator', 'resume'),
+    );
     await sleep(2_000);
     await workload.stop();
 
     // Quiesce: every regional database at the primary's state, every invalidator caught up.
     const quiesceStarted = Date.now();
-    const finalRows = await withDb(home, async (db) => (await db.query('select id, name from users where id = any($1::bigint[])', [IDS])).rows as Array<{ id: string; name: string }>);
+    const finalRows = await withDb(
+      home,
+      async (db) =>
+        (await db.query('select id, name from users where id = any($1::bigint[])', [IDS])).rows as Array<{
+          id: string;
+          name: string;
+        }>,
+    );
     for (const r of regions) {
-      await eventually(`${r.region} database caught up`, () =>
-        withDb(r, async (db) => {
-          const rows = (await db.query('select id, name from users where id = any($1::bigint[])', [IDS])).rows as Array<{ id: string; name: string }>;
-          const there = new Map(rows.map((x) => [x.id, x.name]));
-          return finalRows.every((x) => there.get(x.id) === x.name) ? true : undefined;
-        }), 120_000);
-      await eventually(`${r.region} invalidator caught up`, async () => ((await groupLag(r, `fabric-invalidator-${r.region}`, r.kafka.topic)) === 0 ? true : undefined), 120_000);
+      await eventually(
+        `${r.region} database caught up`,
+        () =>
+          withDb(r, async (db) => {
+            const rows = (await db.query('select id, name from users where id = any($1::bigint[])', [IDS]))
+              .rows as Array<{ id: string; name: string }>;
+            const there = new Map(rows.map((x) => [x.id, x.name]));
+            return finalRows.every((x) => there.get(x.id) === x.name) ? true : undefined;
+          }),
+        120_000,
+      );
+      await eventually(
+        `${r.region} invalidator caught up`,
+        async () => ((await groupLag(r, `fabric-invalidator-${r.region}`, r.kafka.topic)) === 0 ? true : undefined),
+        120_000,
+      );
     }
     const quiescedMs = Date.now() - quiesceStarted;
 
@@ -119,7 +198,9 @@ describe.skipIf(!canPartition)('chaos: faults under load, then zero stale and ze
     for (const r of regions) {
       const verdict = await checkRegion(r, workload.committed, IDS);
       const events = await updateEventsPerKey(r, `user:${FIRST_ID.toString().slice(0, 3)}`);
-      const missingEvents = [...writesPerKey].filter(([key, n]) => (events.get(key)?.size ?? 0) < n).map(([key, n]) => ({ key, writes: n, events: events.get(key)?.size ?? 0 }));
+      const missingEvents = [...writesPerKey]
+        .filter(([key, n]) => (events.get(key)?.size ?? 0) < n)
+        .map(([key, n]) => ({ key, writes: n, events: events.get(key)?.size ?? 0 }));
       const dlq = await deadLetterCount(r);
       verdicts.push({ ...verdict, missingEvents, deadLetters: dlq });
     }
@@ -128,7 +209,14 @@ describe.skipIf(!canPartition)('chaos: faults under load, then zero stale and ze
       stats: workload.stats,
       faults: reports,
       quiescedMs,
-      regions: verdicts.map((v) => ({ region: v.region, cachedKeys: v.cachedKeys, stale: v.stale.length, lost: v.lost.length, missingEvents: v.missingEvents.length, deadLetters: v.deadLetters })),
+      regions: verdicts.map((v) => ({
+        region: v.region,
+        cachedKeys: v.cachedKeys,
+        stale: v.stale.length,
+        lost: v.lost.length,
+        missingEvents: v.missingEvents.length,
+        deadLetters: v.deadLetters,
+      })),
     };
     mkdirSync(STATE_DIR, { recursive: true });
     writeFileSync(path.join(STATE_DIR, 'chaos-report.json'), JSON.stringify({ ...report, details: verdicts }, null, 2));
@@ -136,7 +224,12 @@ describe.skipIf(!canPartition)('chaos: faults under load, then zero stale and ze
       `[chaos] ${workload.stats.writes} writes, ${workload.stats.reads} cache reads (${workload.stats.readErrors} read errors during faults)\n` +
         reports.map((f) => `[chaos] ${f.fault}: converged ${f.convergedMs} ms after heal`).join('\n') +
         `\n[chaos] quiesced in ${quiescedMs} ms\n` +
-        report.regions.map((v) => `[chaos] ${v.region}: ${v.cachedKeys} cached keys, ${v.stale} stale, ${v.lost} lost changes, ${v.missingEvents} keys missing events, ${v.deadLetters} dead letters`).join('\n') +
+        report.regions
+          .map(
+            (v) =>
+              `[chaos] ${v.region}: ${v.cachedKeys} cached keys, ${v.stale} stale, ${v.lost} lost changes, ${v.missingEvents} keys missing events, ${v.deadLetters} dead letters`,
+          )
+          .join('\n') +
         '\n',
     );
 
@@ -169,9 +262,11 @@ async function deadLetterCount(region: RegionEndpoints): Promise<number> {
   const admin = new Kafka({ brokers: region.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    return (await admin.fetchTopicOffsets(region.kafka.deadLetterTopic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+    return (await admin.fetchTopicOffsets(region.kafka.deadLetterTopic)).reduce(
+      (n, p) => n + Number(p.high) - Number(p.low),
+      0,
+    );
   } finally {
     await admin.disconnect();
   }
 }
-

@@ -1,7 +1,7 @@
 import { fromBinary, InvalidationEventSchema, Operation } from '@fabric/proto';
 import type { RegionEndpoints } from '@fabric/sandbox';
-import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 
 export interface RegionVerdict {
@@ -18,12 +18,19 @@ export interface RegionVerdict {
  * equals the region's database (zero stale), and the region's database holds the last
  * value committed at the primary for every row (zero lost changes).
  */
-export async function checkRegion(region: RegionEndpoints, committed: Map<number, string>, ids: number[]): Promise<RegionVerdict> {
+export async function checkRegion(
+  region: RegionEndpoints,
+  committed: Map<number, string>,
+  ids: number[],
+): Promise<RegionVerdict> {
   const db = new pg.Client({ connectionString: region.postgres.url });
   await db.connect();
   const redis = new Redis(region.redis.url);
   try {
-    const rows = (await db.query('select id, name from users where id = any($1::bigint[])', [ids])).rows as Array<{ id: string; name: string }>;
+    const rows = (await db.query('select id, name from users where id = any($1::bigint[])', [ids])).rows as Array<{
+      id: string;
+      name: string;
+    }>;
     const inDb = new Map(rows.map((r) => [Number(r.id), r.name]));
     const pipeline = redis.pipeline();
     for (const id of ids) pipeline.hget(`user:${id}`, 'd');
@@ -38,7 +45,8 @@ export async function checkRegion(region: RegionEndpoints, committed: Map<number
       if (value !== inDb.get(id)) stale.push({ key: `user:${id}`, cached: value, database: inDb.get(id) });
     });
     const lost: RegionVerdict['lost'] = [];
-    for (const [id, name] of committed) if (inDb.get(id) !== name) lost.push({ id, committed: name, database: inDb.get(id) });
+    for (const [id, name] of committed)
+      if (inDb.get(id) !== name) lost.push({ id, committed: name, database: inDb.get(id) });
     return { region: region.region, stale, lost, cachedKeys };
   } finally {
     redis.disconnect();
@@ -58,7 +66,10 @@ export async function updateEventsPerKey(region: RegionEndpoints, prefix: string
   const ends = new Map((await admin.fetchTopicOffsets(region.kafka.topic)).map((p) => [p.partition, Number(p.high)]));
   await admin.disconnect();
   const seen = new Map<string, Set<string>>();
-  const consumer = kafka.consumer({ groupId: `chaos-check-${region.region}-${Date.now()}`, maxBytesPerPartition: 8 * 1024 * 1024 });
+  const consumer = kafka.consumer({
+    groupId: `chaos-check-${region.region}-${Date.now()}`,
+    maxBytesPerPartition: 8 * 1024 * 1024,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic: region.kafka.topic, fromBeginning: true });
   const reached = new Map<number, boolean>([...ends].map(([p, end]) => [p, end === 0]));

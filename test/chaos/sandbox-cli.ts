@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { SandboxEndpoints } from '@fabric/sandbox';
@@ -17,10 +17,14 @@ export interface RunningSandbox {
 
 /** `fabric up --netns` with its own ports and state, as the main job runs it. */
 export function startSandbox(stateDir: string, portBase: number): Promise<RunningSandbox> {
-  const child = spawn(process.execPath, [CLI, 'up', '--netns', '--json', '--port-base', String(portBase), '--state-dir', stateDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' },
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'up', '--netns', '--json', '--port-base', String(portBase), '--state-dir', stateDir],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' },
+    },
+  );
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FabricCache } from '@fabric/sdk';
 import type { RegionEndpoints } from '@fabric/sandbox';
+import { FabricCache } from '@fabric/sdk';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -37,7 +37,8 @@ export class Workload {
       const mine = this.ids.filter((_, i) => i % this.opts.writers === w);
       this.loops.push(this.writer(home, w, mine));
     }
-    for (const region of this.regions) for (let r = 0; r < this.opts.readersPerRegion; r++) this.loops.push(this.reader(region));
+    for (const region of this.regions)
+      for (let r = 0; r < this.opts.readersPerRegion; r++) this.loops.push(this.reader(region));
   }
 
   private async writer(home: RegionEndpoints, w: number, ids: number[]): Promise<void> {
@@ -63,14 +64,22 @@ export class Workload {
   private async reader(region: RegionEndpoints): Promise<void> {
     const pool = new pg.Pool({ connectionString: region.postgres.url, max: 1 });
     // Fail fast while Redis is down (chaos), as an application with a timeout would.
-    const redis = new Redis(region.redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 1_000, retryStrategy: () => 200 });
+    const redis = new Redis(region.redis.url, {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      commandTimeout: 1_000,
+      retryStrategy: () => 200,
+    });
     redis.on('error', () => {});
     this.clients.push(pool, { end: () => redis.disconnect() });
     const cache = new FabricCache(redis, { ttlSeconds: 3_600, ttlJitter: 0, leaseMs: 2_000, waitMs: 300 });
     while (this.running) {
       const id = this.ids[Math.floor(Math.random() * this.ids.length)]!;
       try {
-        await cache.get(`user:${id}`, async () => (await pool.query('select name from users where id = $1', [id])).rows[0]?.name as string);
+        await cache.get(
+          `user:${id}`,
+          async () => (await pool.query('select name from users where id = $1', [id])).rows[0]?.name as string,
+        );
         this.stats.reads++;
       } catch {
         this.stats.readErrors++;

@@ -2,10 +2,18 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { create, DeadLetterSchema, InvalidationEventSchema, Operation, toBinary } from '@fabric/proto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { create, DeadLetterSchema, InvalidationEventSchema, Operation, toBinary } from '@fabric/proto';
-import { createTopics, readRecords, startTestControlPlane, testConfig, TOKENS, type RunningControlPlane, type TestTopics } from './harness.js';
+import {
+  createTopics,
+  type RunningControlPlane,
+  readRecords,
+  startTestControlPlane,
+  type TestTopics,
+  TOKENS,
+  testConfig,
+} from './harness.js';
 
 const PORT = 31004;
 const CLI = path.resolve('packages/cli/dist/bin.js');
@@ -35,14 +43,43 @@ describe('fabric lag / dlq / invalidate', () => {
 
   beforeAll(async () => {
     topics = await createTopics(endpoints.regions, 'cli');
-    const original = create(InvalidationEventSchema, { id: 'eu-west:0/9:0', region: 'eu-west', operation: Operation.UPDATE, keys: ['user:9'] });
+    const original = create(InvalidationEventSchema, {
+      id: 'eu-west:0/9:0',
+      region: 'eu-west',
+      operation: Operation.UPDATE,
+      keys: ['user:9'],
+    });
     const producer = new Kafka({ brokers: west.kafka.brokers, logLevel: logLevel.NOTHING }).producer();
     await producer.connect();
     await producer.send({
       topic: topics.get('eu-west')!.deadLetterTopic,
       messages: [
-        { value: Buffer.from(toBinary(DeadLetterSchema, create(DeadLetterSchema, { region: 'eu-west', component: 'invalidator', reason: 'Redis timeout', original: toBinary(InvalidationEventSchema, original) }))) },
-        { value: Buffer.from(toBinary(DeadLetterSchema, create(DeadLetterSchema, { region: 'eu-west', component: 'cdc-reader', reason: 'column email missing', table: 'public.users' }))) },
+        {
+          value: Buffer.from(
+            toBinary(
+              DeadLetterSchema,
+              create(DeadLetterSchema, {
+                region: 'eu-west',
+                component: 'invalidator',
+                reason: 'Redis timeout',
+                original: toBinary(InvalidationEventSchema, original),
+              }),
+            ),
+          ),
+        },
+        {
+          value: Buffer.from(
+            toBinary(
+              DeadLetterSchema,
+              create(DeadLetterSchema, {
+                region: 'eu-west',
+                component: 'cdc-reader',
+                reason: 'column email missing',
+                table: 'public.users',
+              }),
+            ),
+          ),
+        },
       ],
     });
     await producer.disconnect();
@@ -51,18 +88,30 @@ describe('fabric lag / dlq / invalidate', () => {
   });
   afterAll(() => cp?.stop());
 
-  it.each([['lag'], ['dlq'], ['dlq', 'ls'], ['dlq', 'replay'], ['invalidate']])('explains itself with --help: %s', async (...command) => {
-    const run = await fabric([...command, '--help']);
-    expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^Usage: fabric /);
-  });
+  it.each([['lag'], ['dlq'], ['dlq', 'ls'], ['dlq', 'replay'], ['invalidate']])(
+    'explains itself with --help: %s',
+    async (...command) => {
+      const run = await fabric([...command, '--help']);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^Usage: fabric /);
+    },
+  );
 
   it('prints lag as JSON, leaving out what nobody measured, and exits 1 while a region is not healthy', async () => {
     const run = await fabric(['lag', ...server, '--token', TOKENS.read, '--region', 'eu-west', '--json']);
     expect(run.code).toBe(1);
-    const [lag] = JSON.parse(run.stdout).regions as Array<Record<string, unknown> & { components: Array<Record<string, unknown>> }>;
-    expect(lag).toMatchObject({ region: 'eu-west', status: 'REGION_STATUS_DEGRADED', kafkaLagTotal: '0', deadLetters: '2' });
-    expect(lag!.components.find((c) => c.component === 'invalidator')).toMatchObject({ status: 'COMPONENT_STATUS_UNREACHABLE' });
+    const [lag] = JSON.parse(run.stdout).regions as Array<
+      Record<string, unknown> & { components: Array<Record<string, unknown>> }
+    >;
+    expect(lag).toMatchObject({
+      region: 'eu-west',
+      status: 'REGION_STATUS_DEGRADED',
+      kafkaLagTotal: '0',
+      deadLetters: '2',
+    });
+    expect(lag!.components.find((c) => c.component === 'invalidator')).toMatchObject({
+      status: 'COMPONENT_STATUS_UNREACHABLE',
+    });
     expect(lag).not.toHaveProperty('freshnessSeconds');
     expect(lag).not.toHaveProperty('latencyP99Ms');
   });
@@ -70,36 +119,72 @@ describe('fabric lag / dlq / invalidate', () => {
   it('prints lag as a table with ? for unknown values', async () => {
     const run = await fabric(['lag', ...server], { FABRIC_TOKEN: TOKENS.read });
     const row = run.stdout.split('\n').find((l) => l.startsWith('ap-south'))!;
-    expect(row).toMatch(/^ap-south\s+degraded\s+\S+ B \/ \S+\s+\?\s+0\s+\?\s+\? \/ \?\s+0\s+cdc-reader unreachable \(never seen\); invalidator unreachable \(never seen\)/);
+    expect(row).toMatch(
+      /^ap-south\s+degraded\s+\S+ B \/ \S+\s+\?\s+0\s+\?\s+\? \/ \?\s+0\s+cdc-reader unreachable \(never seen\); invalidator unreachable \(never seen\)/,
+    );
   });
 
   it('invalidates through the region topics and prints what it published', async () => {
-    const run = await fabric(['invalidate', ...server, '--region', 'us-east,eu-west', '--key', 'user:1', '--tag', 'team:2:members', '--json'], { FABRIC_TOKEN: TOKENS.admin });
+    const run = await fabric(
+      ['invalidate', ...server, '--region', 'us-east,eu-west', '--key', 'user:1', '--tag', 'team:2:members', '--json'],
+      { FABRIC_TOKEN: TOKENS.admin },
+    );
     expect(run.code).toBe(0);
-    const response = JSON.parse(run.stdout) as { requestId: string; regions: Array<{ region: string; eventIds: string[] }> };
+    const response = JSON.parse(run.stdout) as {
+      requestId: string;
+      regions: Array<{ region: string; eventIds: string[] }>;
+    };
     expect(response.regions.map((r) => [r.region, r.eventIds])).toEqual([
       ['us-east', [`manual:${response.requestId}:0`, `manual:${response.requestId}:1`]],
       ['eu-west', [`manual:${response.requestId}:0`, `manual:${response.requestId}:1`]],
     ]);
-    expect((await readRecords(west, topics.get('eu-west')!.topic, 2)).map((r) => r.key).sort()).toEqual(['team:2:members', 'user:1']);
+    expect((await readRecords(west, topics.get('eu-west')!.topic, 2)).map((r) => r.key).sort()).toEqual([
+      'team:2:members',
+      'user:1',
+    ]);
   });
 
   it('prints a refused request as one line and exits 2', async () => {
-    const wildcard = await fabric(['invalidate', ...server, '--token', TOKENS.admin, '--region', 'us-east', '--pattern', '*']);
+    const wildcard = await fabric([
+      'invalidate',
+      ...server,
+      '--token',
+      TOKENS.admin,
+      '--region',
+      'us-east',
+      '--pattern',
+      '*',
+    ]);
     expect(wildcard.code).toBe(2);
-    expect(wildcard.stderr).toMatch(/^fabric: INVALID_ARGUMENT: patterns\[0\]: "\*" has no literal character.*set force to do that\n$/);
-    const readOnly = await fabric(['invalidate', ...server, '--token', TOKENS.read, '--region', 'us-east', '--key', 'k']);
+    expect(wildcard.stderr).toMatch(
+      /^fabric: INVALID_ARGUMENT: patterns\[0\]: "\*" has no literal character.*set force to do that\n$/,
+    );
+    const readOnly = await fabric([
+      'invalidate',
+      ...server,
+      '--token',
+      TOKENS.read,
+      '--region',
+      'us-east',
+      '--key',
+      'k',
+    ]);
     expect(readOnly.code).toBe(2);
     expect(readOnly.stderr).toMatch(/^fabric: PERMISSION_DENIED: .*"admin" scope/);
     const usage = await fabric(['invalidate', ...server, '--token', TOKENS.admin, '--key', 'k']);
-    expect([usage.code, usage.stderr]).toEqual([2, 'fabric: --region is required: name the regions to invalidate in\n']);
+    expect([usage.code, usage.stderr]).toEqual([
+      2,
+      'fabric: --region is required: name the regions to invalidate in\n',
+    ]);
   });
 
   it('lists dead letters and replays them with progress on stderr; a second replay skips', async () => {
     const ls = await fabric(['dlq', 'ls', ...server, '--token', TOKENS.read, '--region', 'eu-west']);
     expect(ls.code).toBe(0);
     expect(ls.stdout).toMatch(/eu-west\s+0\s+0\s+\S+\s+invalidator\s+-\s+pending\s+Redis timeout/);
-    expect(ls.stdout).toMatch(/eu-west\s+0\s+1\s+\S+\s+cdc-reader\s+public\.users\s+not replayable\s+column email missing/);
+    expect(ls.stdout).toMatch(
+      /eu-west\s+0\s+1\s+\S+\s+cdc-reader\s+public\.users\s+not replayable\s+column email missing/,
+    );
     expect(ls.stdout).toContain('2 dead letter(s) not yet replayed in eu-west');
 
     const dry = await fabric(['dlq', 'replay', ...server, '--token', TOKENS.admin, '--region', 'eu-west', '--dry-run']);
@@ -108,13 +193,39 @@ describe('fabric lag / dlq / invalidate', () => {
     expect(dry.stdout).toContain('eu-west: would replay 1, skipped 0');
     expect(dry.stdout).toMatch(/not replayable: partition 0 offset 1: no original event \(cdc-reader\)/);
 
-    const first = await fabric(['dlq', 'replay', ...server, '--token', TOKENS.admin, '--region', 'eu-west', '--from-offset', '0', '--json']);
+    const first = await fabric([
+      'dlq',
+      'replay',
+      ...server,
+      '--token',
+      TOKENS.admin,
+      '--region',
+      'eu-west',
+      '--from-offset',
+      '0',
+      '--json',
+    ]);
     expect(JSON.parse(first.stdout)).toMatchObject({ done: true, replayed: '1', skipped: '0', notReplayable: '1' });
     const second = await fabric(['dlq', 'replay', ...server, '--token', TOKENS.admin, '--region', 'eu-west']);
     expect(second.stdout).toContain('eu-west: replayed 0, skipped 1');
 
-    const mixed = await fabric(['dlq', 'replay', ...server, '--token', TOKENS.admin, '--region', 'eu-west', '--from-offset', '0', '--since', '1h']);
-    expect([mixed.code, mixed.stderr]).toEqual([2, 'fabric: choose one range: --partition/--from-offset/--to-offset or --since/--until\n']);
+    const mixed = await fabric([
+      'dlq',
+      'replay',
+      ...server,
+      '--token',
+      TOKENS.admin,
+      '--region',
+      'eu-west',
+      '--from-offset',
+      '0',
+      '--since',
+      '1h',
+    ]);
+    expect([mixed.code, mixed.stderr]).toEqual([
+      2,
+      'fabric: choose one range: --partition/--from-offset/--to-offset or --since/--until\n',
+    ]);
   });
 
   it('talks to the running sandbox with its admin token by default', async () => {
@@ -122,15 +233,29 @@ describe('fabric lag / dlq / invalidate', () => {
     try {
       const [host, port] = cp.address.split(':');
       // What a running `fabric up` leaves: its state (this process stands in as the live owner) and tokens.
-      writeFileSync(path.join(stateDir, 'sandbox.json'), JSON.stringify({ pid: process.pid, readyAt: new Date().toISOString(), endpoints: { ...endpoints, controlPlane: { host, port: Number(port), metricsPort: 0 } } }));
+      writeFileSync(
+        path.join(stateDir, 'sandbox.json'),
+        JSON.stringify({
+          pid: process.pid,
+          readyAt: new Date().toISOString(),
+          endpoints: { ...endpoints, controlPlane: { host, port: Number(port), metricsPort: 0 } },
+        }),
+      );
       mkdirSync(path.join(stateDir, 'control-plane'));
-      writeFileSync(path.join(stateDir, 'control-plane', 'tokens.json'), JSON.stringify({ read: TOKENS.read, admin: TOKENS.admin }));
-      const run = await fabric(['invalidate', '--region', 'ap-south', '--key', 'user:5'], { FABRIC_STATE_DIR: stateDir });
+      writeFileSync(
+        path.join(stateDir, 'control-plane', 'tokens.json'),
+        JSON.stringify({ read: TOKENS.read, admin: TOKENS.admin }),
+      );
+      const run = await fabric(['invalidate', '--region', 'ap-south', '--key', 'user:5'], {
+        FABRIC_STATE_DIR: stateDir,
+      });
       expect(run.stderr).toBe('');
       expect(run.stdout).toMatch(/^ap-south: 1 event\(s\) published to fabric\.inval\.ap-south\.cli-/);
       const none = await fabric(['lag', '--state-dir', path.join(stateDir, 'nothing-here')]);
       expect(none.code).toBe(2);
-      expect(none.stderr).toMatch(/^fabric: no control plane to talk to: pass --server HOST:PORT or set FABRIC_CONTROL_PLANE/);
+      expect(none.stderr).toMatch(
+        /^fabric: no control plane to talk to: pass --server HOST:PORT or set FABRIC_CONTROL_PLANE/,
+      );
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
     }

@@ -1,11 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { credentials, Client, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import {
+  type ClientOptions,
+  ControlPlane,
+  ControlPlaneClient,
+  type ControlPlaneConfig,
+  hashToken,
+  validateControlPlaneConfig,
+} from '@fabric/control-plane';
+import type { RegionEndpoints } from '@fabric/sandbox';
+import { Client, credentials, Metadata, type ServiceError, type status } from '@grpc/grpc-js';
 import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { inject } from 'vitest';
-import { ControlPlane, ControlPlaneClient, hashToken, validateControlPlaneConfig, type ClientOptions, type ControlPlaneConfig } from '@fabric/control-plane';
-import type { RegionEndpoints } from '@fabric/sandbox';
 
 /** Tokens every test control plane accepts. */
 export const TOKENS = { read: 'test-read-token', admin: 'test-admin-token' } as const;
@@ -25,11 +32,21 @@ export async function createTopics(regions: RegionEndpoints[], name: string): Pr
   const id = `${name}-${randomBytes(3).toString('hex')}`;
   const out = new Map<string, TestTopics>();
   for (const r of regions) {
-    const topics = { topic: `${r.kafka.topic}.${id}`, deadLetterTopic: `${r.kafka.topic}.${id}.dlq`, consumerGroup: `fabric-invalidator-${r.region}-${id}` };
+    const topics = {
+      topic: `${r.kafka.topic}.${id}`,
+      deadLetterTopic: `${r.kafka.topic}.${id}.dlq`,
+      consumerGroup: `fabric-invalidator-${r.region}-${id}`,
+    };
     const admin = new Kafka({ brokers: r.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     try {
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: topics.topic, numPartitions: 3 }, { topic: topics.deadLetterTopic, numPartitions: 1 }] });
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          { topic: topics.topic, numPartitions: 3 },
+          { topic: topics.deadLetterTopic, numPartitions: 1 },
+        ],
+      });
     } finally {
       await admin.disconnect();
     }
@@ -115,10 +132,22 @@ export async function startTestControlPlane(config: ControlPlaneConfig): Promise
 }
 
 /** A raw gRPC call with hand-made bytes, as a client without our generated code would make it. */
-export function rawUnary(address: string, path: string, request: Uint8Array, metadata = new Metadata()): Promise<Buffer> {
+export function rawUnary(
+  address: string,
+  path: string,
+  request: Uint8Array,
+  metadata = new Metadata(),
+): Promise<Buffer> {
   const client = new Client(address, credentials.createInsecure());
   return new Promise<Buffer>((resolve, reject) =>
-    client.makeUnaryRequest(path, (b: Uint8Array) => Buffer.from(b), (b: Buffer) => b, request, metadata, (err, res) => (err ? reject(err) : resolve(res!))),
+    client.makeUnaryRequest(
+      path,
+      (b: Uint8Array) => Buffer.from(b),
+      (b: Buffer) => b,
+      request,
+      metadata,
+      (err, res) => (err ? reject(err) : resolve(res!)),
+    ),
   ).finally(() => client.close());
 }
 
@@ -141,7 +170,12 @@ export interface ReadRecord {
 }
 
 /** Reads a topic from the beginning until `count` records arrived (or fails after timeoutMs). */
-export async function readRecords(region: RegionEndpoints, topic: string, count: number, timeoutMs = 30_000): Promise<ReadRecord[]> {
+export async function readRecords(
+  region: RegionEndpoints,
+  topic: string,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<ReadRecord[]> {
   const kafka = new Kafka({ brokers: region.kafka.brokers, logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `test-cp-read-${randomBytes(4).toString('hex')}` });
   await consumer.connect();
@@ -149,10 +183,18 @@ export async function readRecords(region: RegionEndpoints, topic: string, count:
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out reading ${topic}: ${records.length} of ${count} records`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`timed out reading ${topic}: ${records.length} of ${count} records`)),
+        timeoutMs,
+      );
       void consumer.run({
         eachMessage: async ({ partition, message }) => {
-          records.push({ partition, offset: BigInt(message.offset), key: message.key?.toString() ?? '', value: message.value! });
+          records.push({
+            partition,
+            offset: BigInt(message.offset),
+            key: message.key?.toString() ?? '',
+            value: message.value!,
+          });
           if (records.length >= count) {
             clearTimeout(timer);
             resolve();

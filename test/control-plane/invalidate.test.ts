@@ -1,6 +1,15 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fromBinary, InvalidationEventSchema, Operation, timestampMs } from '@fabric/proto';
-import { createTopics, readRecords, topicEnds, startTestControlPlane, testConfig, TOKENS, type RunningControlPlane, type TestTopics } from './harness.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  createTopics,
+  type RunningControlPlane,
+  readRecords,
+  startTestControlPlane,
+  type TestTopics,
+  TOKENS,
+  testConfig,
+  topicEnds,
+} from './harness.js';
 
 const PORT = 31001;
 
@@ -20,7 +29,12 @@ describe('Invalidate', () => {
     const admin = cp.client(TOKENS.admin);
     const keys = ['user:1', 'user:2', 'product:sku:a-1', 'team:3', 'user:4'];
     const before = Date.now();
-    const first = await admin.invalidation.invalidate({ regions: ['us-east', 'eu-west'], keys, tags: ['team:3:members'], patterns: ['session:user:1:*'] });
+    const first = await admin.invalidation.invalidate({
+      regions: ['us-east', 'eu-west'],
+      keys,
+      tags: ['team:3:members'],
+      patterns: ['session:user:1:*'],
+    });
     const second = await admin.invalidation.invalidate({ regions: ['eu-west'], keys });
     const after = Date.now();
 
@@ -33,7 +47,10 @@ describe('Invalidate', () => {
 
     const east = await readRecords(usEast!, topics.get('us-east')!.topic, 7);
     const west = await readRecords(euWest!, topics.get('eu-west')!.topic, 12);
-    for (const [region, records] of [['us-east', east], ['eu-west', west]] as const) {
+    for (const [region, records] of [
+      ['us-east', east],
+      ['eu-west', west],
+    ] as const) {
       for (const r of records) {
         const e = fromBinary(InvalidationEventSchema, r.value);
         expect(e.operation).toBe(Operation.MANUAL);
@@ -62,6 +79,10 @@ describe('Invalidate', () => {
     const admin = cp.client(TOKENS.admin);
     const forced = await admin.invalidation.invalidate({ regions: ['ap-south'], patterns: ['*'], force: true });
     const [record] = await readRecords(apSouth!, topics.get('ap-south')!.topic, 1);
-    expect(fromBinary(InvalidationEventSchema, record!.value)).toMatchObject({ id: `manual:${forced.requestId}:0`, patterns: ['*'], operation: Operation.MANUAL });
+    expect(fromBinary(InvalidationEventSchema, record!.value)).toMatchObject({
+      id: `manual:${forced.requestId}:0`,
+      patterns: ['*'],
+      operation: Operation.MANUAL,
+    });
   });
 });

@@ -1,11 +1,25 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ComponentStatus,
+  type GetLagResponse,
+  type RegionLag,
+  RegionStatus,
+  timestampDate,
+} from '@fabric/control-plane';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ComponentStatus, RegionStatus, timestampDate, type GetLagResponse, type RegionLag } from '@fabric/control-plane';
 import { eventually, withDb } from '../support.js';
-import { closedPort, createTopics, startTestControlPlane, testConfig, TOKENS, type RunningControlPlane, type TestTopics } from './harness.js';
+import {
+  closedPort,
+  createTopics,
+  type RunningControlPlane,
+  startTestControlPlane,
+  type TestTopics,
+  TOKENS,
+  testConfig,
+} from './harness.js';
 
 const PORT = 31002;
 
@@ -38,7 +52,9 @@ describe('LagService against the sandbox', () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });
     await new Promise<void>((resolve) => invalidatorStatus.listen(0, '127.0.0.1', resolve));
-    const statusUrls = new Map([['eu-west', { invalidator: `http://127.0.0.1:${(invalidatorStatus.address() as AddressInfo).port}/healthz` }]]);
+    const statusUrls = new Map([
+      ['eu-west', { invalidator: `http://127.0.0.1:${(invalidatorStatus.address() as AddressInfo).port}/healthz` }],
+    ]);
     const [pg, kafka] = [await closedPort(), await closedPort()];
     const mars = {
       name: 'mars',
@@ -56,7 +72,10 @@ describe('LagService against the sandbox', () => {
 
   it('reports a silent worker as unreachable with its numbers unset, never 0', async () => {
     const lag = region(await cp.client(TOKENS.read).lag.getLag({ region: 'ap-south' }), 'ap-south');
-    expect(component(lag, 'invalidator')).toMatchObject({ status: ComponentStatus.UNREACHABLE, detail: expect.stringContaining('ECONNREFUSED') });
+    expect(component(lag, 'invalidator')).toMatchObject({
+      status: ComponentStatus.UNREACHABLE,
+      detail: expect.stringContaining('ECONNREFUSED'),
+    });
     expect(component(lag, 'invalidator')?.lastSeenTime).toBeUndefined();
     expect(component(lag, 'cdc-reader')?.status).toBe(ComponentStatus.UNREACHABLE);
     expect(lag.freshnessSeconds).toBeUndefined();
@@ -83,9 +102,22 @@ describe('LagService against the sandbox', () => {
     const lag = region(await cp.client(TOKENS.read).lag.getLag({ region: 'mars' }), 'mars');
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(lag.status).toBe(RegionStatus.UNREACHABLE);
-    for (const name of ['postgres', 'kafka', 'cdc-reader', 'invalidator']) expect(component(lag, name)?.status).toBe(ComponentStatus.UNREACHABLE);
-    expect(component(lag, 'replication')).toMatchObject({ status: ComponentStatus.UNHEALTHY, detail: expect.stringContaining('no slot fabric_sub_mars') });
-    for (const unknown of ['replicationLagBytes', 'replicationLagSeconds', 'cdcLagBytes', 'cdcIdleSeconds', 'kafkaLagTotal', 'freshnessSeconds', 'latencyP50Ms', 'deadLetters'] as const) {
+    for (const name of ['postgres', 'kafka', 'cdc-reader', 'invalidator'])
+      expect(component(lag, name)?.status).toBe(ComponentStatus.UNREACHABLE);
+    expect(component(lag, 'replication')).toMatchObject({
+      status: ComponentStatus.UNHEALTHY,
+      detail: expect.stringContaining('no slot fabric_sub_mars'),
+    });
+    for (const unknown of [
+      'replicationLagBytes',
+      'replicationLagSeconds',
+      'cdcLagBytes',
+      'cdcIdleSeconds',
+      'kafkaLagTotal',
+      'freshnessSeconds',
+      'latencyP50Ms',
+      'deadLetters',
+    ] as const) {
       expect(lag[unknown], unknown).toBeUndefined();
     }
     expect(lag.kafkaLag).toEqual([]);
@@ -119,14 +151,23 @@ describe('LagService against the sandbox', () => {
     });
     for (const r of endpoints.regions.filter((x) => !x.home)) {
       await eventually(`${r.region} applied the heartbeat`, () =>
-        withDb(r, async (db) => ((await db.query<{ beat_at: Date }>('select beat_at from fabric.heartbeat where id = 1')).rows[0]?.beat_at.getTime() === beat.getTime() ? true : undefined)),
+        withDb(r, async (db) =>
+          (
+            await db.query<{ beat_at: Date }>('select beat_at from fabric.heartbeat where id = 1')
+          ).rows[0]?.beat_at.getTime() === beat.getTime()
+            ? true
+            : undefined,
+        ),
       );
     }
     // Past the 200 ms for which callers share a region's probe round.
     await sleep(300);
     const res = await cp.client(TOKENS.read).lag.getLag({});
     expect(region(res, home.region)).toMatchObject({ replicationLagBytes: 0n, replicationLagSeconds: 0 });
-    expect(component(region(res, home.region), 'heartbeat')).toMatchObject({ status: ComponentStatus.HEALTHY, detail: '' });
+    expect(component(region(res, home.region), 'heartbeat')).toMatchObject({
+      status: ComponentStatus.HEALTHY,
+      detail: '',
+    });
     for (const r of endpoints.regions.filter((x) => !x.home)) {
       const lag = region(res, r.region);
       // Both sides hold the same beat now: no lag in seconds, and the slot has caught up.
@@ -142,12 +183,19 @@ describe('LagService against the sandbox', () => {
     const kafka = new Kafka({ brokers: west.kafka.brokers, logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic, messages: [0, 0, 0, 0, 1].map((partition, i) => ({ partition, value: `event ${i}` })) });
+    await producer.send({
+      topic,
+      messages: [0, 0, 0, 0, 1].map((partition, i) => ({ partition, value: `event ${i}` })),
+    });
     await producer.disconnect();
     const admin = kafka.admin();
     await admin.connect();
     // As if the invalidator had applied two events of partition 0 and committed.
-    await admin.setOffsets({ groupId: topics.get('eu-west')!.consumerGroup, topic, partitions: [{ partition: 0, offset: '2' }] });
+    await admin.setOffsets({
+      groupId: topics.get('eu-west')!.consumerGroup,
+      topic,
+      partitions: [{ partition: 0, offset: '2' }],
+    });
     await admin.disconnect();
     await sleep(300);
     const lag = region(await cp.client(TOKENS.read).lag.getLag({ region: 'eu-west' }), 'eu-west');
@@ -164,7 +212,9 @@ describe('LagService against the sandbox', () => {
     const stop = new AbortController();
     const times: number[] = [];
     const started = Date.now();
-    for await (const snapshot of cp.client(TOKENS.read).lag.watchLag({ region: 'us-east', intervalMs: 300 }, { signal: stop.signal })) {
+    for await (const snapshot of cp
+      .client(TOKENS.read)
+      .lag.watchLag({ region: 'us-east', intervalMs: 300 }, { signal: stop.signal })) {
       expect(snapshot.regions.map((r) => r.region)).toEqual(['us-east']);
       times.push(timestampDate(snapshot.observedTime!).getTime());
       if (times.length === 3) break;

@@ -1,10 +1,17 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { create, DeadLetterSchema, InvalidationEventSchema, Operation, toBinary } from '@fabric/proto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { create, DeadLetterSchema, InvalidationEventSchema, Operation, toBinary } from '@fabric/proto';
-import { createTopics, startTestControlPlane, testConfig, TOKENS, type RunningControlPlane, type TestTopics } from './harness.js';
+import {
+  createTopics,
+  type RunningControlPlane,
+  startTestControlPlane,
+  type TestTopics,
+  TOKENS,
+  testConfig,
+} from './harness.js';
 
 const PORT = 31010;
 const CLI = path.resolve('packages/cli/dist/bin.js');
@@ -19,13 +26,26 @@ describe('a dead-letter queue larger than one fetch', () => {
 
   beforeAll(async () => {
     topics = await createTopics(endpoints.regions, 'bigdlq');
-    const producer = new Kafka({ brokers: west.kafka.brokers, logLevel: logLevel.NOTHING }).producer({ idempotent: true });
+    const producer = new Kafka({ brokers: west.kafka.brokers, logLevel: logLevel.NOTHING }).producer({
+      idempotent: true,
+    });
     await producer.connect();
     const padding = 'x'.repeat(1200);
     for (let i = 0; i < LETTERS; i += 500) {
       const messages = Array.from({ length: 500 }, (_, j) => {
-        const event = create(InvalidationEventSchema, { id: `eu-west:0/${i + j}:0`, region: 'eu-west', operation: Operation.UPDATE, keys: [`user:${i + j}:${padding}`] });
-        const letter = create(DeadLetterSchema, { region: 'eu-west', component: 'invalidator', reason: 'Redis down', attempts: 8, original: toBinary(InvalidationEventSchema, event) });
+        const event = create(InvalidationEventSchema, {
+          id: `eu-west:0/${i + j}:0`,
+          region: 'eu-west',
+          operation: Operation.UPDATE,
+          keys: [`user:${i + j}:${padding}`],
+        });
+        const letter = create(DeadLetterSchema, {
+          region: 'eu-west',
+          component: 'invalidator',
+          reason: 'Redis down',
+          attempts: 8,
+          original: toBinary(InvalidationEventSchema, event),
+        });
         return { value: Buffer.from(toBinary(DeadLetterSchema, letter)) };
       });
       await producer.send({ topic: topics.get('eu-west')!.deadLetterTopic, acks: -1, messages });
@@ -37,9 +57,14 @@ describe('a dead-letter queue larger than one fetch', () => {
 
   it('replays every dead letter, not only the first fetch', async () => {
     const client = cp.client(TOKENS.admin);
-    let last;
+    let last: unknown;
     for await (const m of client.deadLetters.replayDeadLetters({ region: 'eu-west', dryRun: true })) last = m;
-    expect(last).toMatchObject({ done: true, scanned: BigInt(LETTERS), matched: BigInt(LETTERS), replayed: BigInt(LETTERS) });
+    expect(last).toMatchObject({
+      done: true,
+      scanned: BigInt(LETTERS),
+      matched: BigInt(LETTERS),
+      replayed: BigInt(LETTERS),
+    });
   }, 60_000);
 
   it('pages through to the last dead letter', async () => {
@@ -56,11 +81,27 @@ describe('a dead-letter queue larger than one fetch', () => {
 
   it('hands the whole --json answer to a pipe (the CLI exits only after stdout drained)', async () => {
     const { FABRIC_CONTROL_PLANE: _a, FABRIC_TOKEN: _b, FABRIC_STATE_DIR: _c, ...env } = process.env;
-    const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'dlq', 'replay', '--server', cp.address, '--token', TOKENS.admin, '--region', 'eu-west', '--dry-run', '--json'], {
-      env,
-      maxBuffer: 1 << 26,
-      timeout: 60_000,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        CLI,
+        'dlq',
+        'replay',
+        '--server',
+        cp.address,
+        '--token',
+        TOKENS.admin,
+        '--region',
+        'eu-west',
+        '--dry-run',
+        '--json',
+      ],
+      {
+        env,
+        maxBuffer: 1 << 26,
+        timeout: 60_000,
+      },
+    );
     expect(stdout.length).toBeGreaterThan(1 << 17);
     const answer = JSON.parse(stdout) as { replayed: string; items: unknown[] };
     expect(answer.replayed).toBe(String(LETTERS));

@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { status } from '@grpc/grpc-js';
-import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ControlPlaneClient } from '@fabric/control-plane';
 import type { Sandbox, SandboxEndpoints } from '@fabric/sandbox';
+import { status } from '@grpc/grpc-js';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { startControlPlane, waitForControlPlane } from '../../packages/cli/dist/control-plane-worker.js';
 import { codeOf } from './harness.js';
 
@@ -23,7 +23,11 @@ describe('the sandbox control-plane worker', () => {
   });
 
   it('runs globally on the sandbox ports and accepts the tokens it wrote', async () => {
-    const endpoints: SandboxEndpoints = { ...inject('endpoints'), stateDir, controlPlane: { host: '127.0.0.1', port: PORT, metricsPort: PORT + 1 } };
+    const endpoints: SandboxEndpoints = {
+      ...inject('endpoints'),
+      stateDir,
+      controlPlane: { host: '127.0.0.1', port: PORT, metricsPort: PORT + 1 },
+    };
     // Sandbox.startWorker supervises what it is given; here the test runs it itself.
     const started: Array<{ region: string; kind: string; opts: unknown }> = [];
     const sandbox: Pick<Sandbox, 'endpoints' | 'startWorker'> = {
@@ -46,7 +50,9 @@ describe('the sandbox control-plane worker', () => {
     try {
       const lag = await admin.lag.getLag({}, { deadlineMs: 15_000 });
       expect(lag.regions.map((r) => r.region)).toEqual(endpoints.regions.map((r) => r.region));
-      expect((await codeOf(reader.invalidation.invalidate({ regions: ['us-east'], keys: ['never'] }))).code).toBe(status.PERMISSION_DENIED);
+      expect((await codeOf(reader.invalidation.invalidate({ regions: ['us-east'], keys: ['never'] }))).code).toBe(
+        status.PERMISSION_DENIED,
+      );
       expect((await reader.lag.getLag({ region: 'eu-west' }, { deadlineMs: 15_000 })).regions).toHaveLength(1);
     } finally {
       admin.close();
@@ -55,7 +61,13 @@ describe('the sandbox control-plane worker', () => {
   });
 
   it('says where to look when the control plane never serves', async () => {
-    const endpoints: SandboxEndpoints = { ...inject('endpoints'), stateDir, controlPlane: { host: '127.0.0.1', port: PORT + 2, metricsPort: PORT + 3 } };
-    await expect(waitForControlPlane(endpoints, 1_000)).rejects.toThrow(`control plane on 127.0.0.1:${PORT + 2} not serving after 1 s`);
+    const endpoints: SandboxEndpoints = {
+      ...inject('endpoints'),
+      stateDir,
+      controlPlane: { host: '127.0.0.1', port: PORT + 2, metricsPort: PORT + 3 },
+    };
+    await expect(waitForControlPlane(endpoints, 1_000)).rejects.toThrow(
+      `control plane on 127.0.0.1:${PORT + 2} not serving after 1 s`,
+    );
   });
 });

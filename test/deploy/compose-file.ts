@@ -30,7 +30,10 @@ export interface ComposeFile {
 
 /** Parses like Compose does: YAML merge keys resolved, then ${...} interpolated from `env`. */
 export function loadCompose(env: Record<string, string | undefined>): ComposeFile {
-  const doc = parseDocument(readFileSync(path.join(ROOT, 'docker-compose.regions.yml'), 'utf8'), { merge: true, prettyErrors: true });
+  const doc = parseDocument(readFileSync(path.join(ROOT, 'docker-compose.regions.yml'), 'utf8'), {
+    merge: true,
+    prettyErrors: true,
+  });
   if (doc.errors.length > 0) throw doc.errors[0];
   return interpolate(doc.toJS({ maxAliasCount: -1 }), env) as ComposeFile;
 }
@@ -38,17 +41,21 @@ export function loadCompose(env: Record<string, string | undefined>): ComposeFil
 /** Compose's variable syntax: $$, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}. */
 export function interpolate(value: unknown, env: Record<string, string | undefined>): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g, (match, name: string | undefined, colon: string, op: string, arg: string) => {
-      if (match === '$$') return '$';
-      const raw = env[name!];
-      const missing = raw === undefined || (colon === ':' && raw === '');
-      if (!missing) return raw;
-      if (op === '?') throw new Error(`required variable ${name} is missing: ${arg}`);
-      return op === '-' ? arg : '';
-    });
+    return value.replace(
+      /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g,
+      (match, name: string | undefined, colon: string, op: string, arg: string) => {
+        if (match === '$$') return '$';
+        const raw = env[name!];
+        const missing = raw === undefined || (colon === ':' && raw === '');
+        if (!missing) return raw;
+        if (op === '?') throw new Error(`required variable ${name} is missing: ${arg}`);
+        return op === '-' ? arg : '';
+      },
+    );
   }
   if (Array.isArray(value)) return value.map((v) => interpolate(v, env));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env)]));
   return value;
 }
 

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
 import { parseReaderConfig } from '@fabric/cdc-reader';
 import { hashToken, validateControlPlaneConfig } from '@fabric/control-plane';
 import { parseInvalidatorConfig } from '@fabric/invalidator';
-import { HOME, REGIONS, ROOT, loadCompose, serviceEnv } from './compose-file.js';
+import { describe, expect, it } from 'vitest';
+import { HOME, loadCompose, REGIONS, ROOT, serviceEnv } from './compose-file.js';
 
 // The regions must be wired as the sandbox wires them: each worker talks to its own
 // region's database, brokers, topic and Redis, checked with the workers' own flag parsers.
@@ -16,7 +16,8 @@ describe('docker-compose.regions.yml wiring', () => {
     return s;
   };
   /** The port the health check asks, which must be the one the worker serves. */
-  const healthPort = (name: string) => Number(/127\.0\.0\.1:(\d+)\/healthz/.exec(service(name).healthcheck!.test!.join(' '))?.[1]);
+  const healthPort = (name: string) =>
+    Number(/127\.0\.0\.1:(\d+)\/healthz/.exec(service(name).healthcheck!.test!.join(' '))?.[1]);
 
   it.each(REGIONS)('points the %s reader at its own database, brokers and topic', (region) => {
     const reader = service(`${region}-cdc-reader`);
@@ -72,7 +73,9 @@ describe('docker-compose.regions.yml wiring', () => {
   it.each(REGIONS)('runs PostgreSQL 15 in %s with logical WAL and the demo schema', (region) => {
     const pg = service(`${region}-postgres`);
     expect(pg.image).toBe('postgres:15');
-    const settings = Object.fromEntries(pg.command!.filter((_, i, all) => all[i - 1] === '-c').map((kv) => kv.split('=') as [string, string]));
+    const settings = Object.fromEntries(
+      pg.command!.filter((_, i, all) => all[i - 1] === '-c').map((kv) => kv.split('=') as [string, string]),
+    );
     expect(settings.wal_level).toBe('logical');
     expect(Number(settings.max_replication_slots)).toBeGreaterThanOrEqual(10);
     expect(Number(settings.max_wal_senders)).toBeGreaterThanOrEqual(10);
@@ -80,21 +83,32 @@ describe('docker-compose.regions.yml wiring', () => {
     const init = (pg.volumes ?? []).filter((v) => v.includes('/docker-entrypoint-initdb.d/'));
     const expected = ['./deploy/postgres/demo-schema.sql:/docker-entrypoint-initdb.d/10-demo-schema.sql:ro'];
     // Only the primary publishes.
-    if (region === HOME) expected.push('./deploy/postgres/publication.sql:/docker-entrypoint-initdb.d/20-publication.sql:ro');
+    if (region === HOME)
+      expected.push('./deploy/postgres/publication.sql:/docker-entrypoint-initdb.d/20-publication.sql:ro');
     expect(init).toEqual(expected);
   });
 
   it('subscribes every replica to the primary once all databases are healthy', () => {
     const setup = service('replication-setup');
     const replicas = REGIONS.filter((r) => r !== HOME);
-    expect(setup.command).toEqual(['/bin/sh', '/fabric/replication-setup.sh', `${HOME}-postgres`, ...replicas.map((r) => `${r}=${r}-postgres`)]);
+    expect(setup.command).toEqual([
+      '/bin/sh',
+      '/fabric/replication-setup.sh',
+      `${HOME}-postgres`,
+      ...replicas.map((r) => `${r}=${r}-postgres`),
+    ]);
     expect(Object.keys(setup.depends_on ?? {}).sort()).toEqual(REGIONS.map((r) => `${r}-postgres`).sort());
     expect(setup.environment?.PGDATABASE).toBe('fabric');
   });
 
   it('configures the control plane for all three regions, as its own validator accepts', () => {
     const cp = service('control-plane');
-    expect(cp.command).toEqual(['node', 'packages/control-plane/dist/main.js', '--config', '/etc/fabric/control-plane.json']);
+    expect(cp.command).toEqual([
+      'node',
+      'packages/control-plane/dist/main.js',
+      '--config',
+      '/etc/fabric/control-plane.json',
+    ]);
     expect(cp.configs).toEqual([{ source: 'control-plane', target: '/etc/fabric/control-plane.json' }]);
     const config = validateControlPlaneConfig(JSON.parse(compose.configs['control-plane']!.content!), '/etc/fabric');
     expect(config.tokens.map((t) => t.sha256)).toEqual([hashToken('compose-test')]);
@@ -102,8 +116,12 @@ describe('docker-compose.regions.yml wiring', () => {
     for (const region of config.regions) {
       expect(new URL(region.postgresUrl).host).toBe(`${region.name}-postgres:5432`);
       expect(region.kafkaBrokers).toEqual([`${region.name}-kafka:9092`]);
-      expect(region.readerStatusUrl).toBe(`http://${region.name}-cdc-reader:${healthPort(`${region.name}-cdc-reader`)}/healthz`);
-      expect(region.invalidatorStatusUrl).toBe(`http://${region.name}-invalidator:${healthPort(`${region.name}-invalidator`)}/healthz`);
+      expect(region.readerStatusUrl).toBe(
+        `http://${region.name}-cdc-reader:${healthPort(`${region.name}-cdc-reader`)}/healthz`,
+      );
+      expect(region.invalidatorStatusUrl).toBe(
+        `http://${region.name}-invalidator:${healthPort(`${region.name}-invalidator`)}/healthz`,
+      );
     }
     expect(config.listen).toEqual({ host: '0.0.0.0', port: 50051 });
     expect(config.metrics.port).toBe(healthPort('control-plane'));
@@ -115,8 +133,16 @@ describe('docker-compose.regions.yml wiring', () => {
   });
 
   it('starts every Node service from a script the build produces', () => {
-    const scripts = Object.values(compose.services).filter((s) => s.command?.[0] === 'node').map((s) => s.command![1]!);
-    expect(new Set(scripts)).toEqual(new Set(['packages/cdc-reader/dist/main.js', 'packages/invalidator/dist/main.js', 'packages/control-plane/dist/main.js']));
+    const scripts = Object.values(compose.services)
+      .filter((s) => s.command?.[0] === 'node')
+      .map((s) => s.command![1]!);
+    expect(new Set(scripts)).toEqual(
+      new Set([
+        'packages/cdc-reader/dist/main.js',
+        'packages/invalidator/dist/main.js',
+        'packages/control-plane/dist/main.js',
+      ]),
+    );
     for (const script of scripts) expect(existsSync(path.join(ROOT, script)), script).toBe(true);
   });
 });

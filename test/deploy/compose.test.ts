@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HOME, REGIONS, ROOT, loadCompose, oneShotServices, regionServices } from './compose-file.js';
+import { HOME, loadCompose, oneShotServices, REGIONS, ROOT, regionServices } from './compose-file.js';
 
 // No Docker engine here: these check the file's structure the way Compose reads it.
 describe('docker-compose.regions.yml structure', () => {
@@ -15,7 +15,12 @@ describe('docker-compose.regions.yml structure', () => {
   });
 
   it('runs one-shot services once and health-checks every long-running one', () => {
-    expect([...oneShots].sort()).toEqual(['ap-south-kafka-topics', 'eu-west-kafka-topics', 'replication-setup', 'us-east-kafka-topics']);
+    expect([...oneShots].sort()).toEqual([
+      'ap-south-kafka-topics',
+      'eu-west-kafka-topics',
+      'replication-setup',
+      'us-east-kafka-topics',
+    ]);
     for (const [name, service] of services) {
       if (oneShots.has(name)) {
         expect(service.restart, name).toBe('no');
@@ -29,7 +34,14 @@ describe('docker-compose.regions.yml structure', () => {
 
   it('gives each region its own PostgreSQL, Kafka, topics, Redis, reader and invalidator', () => {
     for (const region of REGIONS) {
-      expect(Object.keys(regionServices(compose, region)).sort(), region).toEqual(['cdc-reader', 'invalidator', 'kafka', 'kafka-topics', 'postgres', 'redis']);
+      expect(Object.keys(regionServices(compose, region)).sort(), region).toEqual([
+        'cdc-reader',
+        'invalidator',
+        'kafka',
+        'kafka-topics',
+        'postgres',
+        'redis',
+      ]);
     }
     const global = services.map(([name]) => name).filter((name) => !REGIONS.some((r) => name.startsWith(`${r}-`)));
     expect(global.sort()).toEqual(['control-plane', 'replication-setup']);
@@ -44,8 +56,19 @@ describe('docker-compose.regions.yml structure', () => {
       }
     }
     const crossing = services.filter(([, s]) => s.networks?.includes('interregion')).map(([name]) => name);
-    expect(crossing.sort()).toEqual(['ap-south-postgres', 'control-plane', 'eu-west-postgres', 'replication-setup', 'us-east-postgres']);
-    expect(compose.services['control-plane']!.networks!.slice().sort()).toEqual(['ap-south', 'eu-west', 'interregion', 'us-east']);
+    expect(crossing.sort()).toEqual([
+      'ap-south-postgres',
+      'control-plane',
+      'eu-west-postgres',
+      'replication-setup',
+      'us-east-postgres',
+    ]);
+    expect(compose.services['control-plane']!.networks!.slice().sort()).toEqual([
+      'ap-south',
+      'eu-west',
+      'interregion',
+      'us-east',
+    ]);
     // Fixed names, so a chaos script can `docker network disconnect fabric-interregion ...`.
     expect(compose.networks.interregion!.name).toBe('fabric-interregion');
   });
@@ -54,16 +77,27 @@ describe('docker-compose.regions.yml structure', () => {
     for (const [name, service] of services) {
       for (const [target, dep] of Object.entries(service.depends_on ?? {})) {
         expect(compose.services[target], `${name} depends on unknown ${target}`).toBeDefined();
-        expect(dep.condition, `${name} -> ${target}`).toBe(oneShots.has(target) ? 'service_completed_successfully' : 'service_healthy');
+        expect(dep.condition, `${name} -> ${target}`).toBe(
+          oneShots.has(target) ? 'service_completed_successfully' : 'service_healthy',
+        );
       }
     }
     for (const region of REGIONS) {
       const reader = compose.services[`${region}-cdc-reader`]!;
       expect(Object.keys(reader.depends_on ?? {}), region).toEqual(
-        expect.arrayContaining([`${region}-postgres`, `${region}-kafka`, `${region}-kafka-topics`, ...(region === HOME ? [] : ['replication-setup'])]),
+        expect.arrayContaining([
+          `${region}-postgres`,
+          `${region}-kafka`,
+          `${region}-kafka-topics`,
+          ...(region === HOME ? [] : ['replication-setup']),
+        ]),
       );
       const invalidator = compose.services[`${region}-invalidator`]!;
-      expect(Object.keys(invalidator.depends_on ?? {}).sort(), region).toEqual([`${region}-kafka`, `${region}-kafka-topics`, `${region}-redis`]);
+      expect(Object.keys(invalidator.depends_on ?? {}).sort(), region).toEqual([
+        `${region}-kafka`,
+        `${region}-kafka-topics`,
+        `${region}-redis`,
+      ]);
     }
   });
 

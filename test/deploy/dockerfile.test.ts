@@ -29,7 +29,9 @@ function instructions(text: string): Instruction[] {
 function binEntries(): Map<string, string> {
   const bins = new Map<string, string>();
   for (const dir of readdirSync(path.join(ROOT, 'packages'))) {
-    const manifest = JSON.parse(readFileSync(path.join(ROOT, 'packages', dir, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(path.join(ROOT, 'packages', dir, 'package.json'), 'utf8')) as {
+      bin?: Record<string, string>;
+    };
     for (const [name, file] of Object.entries(manifest.bin ?? {})) bins.set(name, path.join('packages', dir, file));
   }
   return bins;
@@ -40,7 +42,10 @@ describe('Dockerfile', () => {
   const stageStarts = steps.flatMap((s, i) => (s.keyword === 'FROM' ? [i] : []));
   const build = steps.slice(stageStarts[0], stageStarts[1]);
   const runtime = steps.slice(stageStarts[stageStarts.length - 1]);
-  const runs = build.filter((s) => s.keyword === 'RUN').map((s) => s.args).join('\n');
+  const runs = build
+    .filter((s) => s.keyword === 'RUN')
+    .map((s) => s.args)
+    .join('\n');
 
   it('builds on node:20-bookworm-slim in two stages', () => {
     expect(steps.find((s) => s.keyword === 'ARG')?.args).toBe('NODE_IMAGE=node:20-bookworm-slim');
@@ -59,7 +64,10 @@ describe('Dockerfile', () => {
 
   it('copies every workspace manifest before npm ci, so the install layer caches', () => {
     const ciStep = build.findIndex((s) => s.keyword === 'RUN' && /npm ci\b/.test(s.args));
-    const copied = build.slice(0, ciStep).filter((s) => s.keyword === 'COPY').map((s) => s.args);
+    const copied = build
+      .slice(0, ciStep)
+      .filter((s) => s.keyword === 'COPY')
+      .map((s) => s.args);
     for (const dir of readdirSync(path.join(ROOT, 'packages'))) {
       expect(copied, dir).toContain(`packages/${dir}/package.json packages/${dir}/`);
     }
@@ -74,7 +82,12 @@ describe('Dockerfile', () => {
 
   it('ships the entrypoint of every service, and each one starts', () => {
     const bins = binEntries();
-    expect([...bins.keys()].sort()).toEqual(['fabric', 'fabric-cdc-reader', 'fabric-control-plane', 'fabric-invalidator']);
+    expect([...bins.keys()].sort()).toEqual([
+      'fabric',
+      'fabric-cdc-reader',
+      'fabric-control-plane',
+      'fabric-invalidator',
+    ]);
     // The build copies packages/*/dist; every bin must live there to be in the image.
     for (const [name, file] of bins) {
       expect(file, name).toMatch(/^packages\/[^/]+\/dist\//);
@@ -98,9 +111,13 @@ describe('Dockerfile', () => {
       .flatMap((s) => s.args.split(/\s+/).slice(0, -1));
     expect(sources.length).toBeGreaterThan(0);
     for (const source of sources) {
-      expect(allowed.some((a) => source === a || source.startsWith(`${a}/`)), `${source} is excluded by .dockerignore`).toBe(true);
+      expect(
+        allowed.some((a) => source === a || source.startsWith(`${a}/`)),
+        `${source} is excluded by .dockerignore`,
+      ).toBe(true);
     }
-    for (const generated of ['packages/*/dist', 'packages/*/node_modules', 'packages/proto/src/gen']) expect(ignore).toContain(generated);
+    for (const generated of ['packages/*/dist', 'packages/*/node_modules', 'packages/proto/src/gen'])
+      expect(ignore).toContain(generated);
     expect(allowed.some((a) => /node_modules|\.fabric|\.git/.test(a))).toBe(false);
   });
 });

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseInvalidatorConfig } from '@fabric/invalidator';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { parseInvalidatorConfig } from '@fabric/invalidator';
 import { ROOT } from './compose-file.js';
 import { CHART, container, ensureHelm, find, helm, render, valuesFile } from './helm.js';
 
@@ -32,8 +32,12 @@ describe('Helm chart values', () => {
   });
 
   it('rejects missing connections, naming each', () => {
-    expect(failure('template', ['--set-json', 'kafka.brokers=[]'])).toMatch(/kafka\.brokers: Array must have at least 1 items/);
-    expect(failure('template', ['--set-json', 'kafka.brokers=["no-port"]'])).toMatch(/kafka\.brokers\.0: Does not match pattern/);
+    expect(failure('template', ['--set-json', 'kafka.brokers=[]'])).toMatch(
+      /kafka\.brokers: Array must have at least 1 items/,
+    );
+    expect(failure('template', ['--set-json', 'kafka.brokers=["no-port"]'])).toMatch(
+      /kafka\.brokers\.0: Does not match pattern/,
+    );
     expect(failure('lint', ['--set', 'postgres.url='])).toMatch(/postgres\.url: Does not match pattern/);
     expect(failure('template', ['--set', 'redis.url=http://redis:6379'])).toMatch(/redis\.url: Does not match pattern/);
   });
@@ -46,10 +50,18 @@ describe('Helm chart values', () => {
     const output = failure('template', ['--set', 'controlPlane.enabled=true']);
     expect(output).toMatch(/controlPlane\.tokens: Array must have at least 1 items/);
     expect(output).toMatch(/controlPlane\.regions: Array must have at least 1 items/);
-    const region = { name: 'eu-west', postgresUrl: 'postgres://p/fabric', kafkaBrokers: ['k:9092'], readerStatusUrl: 'http://r:9464/healthz', invalidatorStatusUrl: 'http://i:9464/healthz' };
+    const region = {
+      name: 'eu-west',
+      postgresUrl: 'postgres://p/fabric',
+      kafkaBrokers: ['k:9092'],
+      readerStatusUrl: 'http://r:9464/healthz',
+      invalidatorStatusUrl: 'http://i:9464/healthz',
+    };
     const token = { name: 'ops', scopes: ['read'], sha256: 'a'.repeat(64) };
     const noHome = JSON.stringify({ enabled: true, tokens: [token], regions: [region] });
-    expect(failure('template', ['--set-json', `controlPlane=${noHome}`])).toMatch(/controlPlane\.regions: exactly one region must have home: true, found 0/);
+    expect(failure('template', ['--set-json', `controlPlane=${noHome}`])).toMatch(
+      /controlPlane\.regions: exactly one region must have home: true, found 0/,
+    );
   });
 
   it('rejects key rules that are not YAML', () => {
@@ -57,28 +69,48 @@ describe('Helm chart values', () => {
   });
 
   it('uses an existing Secret instead of creating one', () => {
-    const manifests = render(binary, 'eu-west', ['--set', 'postgres.url=', '--set', 'secrets.existingSecret=fabric-eu-west-managed']);
+    const manifests = render(binary, 'eu-west', [
+      '--set',
+      'postgres.url=',
+      '--set',
+      'secrets.existingSecret=fabric-eu-west-managed',
+    ]);
     expect(manifests.filter((m) => m.kind === 'Secret')).toEqual([]);
     for (const name of ['reader', 'invalidator']) {
-      const refs = container(find(manifests, 'Deployment', `fabric-eu-west-${name}`)).env!.map((e) => e.valueFrom?.secretKeyRef?.name);
+      const refs = container(find(manifests, 'Deployment', `fabric-eu-west-${name}`)).env!.map(
+        (e) => e.valueFrom?.secretKeyRef?.name,
+      );
       expect(refs, name).toEqual(['fabric-eu-west-managed']);
     }
   });
 
   it('passes a Redis Cluster, ACL user, TLS CA and password to the invalidator', () => {
     const manifests = render(binary, 'eu-west', [
-      '--set', 'redis.url=',
-      '--set-json', 'redis.cluster=["redis-0:6379","redis-1:6379"]',
-      '--set', 'redis.user=fabric',
-      '--set', 'redis.password=s3cret',
-      '--set', 'redis.tls.caSecret=redis-ca',
+      '--set',
+      'redis.url=',
+      '--set-json',
+      'redis.cluster=["redis-0:6379","redis-1:6379"]',
+      '--set',
+      'redis.user=fabric',
+      '--set',
+      'redis.password=s3cret',
+      '--set',
+      'redis.tls.caSecret=redis-ca',
     ]);
     const c = container(find(manifests, 'Deployment', 'fabric-eu-west-invalidator'));
     const secret = find(manifests, 'Secret', 'fabric-eu-west-secrets').stringData!;
     const env = { FABRIC_REDIS_PASSWORD: secret['redis-password']! };
     const config = parseInvalidatorConfig(c.args.slice(2), env, (file) => `ca from ${file}`)!;
-    expect(config.redis).toMatchObject({ mode: 'cluster', username: 'fabric', password: 's3cret', tls: { ca: 'ca from /etc/fabric/redis-ca/ca.crt' } });
-    expect(config.redis.nodes).toEqual([{ host: 'redis-0', port: 6379 }, { host: 'redis-1', port: 6379 }]);
+    expect(config.redis).toMatchObject({
+      mode: 'cluster',
+      username: 'fabric',
+      password: 's3cret',
+      tls: { ca: 'ca from /etc/fabric/redis-ca/ca.crt' },
+    });
+    expect(config.redis.nodes).toEqual([
+      { host: 'redis-0', port: 6379 },
+      { host: 'redis-1', port: 6379 },
+    ]);
     expect(c.volumeMounts).toContainEqual({ name: 'redis-ca', mountPath: '/etc/fabric/redis-ca', readOnly: true });
   });
 });

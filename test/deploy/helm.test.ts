@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { parseKeyRules, parseReaderConfig } from '@fabric/cdc-reader';
 import { validateControlPlaneConfig } from '@fabric/control-plane';
 import { parseInvalidatorConfig } from '@fabric/invalidator';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { HOME, REGIONS, ROOT } from './compose-file.js';
-import { CHART, container, ensureHelm, find, helm, render, valuesFile, type Container, type Manifest } from './helm.js';
+import { CHART, type Container, container, ensureHelm, find, helm, type Manifest, render, valuesFile } from './helm.js';
 
 /** The environment a container sees, with secret references resolved against the rendered Secret. */
 function containerEnv(c: Container, manifests: Manifest[]): Record<string, string> {
@@ -22,7 +22,8 @@ function containerEnv(c: Container, manifests: Manifest[]): Record<string, strin
 
 function expectProbedOnHealthz(c: Container, metricsPort: number): void {
   expect(c.ports).toContainEqual({ name: 'metrics', containerPort: metricsPort, protocol: 'TCP' });
-  for (const probe of [c.livenessProbe, c.readinessProbe]) expect(probe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+  for (const probe of [c.livenessProbe, c.readinessProbe])
+    expect(probe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
   expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
   expect(c.resources).toHaveProperty('requests');
 }
@@ -63,7 +64,11 @@ describe('Helm chart deploy/helm/fabric-region', () => {
     expect(config.rulesPath).toBe(path.posix.join(mount.mountPath, 'key-rules.yaml'));
     const rules = find(manifests, 'ConfigMap', `fabric-${region}-key-rules`).data!['key-rules.yaml']!;
     expect(rules).toBe(readFileSync(path.join(ROOT, 'deploy/key-rules.demo.yaml'), 'utf8'));
-    expect([...parseKeyRules(rules, 'configmap').tables.keys()].sort()).toEqual(['public.products', 'public.teams', 'public.users']);
+    expect([...parseKeyRules(rules, 'configmap').tables.keys()].sort()).toEqual([
+      'public.products',
+      'public.teams',
+      'public.users',
+    ]);
   });
 
   it.each(REGIONS)('renders the %s invalidators against its own brokers, topic and Redis', (region) => {
@@ -81,29 +86,46 @@ describe('Helm chart deploy/helm/fabric-region', () => {
     expect(config.kafkaBrokers).toEqual(values.kafka.brokers);
     expect(config.redis.nodes).toEqual([{ host: `redis.${region}.fabric.internal`, port: 6379 }]);
     expectProbedOnHealthz(c, config.metricsPort);
-    expect(invalidator.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(config.metricsPort) });
+    expect(invalidator.spec.template.metadata.annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(config.metricsPort),
+    });
     for (const component of ['reader', 'invalidator']) {
-      expect(find(manifests, 'Service', `fabric-${region}-${component}`).spec.ports).toEqual([{ name: 'metrics', port: config.metricsPort, targetPort: 'metrics', protocol: 'TCP' }]);
+      expect(find(manifests, 'Service', `fabric-${region}-${component}`).spec.ports).toEqual([
+        { name: 'metrics', port: config.metricsPort, targetPort: 'metrics', protocol: 'TCP' },
+      ]);
     }
   });
 
   it('runs the control plane only where enabled, with a configuration its validator accepts', () => {
     const home = render(binary, HOME);
     const c = container(find(home, 'Deployment', `fabric-${HOME}-control-plane`));
-    expect(c.args).toEqual(['node', 'packages/control-plane/dist/main.js', '--config=/etc/fabric/config/control-plane.json']);
+    expect(c.args).toEqual([
+      'node',
+      'packages/control-plane/dist/main.js',
+      '--config=/etc/fabric/config/control-plane.json',
+    ]);
     const raw = JSON.parse(find(home, 'Secret', `fabric-${HOME}-secrets`).stringData!['control-plane.json']!);
     const config = validateControlPlaneConfig(raw, '/etc/fabric/config');
     expect(config.regions.map((r) => [r.name, r.home])).toEqual(REGIONS.map((r) => [r, r === HOME]));
     expect(config.regions[0]!.readerStatusUrl).toBe(`http://fabric-${HOME}-reader:9464/healthz`);
     expectProbedOnHealthz(c, config.metrics.port);
     expect(c.ports).toContainEqual({ name: 'grpc', containerPort: config.listen.port, protocol: 'TCP' });
-    expect(find(home, 'Service', `fabric-${HOME}-control-plane`).spec.ports.map((p: { name: string }) => p.name)).toEqual(['grpc', 'metrics']);
+    expect(
+      find(home, 'Service', `fabric-${HOME}-control-plane`).spec.ports.map((p: { name: string }) => p.name),
+    ).toEqual(['grpc', 'metrics']);
 
     for (const region of REGIONS.filter((r) => r !== HOME)) {
       const manifests = render(binary, region);
-      const controlPlane = manifests.filter((m) => m.metadata.labels?.['app.kubernetes.io/component'] === 'control-plane' || m.metadata.name.includes('control-plane'));
+      const controlPlane = manifests.filter(
+        (m) =>
+          m.metadata.labels?.['app.kubernetes.io/component'] === 'control-plane' ||
+          m.metadata.name.includes('control-plane'),
+      );
       expect(controlPlane, region).toEqual([]);
-      expect(Object.keys(find(manifests, 'Secret', `fabric-${region}-secrets`).stringData!), region).toEqual(['postgres-url']);
+      expect(Object.keys(find(manifests, 'Secret', `fabric-${region}-secrets`).stringData!), region).toEqual([
+        'postgres-url',
+      ]);
     }
   });
 });

@@ -8,7 +8,10 @@ export const valuesFile = (region: string) => path.join(ROOT, 'deploy/helm/value
 
 /** scripts/ensure-helm.sh fetches helm on first use and prints its path. */
 export function ensureHelm(): string {
-  return execFileSync('bash', [path.join(ROOT, 'scripts/ensure-helm.sh')], { encoding: 'utf8', timeout: 180_000 }).trim();
+  return execFileSync('bash', [path.join(ROOT, 'scripts/ensure-helm.sh')], {
+    encoding: 'utf8',
+    timeout: 180_000,
+  }).trim();
 }
 
 export interface HelmRun {
@@ -20,7 +23,11 @@ export interface HelmRun {
 
 // Helm's own state stays beside the binary rather than in the user's home.
 const HELM_HOME = path.join(ROOT, '.fabric/tools/helm-home');
-const HELM_ENV = { HELM_CACHE_HOME: `${HELM_HOME}/cache`, HELM_CONFIG_HOME: `${HELM_HOME}/config`, HELM_DATA_HOME: `${HELM_HOME}/data` };
+const HELM_ENV = {
+  HELM_CACHE_HOME: `${HELM_HOME}/cache`,
+  HELM_CONFIG_HOME: `${HELM_HOME}/config`,
+  HELM_DATA_HOME: `${HELM_HOME}/data`,
+};
 
 export function helm(binary: string, args: string[]): HelmRun {
   const run = spawnSync(binary, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...HELM_ENV } });
@@ -46,13 +53,18 @@ export function render(binary: string, region: string, extra: string[] = []): Ma
 
 export function find(manifests: Manifest[], kind: string, name: string): Manifest {
   const found = manifests.find((m) => m.kind === kind && m.metadata.name === name);
-  if (!found) throw new Error(`no ${kind} ${name} in ${manifests.map((m) => `${m.kind}/${m.metadata.name}`).join(', ')}`);
+  if (!found)
+    throw new Error(`no ${kind} ${name} in ${manifests.map((m) => `${m.kind}/${m.metadata.name}`).join(', ')}`);
   return found;
 }
 
 export interface Container {
   args: string[];
-  env?: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }>;
+  env?: Array<{
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
+  }>;
   ports: Array<{ name: string; containerPort: number }>;
   livenessProbe: { httpGet: { path: string; port: string } };
   readinessProbe: { httpGet: { path: string; port: string } };

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { findPgBin, type RegionEndpoints } from '@fabric/sandbox';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { findPgBin, type RegionEndpoints } from '@fabric/sandbox';
 import { eventually } from '../support.js';
 import { ROOT } from './compose-file.js';
 
@@ -32,17 +32,29 @@ describe('deploy/postgres/replication-setup.sh', () => {
   const address = (r: RegionEndpoints) => `${r.postgres.host}:${r.postgres.port}`;
 
   const setup = (env: Record<string, string> = {}) =>
-    spawnSync('sh', [path.join(ROOT, 'deploy/postgres/replication-setup.sh'), address(primary), `${REGION}=${address(replica)}`], {
-      encoding: 'utf8',
-      timeout: 150_000,
-      env: { ...process.env, PATH: `${findPgBin(process.env)}:${process.env.PATH}`, PGUSER: 'postgres', PGDATABASE: DATABASE, PGPASSWORD: '', ...env },
-    });
+    spawnSync(
+      'sh',
+      [path.join(ROOT, 'deploy/postgres/replication-setup.sh'), address(primary), `${REGION}=${address(replica)}`],
+      {
+        encoding: 'utf8',
+        timeout: 150_000,
+        env: {
+          ...process.env,
+          PATH: `${findPgBin(process.env)}:${process.env.PATH}`,
+          PGUSER: 'postgres',
+          PGDATABASE: DATABASE,
+          PGPASSWORD: '',
+          ...env,
+        },
+      },
+    );
 
   const cleanUp = async () => {
     // Dropping the subscription also drops its slot on the primary.
     const exists = await sql(replica, 'postgres', `select 1 from pg_database where datname = '${DATABASE}'`);
     if (exists.length > 0) await sql(replica, DATABASE, `drop subscription if exists ${SUBSCRIPTION}`);
-    for (const region of [replica, primary]) await sql(region, 'postgres', `drop database if exists ${DATABASE} with (force)`);
+    for (const region of [replica, primary])
+      await sql(region, 'postgres', `drop database if exists ${DATABASE} with (force)`);
   };
 
   beforeAll(async () => {
@@ -62,13 +74,21 @@ describe('deploy/postgres/replication-setup.sh', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain(`${REGION} subscribed (${SUBSCRIPTION})`);
     expect(run.stdout).toContain(`${REGION} streams 5 tables`);
-    const [sub] = await sql<{ subenabled: boolean; subsynccommit: string }>(replica, DATABASE, `select subenabled, subsynccommit from pg_subscription where subname = '${SUBSCRIPTION}'`);
+    const [sub] = await sql<{ subenabled: boolean; subsynccommit: string }>(
+      replica,
+      DATABASE,
+      `select subenabled, subsynccommit from pg_subscription where subname = '${SUBSCRIPTION}'`,
+    );
     expect(sub).toEqual({ subenabled: true, subsynccommit: 'local' });
   });
 
   it('carries a row written at the primary to the replica', async () => {
     await sql(primary, DATABASE, "insert into public.teams (id, name) values (42, 'replicated by the deploy script')");
-    const name = await eventually('team 42 at the replica', async () => (await sql<{ name: string }>(replica, DATABASE, 'select name from public.teams where id = 42'))[0]?.name);
+    const name = await eventually(
+      'team 42 at the replica',
+      async () =>
+        (await sql<{ name: string }>(replica, DATABASE, 'select name from public.teams where id = 42'))[0]?.name,
+    );
     expect(name).toBe('replicated by the deploy script');
   });
 
@@ -88,7 +108,11 @@ describe('deploy/postgres/replication-setup.sh', () => {
   // Other suites count the sandbox's subscriptions and slots.
   it('leaves no subscription or slot behind', async () => {
     await cleanUp();
-    const slots = await sql(primary, 'postgres', `select 1 from pg_replication_slots where slot_name = '${SUBSCRIPTION}'`);
+    const slots = await sql(
+      primary,
+      'postgres',
+      `select 1 from pg_replication_slots where slot_name = '${SUBSCRIPTION}'`,
+    );
     const subs = await sql(replica, 'postgres', `select 1 from pg_subscription where subname = '${SUBSCRIPTION}'`);
     expect([slots, subs]).toEqual([[], []]);
   });

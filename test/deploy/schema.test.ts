@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { PUBLICATION, REPLICATED_TABLES } from '@fabric/sandbox';
 // Not part of the package's public API; the sandbox applies exactly this text.
-import { DEMO_SCHEMA } from '@fabric/sandbox';
+import { DEMO_SCHEMA, PUBLICATION, REPLICATED_TABLES } from '@fabric/sandbox';
+import { describe, expect, it } from 'vitest';
 import { ROOT } from './compose-file.js';
 
 /** SQL without comments, with whitespace collapsed: what PostgreSQL executes. */

@@ -1,5 +1,5 @@
-import { Operation } from '@fabric/proto';
 import { RedisApplier } from '@fabric/invalidator';
+import { Operation } from '@fabric/proto';
 import { FabricCache, leaseKey, tagKey } from '@fabric/sdk';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -102,8 +102,17 @@ describe('RedisApplier against real Redis', () => {
       if (source === applierAddress) seen.push(args);
     });
     try {
-      const result = await applier.apply([...keys.map((k) => event({ keys: [k], versions: [`ver:${k}`] })), event({ tags: [`${prefix}batch-tag`] })]);
-      expect(result).toMatchObject({ keysUnlinked: 41, leasesRevoked: 0, versionsBumped: 40, tagsExpanded: 1, failed: [] });
+      const result = await applier.apply([
+        ...keys.map((k) => event({ keys: [k], versions: [`ver:${k}`] })),
+        event({ tags: [`${prefix}batch-tag`] }),
+      ]);
+      expect(result).toMatchObject({
+        keysUnlinked: 41,
+        leasesRevoked: 0,
+        versionsBumped: 40,
+        tagsExpanded: 1,
+        failed: [],
+      });
       await new Promise((r) => setTimeout(r, 200));
     } finally {
       monitor.disconnect();
@@ -130,7 +139,11 @@ describe('RedisApplier against real Redis', () => {
     await fill(key);
     await redis.set(tagKey(`${prefix}not-a-set`), 'oops');
     await redis.set(`ver:${prefix}not-a-number`, 'abc');
-    const events = [event({ id: 'bad-tag', tags: [`${prefix}not-a-set`] }), event({ id: 'good', keys: [key] }), event({ id: 'bad-ver', versions: [`ver:${prefix}not-a-number`] })];
+    const events = [
+      event({ id: 'bad-tag', tags: [`${prefix}not-a-set`] }),
+      event({ id: 'good', keys: [key] }),
+      event({ id: 'bad-ver', versions: [`ver:${prefix}not-a-number`] }),
+    ];
     const result = await applier.apply(events);
     expect(result.failed.map((f) => [f.index, f.eventId, f.error.stage])).toEqual([
       [0, 'bad-tag', 'tag'],

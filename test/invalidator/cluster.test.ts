@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,15 +22,37 @@ describe.skipIf(!hasRedis)('SDK and applier on a Redis Cluster', () => {
 
   beforeAll(async () => {
     for (const port of PORTS) {
-      const args = ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--dir', dir, '--save', '', '--appendonly', 'no'];
+      const args = [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        `nodes-${port}.conf`,
+        '--dir',
+        dir,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+      ];
       nodes.push(spawn('redis-server', args, { stdio: 'ignore' }));
     }
     await vi.waitFor(async () => Promise.all(PORTS.map((port) => pingOnce(port))), { timeout: 10_000, interval: 50 });
-    const created = spawnSync('redis-cli', ['--cluster', 'create', ...PORTS.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
+    const created = spawnSync(
+      'redis-cli',
+      ['--cluster', 'create', ...PORTS.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'],
+      { encoding: 'utf8' },
+    );
     if (created.status !== 0) throw new Error(`cluster create failed: ${created.stdout}${created.stderr}`);
     await vi.waitFor(async () => expect(await clusterState(PORTS[0]!)).toBe('ok'), { timeout: 20_000, interval: 100 });
     cluster = new Cluster(PORTS.map((port) => ({ host: '127.0.0.1', port })));
-    await vi.waitFor(async () => expect(await cluster.set('probe', '1')).toBe('OK'), { timeout: 10_000, interval: 100 });
+    await vi.waitFor(async () => expect(await cluster.set('probe', '1')).toBe('OK'), {
+      timeout: 10_000,
+      interval: 100,
+    });
   });
 
   afterAll(async () => {
@@ -63,21 +85,35 @@ describe.skipIf(!hasRedis)('SDK and applier on a Redis Cluster', () => {
     const members = Array.from({ length: 30 }, (_, i) => `member:${i}`);
     for (const m of members) await cache.get(m, async () => m, { tags: ['team:7'] });
     for (let i = 0; i < 30; i++) await cluster.set(`scan:${i}`, 'x');
-    const result = await applier.apply([event({ tags: ['team:7'], patterns: ['scan:*'], versions: ['ver:a', 'ver:b'] })]);
-    expect(result).toMatchObject({ keysUnlinked: 60, tagsExpanded: 1, patternsScanned: 1, versionsBumped: 2, failed: [] });
+    const result = await applier.apply([
+      event({ tags: ['team:7'], patterns: ['scan:*'], versions: ['ver:a', 'ver:b'] }),
+    ]);
+    expect(result).toMatchObject({
+      keysUnlinked: 60,
+      tagsExpanded: 1,
+      patternsScanned: 1,
+      versionsBumped: 2,
+      failed: [],
+    });
     for (const m of members) expect(await cluster.exists(m)).toBe(0);
     expect(await cluster.exists(tagKey('team:7'))).toBe(0);
   });
 
   it('runs the invalidator process against the cluster: keys over every slot, from its topic', async () => {
     const region = inject('endpoints').regions[0]!;
-    const inv = await invalidatorFor(region, { name: 'cluster', redisArgs: ['--redis-cluster', PORTS.map((p) => `127.0.0.1:${p}`).join(',')] });
+    const inv = await invalidatorFor(region, {
+      name: 'cluster',
+      redisArgs: ['--redis-cluster', PORTS.map((p) => `127.0.0.1:${p}`).join(',')],
+    });
     const producer = await producerFor(region);
     try {
       await inv.start();
       const keys = Array.from({ length: 200 }, (_, i) => `cl:user:${i}`);
       for (const k of keys) await cluster.hset(k, 'd', '1', 'v', '1');
-      await producer.publish(inv.topic, [invalidation({ keys: keys.slice(0, 100), versions: ['ver:cl'] }), ...keys.slice(100).map((k) => invalidation({ keys: [k] }))]);
+      await producer.publish(inv.topic, [
+        invalidation({ keys: keys.slice(0, 100), versions: ['ver:cl'] }),
+        ...keys.slice(100).map((k) => invalidation({ keys: [k] })),
+      ]);
       await eventually('all 200 keys gone from the cluster', async () => {
         const left = await Promise.all(keys.map((k) => cluster.exists(k)));
         return left.every((n) => n === 0) ? true : undefined;
@@ -92,7 +128,13 @@ describe.skipIf(!hasRedis)('SDK and applier on a Redis Cluster', () => {
 });
 
 async function pingOnce(port: number): Promise<string> {
-  const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  const r = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+  });
   r.on('error', () => undefined); // refused until the node is up; connect() rejects anyway
   try {
     await r.connect();

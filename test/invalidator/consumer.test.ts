@@ -1,12 +1,12 @@
-import { FabricCache, leaseKey } from '@fabric/sdk';
-import { Operation, timestampFromMs } from '@fabric/proto';
 import { HEARTBEAT_KEY } from '@fabric/invalidator';
+import { Operation, timestampFromMs } from '@fabric/proto';
+import { FabricCache, leaseKey } from '@fabric/sdk';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodeDeadLetter, readTopic } from '../cdc/harness.js';
 import { cleanup, uniquePrefix } from '../sdk/helpers.js';
 import { eventually } from '../support.js';
-import { groupLag, invalidation, invalidatorFor, producerFor, type InvalidatorUnderTest } from './harness.js';
+import { groupLag, type InvalidatorUnderTest, invalidation, invalidatorFor, producerFor } from './harness.js';
 
 /** The real invalidator process between a topic of its own and the region's Redis. */
 describe('invalidator consumer', () => {
@@ -20,7 +20,10 @@ describe('invalidator consumer', () => {
   beforeAll(async () => {
     redis = new Redis(region.redis.url);
     cache = new FabricCache(redis, { ttlSeconds: 300, ttlJitter: 0, leaseMs: 5_000, waitMs: 500 });
-    inv = await invalidatorFor(region, { name: 'consumer', extraArgs: ['--max-attempts', '3', '--retry-base-ms', '20', '--retry-cap-ms', '50'] });
+    inv = await invalidatorFor(region, {
+      name: 'consumer',
+      extraArgs: ['--max-attempts', '3', '--retry-base-ms', '20', '--retry-cap-ms', '50'],
+    });
     await inv.start();
     producer = await producerFor(region);
   });
@@ -44,19 +47,33 @@ describe('invalidator consumer', () => {
       ...keys.map((k) => invalidation({ keys: [k], versions: [`ver:${prefix}users`] })),
       invalidation({ tags: [`${prefix}team:1`] }),
     ]);
-    await eventually('every key invalidated', async () => ((await cached(...keys, ...tagged)) === 0 ? true : undefined));
+    await eventually('every key invalidated', async () =>
+      (await cached(...keys, ...tagged)) === 0 ? true : undefined,
+    );
     expect(await redis.exists(leaseKey(keys[0]!))).toBe(0);
     expect(await redis.get(`ver:${prefix}users`)).toBe('50');
-    await eventually('offsets committed to the end', async () => ((await groupLag(region, inv.groupId, inv.topic)) === 0 ? true : undefined));
+    await eventually('offsets committed to the end', async () =>
+      (await groupLag(region, inv.groupId, inv.topic)) === 0 ? true : undefined,
+    );
 
     const health = await inv.health();
-    expect(health).toMatchObject({ ok: true, component: 'invalidator', region: region.region, redis: 'up', deadLettered: 0 });
+    expect(health).toMatchObject({
+      ok: true,
+      component: 'invalidator',
+      region: region.region,
+      redis: 'up',
+      deadLettered: 0,
+    });
     expect(health.applied).toBeGreaterThanOrEqual(51);
     expect((health.latencyMs as { p99: number }).p99).toBeGreaterThanOrEqual(0);
     expect(health.freshnessSeconds).toBeTypeOf('number');
     const metrics = await inv.metrics();
-    expect(metrics).toMatch(/fabric_inval_commit_to_applied_seconds_count\{region="eu-west",component="invalidator"\} (\d+)/);
-    expect(metrics).toMatch(/fabric_inval_events_applied_total\{operation="update",region="eu-west",component="invalidator"\} 51/);
+    expect(metrics).toMatch(
+      /fabric_inval_commit_to_applied_seconds_count\{region="eu-west",component="invalidator"\} (\d+)/,
+    );
+    expect(metrics).toMatch(
+      /fabric_inval_events_applied_total\{operation="update",region="eu-west",component="invalidator"\} 51/,
+    );
   });
 
   it('treats duplicate events as harmless', async () => {
@@ -75,7 +92,12 @@ describe('invalidator consumer', () => {
     const garbage = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]);
     const versionKey = `ver:${prefix}not-a-number`;
     await redis.set(versionKey, 'abc');
-    const poison = invalidation({ keys: [`${prefix}p`], versions: [versionKey], table: 'public.users', sourceLsn: '0/ABC' });
+    const poison = invalidation({
+      keys: [`${prefix}p`],
+      versions: [versionKey],
+      table: 'public.users',
+      sourceLsn: '0/ABC',
+    });
     const after = `${prefix}after-poison`;
     await fill(after);
     await producer.publish(inv.topic, [garbage, poison, invalidation({ keys: [after] })]);
@@ -83,20 +105,31 @@ describe('invalidator consumer', () => {
 
     const letters = await readTopic(region, inv.dlqTopic, decodeDeadLetter, (items) => items.length >= 2);
     const undecodable = letters.find((l) => l.reason.startsWith('undecodable'));
-    expect(undecodable).toMatchObject({ component: 'invalidator', region: region.region, attempts: 0, sourceTopic: inv.topic });
+    expect(undecodable).toMatchObject({
+      component: 'invalidator',
+      region: region.region,
+      attempts: 0,
+      sourceTopic: inv.topic,
+    });
     expect(Buffer.from(undecodable!.original)).toEqual(garbage);
     const permanent = letters.find((l) => l.reason.startsWith('permanent'));
     expect(permanent).toMatchObject({ attempts: 1, table: 'public.users', sourceLsn: '0/ABC' });
     expect(permanent!.reason).toContain('not an integer');
     expect(Buffer.from(permanent!.original).length).toBeGreaterThan(0);
-    await eventually('committed past the poison', async () => ((await groupLag(region, inv.groupId, inv.topic)) === 0 ? true : undefined));
+    await eventually('committed past the poison', async () =>
+      (await groupLag(region, inv.groupId, inv.topic)) === 0 ? true : undefined,
+    );
     expect((await inv.health()).deadLettered).toBe(2);
   });
 
   it('gives a heartbeat a Redis round trip, so freshness moves only while Redis answers', async () => {
     const commitMs = Date.now() + 60_000;
-    await producer.publish(inv.topic, [invalidation({ operation: Operation.HEARTBEAT, primaryCommitTime: timestampFromMs(commitMs) })]);
-    await eventually('heartbeat written through', async () => (Number(await redis.get(HEARTBEAT_KEY)) === commitMs ? true : undefined));
+    await producer.publish(inv.topic, [
+      invalidation({ operation: Operation.HEARTBEAT, primaryCommitTime: timestampFromMs(commitMs) }),
+    ]);
+    await eventually('heartbeat written through', async () =>
+      Number(await redis.get(HEARTBEAT_KEY)) === commitMs ? true : undefined,
+    );
   });
 
   it('stops on SIGTERM with exit code 0 and leaves the group', async () => {

@@ -1,11 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { openSync } from 'node:fs';
 import path from 'node:path';
+import {
+  create,
+  type InvalidationEvent,
+  InvalidationEventSchema,
+  Operation,
+  timestampFromMs,
+  toBinary,
+} from '@fabric/proto';
+import type { RegionEndpoints } from '@fabric/sandbox';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { inject } from 'vitest';
-import { create, InvalidationEventSchema, Operation, timestampFromMs, toBinary, type InvalidationEvent } from '@fabric/proto';
-import type { RegionEndpoints } from '@fabric/sandbox';
 import { eventually } from '../support.js';
 
 const INVALIDATOR = path.resolve('packages/invalidator/dist/main.js');
@@ -42,22 +49,36 @@ export async function invalidatorFor(
   const admin = kafka.admin();
   await admin.connect();
   const existing = new Set(await admin.listTopics());
-  await admin.createTopics({ waitForLeaders: true, topics: [...(existing.has(topic) ? [] : [{ topic, numPartitions: 3 }]), { topic: dlqTopic, numPartitions: 1 }] });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [...(existing.has(topic) ? [] : [{ topic, numPartitions: 3 }]), { topic: dlqTopic, numPartitions: 1 }],
+  });
   await admin.disconnect();
   const log = openSync(path.join(inject('endpoints').stateDir, region.region, 'logs', `invalidator-${id}.log`), 'a');
   const args = [
     INVALIDATOR,
-    '--region', region.region,
-    '--kafka', region.kafka.brokers.join(','),
+    '--region',
+    region.region,
+    '--kafka',
+    region.kafka.brokers.join(','),
     ...(opts.redisArgs ?? ['--redis', opts.redisUrl ?? region.redis.url]),
-    '--topic', topic,
-    '--dlq-topic', dlqTopic,
-    '--group', groupId,
-    '--metrics-port', String(metricsPort),
+    '--topic',
+    topic,
+    '--dlq-topic',
+    dlqTopic,
+    '--group',
+    groupId,
+    '--metrics-port',
+    String(metricsPort),
     ...(opts.extraArgs ?? []),
   ];
   let child: ChildProcess | undefined;
-  const exited = () => new Promise<number | null>((resolve) => (child!.exitCode !== null || child!.signalCode !== null ? resolve(child!.exitCode) : child!.once('exit', (code) => resolve(code))));
+  const exited = () =>
+    new Promise<number | null>((resolve) =>
+      child!.exitCode !== null || child!.signalCode !== null
+        ? resolve(child!.exitCode)
+        : child!.once('exit', (code) => resolve(code)),
+    );
   const url = (p: string) => `http://127.0.0.1:${metricsPort}${p}`;
 
   const self: InvalidatorUnderTest = {
@@ -66,19 +87,27 @@ export async function invalidatorFor(
     groupId,
     metricsPort,
     async start() {
-      child = spawn(process.execPath, args, { stdio: ['ignore', log, log], env: { ...process.env, FABRIC_LOG_LEVEL: 'info' } });
+      child = spawn(process.execPath, args, {
+        stdio: ['ignore', log, log],
+        env: { ...process.env, FABRIC_LOG_LEVEL: 'info' },
+      });
       // Ready once it holds partitions: an event produced now is consumed, not raced.
-      await eventually(`invalidator ${id} in its group`, async () => {
-        if (child!.exitCode !== null) throw new Error(`invalidator exited with ${child!.exitCode}; see logs/invalidator-${id}.log`);
-        const a = kafka.admin();
-        await a.connect();
-        try {
-          const [group] = (await a.describeGroups([groupId])).groups;
-          return group?.state === 'Stable' && group.members.length > 0 ? true : undefined;
-        } finally {
-          await a.disconnect();
-        }
-      }, 30_000);
+      await eventually(
+        `invalidator ${id} in its group`,
+        async () => {
+          if (child!.exitCode !== null)
+            throw new Error(`invalidator exited with ${child!.exitCode}; see logs/invalidator-${id}.log`);
+          const a = kafka.admin();
+          await a.connect();
+          try {
+            const [group] = (await a.describeGroups([groupId])).groups;
+            return group?.state === 'Stable' && group.members.length > 0 ? true : undefined;
+          } finally {
+            await a.disconnect();
+          }
+        },
+        30_000,
+      );
     },
     async stop() {
       child?.kill('SIGTERM');
@@ -103,18 +132,33 @@ export async function invalidatorFor(
 
 let seq = 0;
 export function invalidation(fields: Partial<InvalidationEvent> & { keys?: string[] }): InvalidationEvent {
-  return create(InvalidationEventSchema, { id: `test:${process.pid}:${seq++}`, region: 'test', operation: Operation.UPDATE, primaryCommitTime: timestampFromMs(Date.now()), ...fields });
+  return create(InvalidationEventSchema, {
+    id: `test:${process.pid}:${seq++}`,
+    region: 'test',
+    operation: Operation.UPDATE,
+    primaryCommitTime: timestampFromMs(Date.now()),
+    ...fields,
+  });
 }
 
-export async function producerFor(region: RegionEndpoints): Promise<Producer & { publish(topic: string, items: Array<InvalidationEvent | Buffer>): Promise<void> }> {
-  const producer = new Kafka({ brokers: region.kafka.brokers, logLevel: logLevel.NOTHING }).producer({ idempotent: true, maxInFlightRequests: 1 });
+export async function producerFor(
+  region: RegionEndpoints,
+): Promise<Producer & { publish(topic: string, items: Array<InvalidationEvent | Buffer>): Promise<void> }> {
+  const producer = new Kafka({ brokers: region.kafka.brokers, logLevel: logLevel.NOTHING }).producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   await producer.connect();
   return Object.assign(producer, {
     async publish(topic: string, items: Array<InvalidationEvent | Buffer>) {
       await producer.send({
         topic,
         acks: -1,
-        messages: items.map((item) => (Buffer.isBuffer(item) ? { key: 'poison', value: item } : { key: item.keys[0] ?? item.id, value: Buffer.from(toBinary(InvalidationEventSchema, item)) })),
+        messages: items.map((item) =>
+          Buffer.isBuffer(item)
+            ? { key: 'poison', value: item }
+            : { key: item.keys[0] ?? item.id, value: Buffer.from(toBinary(InvalidationEventSchema, item)) },
+        ),
       });
     },
   });

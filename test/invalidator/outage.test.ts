@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodeDeadLetter, readTopic } from '../cdc/harness.js';
 import { eventually } from '../support.js';
-import { groupLag, invalidation, invalidatorFor, producerFor, type InvalidatorUnderTest } from './harness.js';
+import { groupLag, type InvalidatorUnderTest, invalidation, invalidatorFor, producerFor } from './harness.js';
 
 /**
  * A Redis of this file's own (port 28700), so stopping it touches no other test. It keeps
@@ -29,7 +29,11 @@ describe('a 30 s Redis outage while 5,000 events flow', () => {
   let inv: InvalidatorUnderTest;
 
   const startRedis = async () => {
-    server = spawn('redis-server', ['--port', String(PORT), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    server = spawn(
+      'redis-server',
+      ['--port', String(PORT), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
     await eventually('redis up', async () => ((await pingRedis('127.0.0.1', PORT)) === 'PONG' ? true : undefined));
   };
 
@@ -76,14 +80,19 @@ describe('a 30 s Redis outage while 5,000 events flow', () => {
     const recovered = Date.now();
     expect(await redis.dbsize()).toBe(EVENTS);
 
-    await eventually('every event consumed and committed', async () => ((await groupLag(region, inv.groupId, inv.topic)) === 0 ? true : undefined), 180_000);
+    await eventually(
+      'every event consumed and committed',
+      async () => ((await groupLag(region, inv.groupId, inv.topic)) === 0 ? true : undefined),
+      180_000,
+    );
     const drained = Date.now();
 
     const admin = new Kafka({ brokers: region.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     const dlqSize = (await admin.fetchTopicOffsets(inv.dlqTopic)).reduce((n, p) => n + Number(p.high), 0);
     await admin.disconnect();
-    const letters = dlqSize === 0 ? [] : await readTopic(region, inv.dlqTopic, decodeDeadLetter, (items) => items.length >= dlqSize);
+    const letters =
+      dlqSize === 0 ? [] : await readTopic(region, inv.dlqTopic, decodeDeadLetter, (items) => items.length >= dlqSize);
     const deadLettered = new Set(letters.map((l) => fromBinary(InvalidationEventSchema, l.original).id));
     for (const l of letters) expect(l.reason).toMatch(/^still failing after 8 attempts/);
 
@@ -105,4 +114,3 @@ describe('a 30 s Redis outage while 5,000 events flow', () => {
     expect(health.deadLettered).toBe(deadLettered.size);
   }, 300_000);
 });
-

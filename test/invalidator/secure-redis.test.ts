@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,18 +25,94 @@ describe('invalidator against Redis with TLS and an ACL user', () => {
       const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
     };
-    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=fabric-test-ca');
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=fabric-test-ca',
+    );
+    openssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+      '-subj',
+      '/CN=localhost',
+    );
     writeFileSync(file('ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost');
-    openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'ext');
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.pem',
+      '-days',
+      '1',
+      '-extfile',
+      'ext',
+    );
     writeFileSync(file('password'), 's3cret\n', { mode: 0o600 });
-    server = spawn('redis-server', [
-      '--port', '0', '--tls-port', String(PORT), '--bind', '127.0.0.1',
-      '--tls-cert-file', file('server.pem'), '--tls-key-file', file('server.key'), '--tls-ca-cert-file', file('ca.pem'), '--tls-auth-clients', 'no',
-      '--save', '', '--appendonly', 'no',
-      '--user', 'default', 'off', '--user', 'inv', 'on', '>s3cret', '~*', '&*', '+@all',
-    ], { stdio: 'ignore' });
-    admin = new Redis({ port: PORT, host: '127.0.0.1', username: 'inv', password: 's3cret', tls: { ca: readFileSync(file('ca.pem')) }, lazyConnect: true });
+    server = spawn(
+      'redis-server',
+      [
+        '--port',
+        '0',
+        '--tls-port',
+        String(PORT),
+        '--bind',
+        '127.0.0.1',
+        '--tls-cert-file',
+        file('server.pem'),
+        '--tls-key-file',
+        file('server.key'),
+        '--tls-ca-cert-file',
+        file('ca.pem'),
+        '--tls-auth-clients',
+        'no',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--user',
+        'default',
+        'off',
+        '--user',
+        'inv',
+        'on',
+        '>s3cret',
+        '~*',
+        '&*',
+        '+@all',
+      ],
+      { stdio: 'ignore' },
+    );
+    admin = new Redis({
+      port: PORT,
+      host: '127.0.0.1',
+      username: 'inv',
+      password: 's3cret',
+      tls: { ca: readFileSync(file('ca.pem')) },
+      lazyConnect: true,
+    });
     admin.on('error', () => {});
     await eventually('tls redis up', async () => {
       if (admin.status !== 'ready') await admin.connect().catch(() => undefined);
@@ -52,7 +128,16 @@ describe('invalidator against Redis with TLS and an ACL user', () => {
   it('verifies the server certificate, logs in as the ACL user and applies events', async () => {
     const inv = await invalidatorFor(region, {
       name: 'tls',
-      redisArgs: ['--redis', `rediss://127.0.0.1:${PORT}`, '--redis-tls-ca', file('ca.pem'), '--redis-user', 'inv', '--redis-password-file', file('password')],
+      redisArgs: [
+        '--redis',
+        `rediss://127.0.0.1:${PORT}`,
+        '--redis-tls-ca',
+        file('ca.pem'),
+        '--redis-user',
+        'inv',
+        '--redis-password-file',
+        file('password'),
+      ],
     });
     const producer = await producerFor(region);
     try {
@@ -60,7 +145,9 @@ describe('invalidator against Redis with TLS and an ACL user', () => {
       expect((await inv.health()).redis).toBe('up');
       await admin.hset('secure:user:1', 'd', '1', 'v', '1');
       await producer.publish(inv.topic, [invalidation({ keys: ['secure:user:1'] })]);
-      await eventually('key gone over TLS', async () => ((await admin.exists('secure:user:1')) === 0 ? true : undefined));
+      await eventually('key gone over TLS', async () =>
+        (await admin.exists('secure:user:1')) === 0 ? true : undefined,
+      );
     } finally {
       await producer.disconnect();
       await inv.dispose();
@@ -70,15 +157,34 @@ describe('invalidator against Redis with TLS and an ACL user', () => {
   it('stays down (and says so) with a wrong password or without the CA', async () => {
     writeFileSync(file('wrong'), 'nope');
     for (const redisArgs of [
-      ['--redis', `rediss://127.0.0.1:${PORT}`, '--redis-tls-ca', file('ca.pem'), '--redis-user', 'inv', '--redis-password-file', file('wrong')],
+      [
+        '--redis',
+        `rediss://127.0.0.1:${PORT}`,
+        '--redis-tls-ca',
+        file('ca.pem'),
+        '--redis-user',
+        'inv',
+        '--redis-password-file',
+        file('wrong'),
+      ],
       ['--redis', `rediss://127.0.0.1:${PORT}`, '--redis-user', 'inv', '--redis-password-file', file('password')],
     ]) {
       const inv = await invalidatorFor(region, { name: 'tls-bad', redisArgs });
       try {
         await inv.start();
         expect((await inv.health()).redis).toBe('down');
-        const log = readFileSync(path.join(inject('endpoints').stateDir, region.region, 'logs', `invalidator-${inv.groupId.replace('test-invalidator-', '')}.log`), 'utf8');
-        expect(log).toMatch(redisArgs.includes(file('wrong')) ? /check --redis-user and --redis-password-file/ : /check --redis-tls-ca/);
+        const log = readFileSync(
+          path.join(
+            inject('endpoints').stateDir,
+            region.region,
+            'logs',
+            `invalidator-${inv.groupId.replace('test-invalidator-', '')}.log`,
+          ),
+          'utf8',
+        );
+        expect(log).toMatch(
+          redisArgs.includes(file('wrong')) ? /check --redis-user and --redis-password-file/ : /check --redis-tls-ca/,
+        );
       } finally {
         await inv.dispose();
       }

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -28,7 +28,10 @@ describe('control plane over the running fabric', () => {
 
   beforeAll(async () => {
     rmSync(STATE_DIR, { recursive: true, force: true });
-    child = spawn(process.execPath, [CLI, 'up', '--json', '--port-base', String(PORT_BASE), '--state-dir', STATE_DIR], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' } });
+    child = spawn(process.execPath, [CLI, 'up', '--json', '--port-base', String(PORT_BASE), '--state-dir', STATE_DIR], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' },
+    });
     let out = '';
     let err = '';
     child.stderr!.on('data', (d) => (err += d));
@@ -43,10 +46,28 @@ describe('control plane over the running fabric', () => {
     endpoints = ready.endpoints;
     home = endpoints.regions.find((r) => r.home)!;
     const tokens = JSON.parse(readFileSync(ready.tokensFile, 'utf8')) as { read: string; admin: string };
-    client = new ControlPlaneClient({ address: `${endpoints.controlPlane.host}:${endpoints.controlPlane.port}`, token: tokens.read });
-    await withDb(home, (db) => db.query(`insert into users (id, team_id, name) select g, 1, 'v0' from generate_series($1::bigint, $2::bigint) g`, [ids[0], ids.at(-1)]));
+    client = new ControlPlaneClient({
+      address: `${endpoints.controlPlane.host}:${endpoints.controlPlane.port}`,
+      token: tokens.read,
+    });
+    await withDb(home, (db) =>
+      db.query(
+        `insert into users (id, team_id, name) select g, 1, 'v0' from generate_series($1::bigint, $2::bigint) g`,
+        [ids[0], ids.at(-1)],
+      ),
+    );
     for (const r of endpoints.regions) {
-      await eventually(`${r.region} replicated the rows`, () => withDb(r, async (db) => ((await db.query('select count(*)::int as n from users where id = any($1::bigint[])', [ids])).rows[0].n === ids.length ? true : undefined)), 30_000);
+      await eventually(
+        `${r.region} replicated the rows`,
+        () =>
+          withDb(r, async (db) =>
+            (await db.query('select count(*)::int as n from users where id = any($1::bigint[])', [ids])).rows[0].n ===
+            ids.length
+              ? true
+              : undefined,
+          ),
+        30_000,
+      );
     }
   }, 120_000);
   afterAll(async () => {
@@ -58,14 +79,25 @@ describe('control plane over the running fabric', () => {
   });
 
   const lagOf = async (region: string): Promise<RegionLag> => (await client.lag.getLag({ region })).regions[0]!;
-  const fabric = async (...args: string[]) => (await run(process.execPath, [CLI, ...args, '--state-dir', STATE_DIR, '--json'], { maxBuffer: 16 * 1024 * 1024 })).stdout;
+  const fabric = async (...args: string[]) =>
+    (await run(process.execPath, [CLI, ...args, '--state-dir', STATE_DIR, '--json'], { maxBuffer: 16 * 1024 * 1024 }))
+      .stdout;
   const redisOf = (r: RegionEndpoints) => new Redis(r.redis.url, { maxRetriesPerRequest: 1 });
 
   it('reports every region healthy and fresh while the fabric runs', async () => {
-    await eventually('all regions healthy and fresh', async () => {
-      const { regions } = JSON.parse(await fabric('lag')) as { regions: Array<{ region: string; status: string; freshnessSeconds?: number }> };
-      return regions.length === 3 && regions.every((r) => r.status === 'REGION_STATUS_HEALTHY' && (r.freshnessSeconds ?? 99) < 3) ? true : undefined;
-    }, 30_000);
+    await eventually(
+      'all regions healthy and fresh',
+      async () => {
+        const { regions } = JSON.parse(await fabric('lag')) as {
+          regions: Array<{ region: string; status: string; freshnessSeconds?: number }>;
+        };
+        return regions.length === 3 &&
+          regions.every((r) => r.status === 'REGION_STATUS_HEALTHY' && (r.freshnessSeconds ?? 99) < 3)
+          ? true
+          : undefined;
+      },
+      30_000,
+    );
   });
 
   it('shows a disabled subscription as growing replication lag and freshness, and recovers with the caches converging', async () => {
@@ -78,21 +110,39 @@ describe('control plane over the running fabric', () => {
       await redis.hset(key, 'd', JSON.stringify('v0'), 'v', '1');
       await withDb(home, (db) => db.query('update users set name = $2 where id = $1', [ids[0], 'v1']));
 
-      const cut = await eventually('replication lag and freshness growing', async () => {
-        const lag = await lagOf(edge.region);
-        return (lag.replicationLagSeconds ?? 0) > 4 && (lag.freshnessSeconds ?? 0) > 4 && (lag.replicationLagBytes ?? 0n) > 0n ? lag : undefined;
-      }, 30_000);
+      const cut = await eventually(
+        'replication lag and freshness growing',
+        async () => {
+          const lag = await lagOf(edge.region);
+          return (lag.replicationLagSeconds ?? 0) > 4 &&
+            (lag.freshnessSeconds ?? 0) > 4 &&
+            (lag.replicationLagBytes ?? 0n) > 0n
+            ? lag
+            : undefined;
+        },
+        30_000,
+      );
       // The region's database lacks the change, so its cache rightly still holds v0; home is unaffected.
       expect(await redis.exists(key)).toBe(1);
       expect((await lagOf(home.region)).freshnessSeconds).toBeLessThan(3);
 
       await withDb(edge, (db) => db.query(`alter subscription ${subscription} enable`));
-      const healed = await eventually('replication lag and freshness recovered', async () => {
-        const lag = await lagOf(edge.region);
-        return (lag.replicationLagSeconds ?? 99) < 2 && (lag.freshnessSeconds ?? 99) < 2 ? lag : undefined;
-      }, 60_000);
-      await eventually('the region cache converged', async () => ((await redis.exists(key)) === 0 ? true : undefined), 30_000);
-      process.stderr.write(`[control-plane] ${edge.region} cut: replication ${cut.replicationLagSeconds?.toFixed(1)} s / ${cut.replicationLagBytes} B, freshness ${cut.freshnessSeconds?.toFixed(1)} s; healed: ${healed.replicationLagSeconds?.toFixed(1)} s, freshness ${healed.freshnessSeconds?.toFixed(1)} s\n`);
+      const healed = await eventually(
+        'replication lag and freshness recovered',
+        async () => {
+          const lag = await lagOf(edge.region);
+          return (lag.replicationLagSeconds ?? 99) < 2 && (lag.freshnessSeconds ?? 99) < 2 ? lag : undefined;
+        },
+        60_000,
+      );
+      await eventually(
+        'the region cache converged',
+        async () => ((await redis.exists(key)) === 0 ? true : undefined),
+        30_000,
+      );
+      process.stderr.write(
+        `[control-plane] ${edge.region} cut: replication ${cut.replicationLagSeconds?.toFixed(1)} s / ${cut.replicationLagBytes} B, freshness ${cut.freshnessSeconds?.toFixed(1)} s; healed: ${healed.replicationLagSeconds?.toFixed(1)} s, freshness ${healed.freshnessSeconds?.toFixed(1)} s\n`,
+      );
     } finally {
       // A failure above must not leave the region cut off for the next test.
       await withDb(edge, (db) => db.query(`alter subscription ${subscription} enable`));
@@ -102,16 +152,23 @@ describe('control plane over the running fabric', () => {
 
   it('dead-letters while Redis is down, and a replay removes every affected key exactly once', async () => {
     const far = endpoints.regions.find((r) => !r.home && r !== endpoints.regions.find((x) => !x.home))!;
-    const chaos = (...args: string[]) => run(path.resolve('deploy/chaos/service.sh'), [...args, '--state-dir', STATE_DIR]);
+    const chaos = (...args: string[]) =>
+      run(path.resolve('deploy/chaos/service.sh'), [...args, '--state-dir', STATE_DIR]);
     const keys = ids.map((id) => `user:${id}`);
     await chaos('stop', far.region, 'redis');
     try {
       await withDb(home, (db) => db.query(`update users set name = 'v2-' || id where id = any($1::bigint[])`, [ids]));
-      await eventually('every update dead-lettered', async () => {
-        const page = JSON.parse(await fabric('dlq', 'ls', '--region', far.region, '--limit', '500')) as { deadLetters: Array<{ event?: { keys?: string[] } }> };
-        const dead = new Set(page.deadLetters.flatMap((d) => d.event?.keys ?? []));
-        return keys.every((k) => dead.has(k)) ? true : undefined;
-      }, 120_000);
+      await eventually(
+        'every update dead-lettered',
+        async () => {
+          const page = JSON.parse(await fabric('dlq', 'ls', '--region', far.region, '--limit', '500')) as {
+            deadLetters: Array<{ event?: { keys?: string[] } }>;
+          };
+          const dead = new Set(page.deadLetters.flatMap((d) => d.event?.keys ?? []));
+          return keys.every((k) => dead.has(k)) ? true : undefined;
+        },
+        120_000,
+      );
       expect((await lagOf(far.region)).deadLetters).toBeGreaterThanOrEqual(BigInt(ids.length));
     } finally {
       await chaos('start', far.region, 'redis');
@@ -125,13 +182,24 @@ describe('control plane over the running fabric', () => {
       await eventually('redis back', async () => ((await redis.ping()) === 'PONG' ? true : undefined));
       for (const k of keys) await redis.hset(k, 'd', JSON.stringify('v1'), 'v', '1');
 
-      const first = JSON.parse(await fabric('dlq', 'replay', '--region', far.region)) as { replayed: string; skipped: string; done: boolean };
+      const first = JSON.parse(await fabric('dlq', 'replay', '--region', far.region)) as {
+        replayed: string;
+        skipped: string;
+        done: boolean;
+      };
       expect(first.done).toBe(true);
       expect(Number(first.replayed), JSON.stringify(first)).toBeGreaterThanOrEqual(ids.length);
-      await eventually('every affected key gone', async () => ((await redis.exists(...keys)) === 0 ? true : undefined), 30_000);
+      await eventually(
+        'every affected key gone',
+        async () => ((await redis.exists(...keys)) === 0 ? true : undefined),
+        30_000,
+      );
 
       // A second replay publishes nothing: the operator sees each event applied once.
-      const second = JSON.parse(await fabric('dlq', 'replay', '--region', far.region)) as { replayed: string; skipped: string };
+      const second = JSON.parse(await fabric('dlq', 'replay', '--region', far.region)) as {
+        replayed: string;
+        skipped: string;
+      };
       expect(Number(second.replayed)).toBe(0);
       expect(Number(second.skipped)).toBe(Number(first.replayed));
       expect((await lagOf(far.region)).deadLetters ?? 0n).toBe(0n);

@@ -1,8 +1,8 @@
 import { emitInvalidation, FabricCache } from '@fabric/sdk';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { readerFor, type ReaderUnderTest } from '../cdc/harness.js';
-import { invalidatorFor, type InvalidatorUnderTest } from '../invalidator/harness.js';
+import { type ReaderUnderTest, readerFor } from '../cdc/harness.js';
+import { type InvalidatorUnderTest, invalidatorFor } from '../invalidator/harness.js';
 import { eventually, withDb } from '../support.js';
 
 /**
@@ -14,7 +14,13 @@ import { eventually, withDb } from '../support.js';
 describe('end to end through the sandbox', () => {
   const endpoints = inject('endpoints');
   const id = 7_000_000 + Math.floor(Math.random() * 1_000_000);
-  const pipelines: Array<{ region: (typeof endpoints.regions)[number]; reader: ReaderUnderTest; invalidator: InvalidatorUnderTest; redis: Redis; cache: FabricCache }> = [];
+  const pipelines: Array<{
+    region: (typeof endpoints.regions)[number];
+    reader: ReaderUnderTest;
+    invalidator: InvalidatorUnderTest;
+    redis: Redis;
+    cache: FabricCache;
+  }> = [];
 
   beforeAll(async () => {
     for (const region of endpoints.regions) {
@@ -24,15 +30,35 @@ describe('end to end through the sandbox', () => {
       const invalidator = await invalidatorFor(region, { name: 'e2e', topic: reader.topic });
       await invalidator.start();
       const redis = new Redis(region.redis.url);
-      pipelines.push({ region, reader, invalidator, redis, cache: new FabricCache(redis, { ttlSeconds: 600, ttlJitter: 0, leaseMs: 5_000, waitMs: 1_000 }) });
+      pipelines.push({
+        region,
+        reader,
+        invalidator,
+        redis,
+        cache: new FabricCache(redis, { ttlSeconds: 600, ttlJitter: 0, leaseMs: 5_000, waitMs: 1_000 }),
+      });
     }
     // The insert itself invalidates user:<id>; a sentinel there tells when that has happened
     // everywhere, so the fills below are not raced by it.
     for (const p of pipelines) await p.redis.hset(`user:${id}`, 'd', '"sentinel"', 'v', '0');
     const home = endpoints.regions.find((r) => r.home)!;
-    await withDb(home, (db) => db.query('insert into teams (id, name) values ($1, $2), ($3, $4)', [id, 'red', id + 1, 'blue']));
-    await withDb(home, (db) => db.query('insert into users (id, team_id, name, email) values ($1, $2, $3, $4)', [id, id, 'Ada', `ada-${id}@example.com`]));
-    for (const p of pipelines) await eventually(`insert applied in ${p.region.region}`, async () => ((await p.redis.exists(`user:${id}`)) === 0 ? true : undefined), 30_000);
+    await withDb(home, (db) =>
+      db.query('insert into teams (id, name) values ($1, $2), ($3, $4)', [id, 'red', id + 1, 'blue']),
+    );
+    await withDb(home, (db) =>
+      db.query('insert into users (id, team_id, name, email) values ($1, $2, $3, $4)', [
+        id,
+        id,
+        'Ada',
+        `ada-${id}@example.com`,
+      ]),
+    );
+    for (const p of pipelines)
+      await eventually(
+        `insert applied in ${p.region.region}`,
+        async () => ((await p.redis.exists(`user:${id}`)) === 0 ? true : undefined),
+        30_000,
+      );
   }, 120_000);
   afterAll(async () => {
     for (const p of pipelines) {
@@ -44,13 +70,23 @@ describe('end to end through the sandbox', () => {
 
   /** Cache-aside read of the user's name from the region's own database, as an application would. */
   const readName = (p: (typeof pipelines)[number]) =>
-    p.cache.get(`user:${id}`, () => withDb(p.region, async (db) => (await db.query('select name from users where id = $1', [id])).rows[0]?.name as string | undefined), {
-      tags: [`team:${id}:members`],
-    });
+    p.cache.get(
+      `user:${id}`,
+      () =>
+        withDb(
+          p.region,
+          async (db) =>
+            (await db.query('select name from users where id = $1', [id])).rows[0]?.name as string | undefined,
+        ),
+      {
+        tags: [`team:${id}:members`],
+      },
+    );
 
   it('an update at the primary removes the key from every region, and the next read is fresh', async () => {
     // Each region caches the row once it has replicated there.
-    for (const p of pipelines) await eventually(`${p.region.region} cached Ada`, async () => ((await readName(p)) === 'Ada' ? true : undefined));
+    for (const p of pipelines)
+      await eventually(`${p.region.region} cached Ada`, async () => ((await readName(p)) === 'Ada' ? true : undefined));
     for (const p of pipelines) expect(await p.redis.exists(`user:${id}`)).toBe(1);
 
     const home = endpoints.regions.find((r) => r.home)!;
@@ -58,7 +94,11 @@ describe('end to end through the sandbox', () => {
     await withDb(home, (db) => db.query('update users set name = $2 where id = $1', [id, 'Grace']));
     const gone = await Promise.all(
       pipelines.map(async (p) => {
-        await eventually(`user:${id} gone in ${p.region.region}`, async () => ((await p.redis.exists(`user:${id}`)) === 0 ? true : undefined), 30_000);
+        await eventually(
+          `user:${id} gone in ${p.region.region}`,
+          async () => ((await p.redis.exists(`user:${id}`)) === 0 ? true : undefined),
+          30_000,
+        );
         return [p.region.region, Date.now() - committed] as const;
       }),
     );
@@ -71,7 +111,12 @@ describe('end to end through the sandbox', () => {
     for (const p of pipelines) await p.cache.get(member, async () => 'Grace', { tags: [`team:${id}:members`] });
     const home = endpoints.regions.find((r) => r.home)!;
     await withDb(home, (db) => db.query('update users set team_id = $2 where id = $1', [id, id + 1]));
-    for (const p of pipelines) await eventually(`${member} gone in ${p.region.region}`, async () => ((await p.redis.exists(member)) === 0 ? true : undefined), 30_000);
+    for (const p of pipelines)
+      await eventually(
+        `${member} gone in ${p.region.region}`,
+        async () => ((await p.redis.exists(member)) === 0 ? true : undefined),
+        30_000,
+      );
   });
 
   it('an explicit invalidation in the application transaction reaches every region', async () => {
@@ -84,15 +129,24 @@ describe('end to end through the sandbox', () => {
       await emitInvalidation(db, { keys: [derived] }, 'message');
       await db.query('commit');
     });
-    for (const p of pipelines) await eventually(`${derived} gone in ${p.region.region}`, async () => ((await p.redis.exists(derived)) === 0 ? true : undefined), 30_000);
+    for (const p of pipelines)
+      await eventually(
+        `${derived} gone in ${p.region.region}`,
+        async () => ((await p.redis.exists(derived)) === 0 ? true : undefined),
+        30_000,
+      );
   });
 
   it('keeps every region fresh through heartbeats while idle', async () => {
     for (const p of pipelines) {
-      await eventually(`${p.region.region} freshness under 5 s`, async () => {
-        const s = (await p.invalidator.health()).freshnessSeconds;
-        return typeof s === 'number' && s < 5 ? true : undefined;
-      }, 20_000);
+      await eventually(
+        `${p.region.region} freshness under 5 s`,
+        async () => {
+          const s = (await p.invalidator.health()).freshnessSeconds;
+          return typeof s === 'number' && s < 5 ? true : undefined;
+        },
+        20_000,
+      );
     }
   });
 });

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isPortFree, listPorts, planPorts, type SandboxEndpoints } from '@fabric/sandbox';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { eventually, withDb } from '../support.js';
 
 /**
@@ -15,7 +15,16 @@ const CLI = path.resolve('packages/cli/dist/bin.js');
 const STATE_DIR = path.resolve('.fabric/test-lifecycle');
 const PORT_BASE = 27300;
 const REGIONS = ['life-home', 'life-edge'];
-const ARGS = ['up', '--json', '--regions', REGIONS.join(','), '--port-base', String(PORT_BASE), '--state-dir', STATE_DIR];
+const ARGS = [
+  'up',
+  '--json',
+  '--regions',
+  REGIONS.join(','),
+  '--port-base',
+  String(PORT_BASE),
+  '--state-dir',
+  STATE_DIR,
+];
 
 interface Running {
   child: ChildProcess;
@@ -26,7 +35,10 @@ interface Running {
 const started: ChildProcess[] = [];
 
 function startCli(): Promise<Running> {
-  const child = spawn(process.execPath, [CLI, ...ARGS], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' } });
+  const child = spawn(process.execPath, [CLI, ...ARGS], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' },
+  });
   started.push(child);
   let out = '';
   let err = '';
@@ -67,13 +79,18 @@ function leftovers(): string[] {
 
 async function boundPorts(): Promise<number[]> {
   const taken: number[] = [];
-  for (const { port } of listPorts(planPorts(REGIONS, PORT_BASE))) if (!(await isPortFree(port, '127.0.0.1'))) taken.push(port);
+  for (const { port } of listPorts(planPorts(REGIONS, PORT_BASE)))
+    if (!(await isPortFree(port, '127.0.0.1'))) taken.push(port);
   return taken;
 }
 
 async function expectNothingLeft(): Promise<void> {
   // The kernel delivers parent-death signals asynchronously; give shutdowns a moment.
-  await eventually('sandbox processes to exit', async () => (leftovers().length === 0 ? true : undefined), 30_000).catch(() => undefined);
+  await eventually(
+    'sandbox processes to exit',
+    async () => (leftovers().length === 0 ? true : undefined),
+    30_000,
+  ).catch(() => undefined);
   expect(leftovers()).toEqual([]);
   expect(await boundPorts()).toEqual([]);
 }
@@ -94,9 +111,16 @@ describe('fabric up lifecycle', () => {
   it('starts, refuses a second start, and stops on SIGTERM leaving no process or port', async () => {
     const first = await startCli();
     // The workers run too (a reader and an invalidator per region), and are among what must be gone afterwards.
-    await eventually('a cdc reader per region', async () => (leftovers().filter((p) => p.includes('cdc-reader')).length === REGIONS.length ? true : undefined));
-    await eventually('an invalidator per region', async () => (leftovers().filter((p) => p.includes('invalidator/dist/main.js')).length === REGIONS.length ? true : undefined));
-    expect(first.endpoints.regions.map((r) => [r.region, r.home])).toEqual([['life-home', true], ['life-edge', false]]);
+    await eventually('a cdc reader per region', async () =>
+      leftovers().filter((p) => p.includes('cdc-reader')).length === REGIONS.length ? true : undefined,
+    );
+    await eventually('an invalidator per region', async () =>
+      leftovers().filter((p) => p.includes('invalidator/dist/main.js')).length === REGIONS.length ? true : undefined,
+    );
+    expect(first.endpoints.regions.map((r) => [r.region, r.home])).toEqual([
+      ['life-home', true],
+      ['life-edge', false],
+    ]);
     const home = first.endpoints.regions[0]!;
     await withDb(home, (db) => db.query("insert into teams (id, name) values (42, 'survives restarts')"));
 
@@ -116,7 +140,10 @@ describe('fabric up lifecycle', () => {
     const again = await startCli();
     const edge = again.endpoints.regions[1]!;
     const name = await eventually('team 42 on the replica', () =>
-      withDb(edge, async (db) => (await db.query('select name from teams where id = 42')).rows[0]?.name as string | undefined),
+      withDb(
+        edge,
+        async (db) => (await db.query('select name from teams where id = 42')).rows[0]?.name as string | undefined,
+      ),
     );
     expect(name).toBe('survives restarts');
     again.child.kill('SIGINT');

@@ -5,7 +5,9 @@ describe('sandbox redis', () => {
   const endpoints = inject('endpoints');
 
   it('runs a separate Redis per region that answers', async () => {
-    const clients = endpoints.regions.map((r) => new Redis({ host: r.redis.host, port: r.redis.port, lazyConnect: true }));
+    const clients = endpoints.regions.map(
+      (r) => new Redis({ host: r.redis.host, port: r.redis.port, lazyConnect: true }),
+    );
     try {
       for (const [i, client] of clients.entries()) {
         await client.connect();

@@ -15,12 +15,19 @@ describe('sandbox replication', () => {
   it('carries a row written at the primary to every regional replica', async () => {
     const name = `team-${Date.now()}`;
     const id = await withDb(home, async (db) => {
-      const { rows } = await db.query('insert into teams (id, name) values ((extract(epoch from clock_timestamp()) * 1000)::bigint, $1) returning id', [name]);
+      const { rows } = await db.query(
+        'insert into teams (id, name) values ((extract(epoch from clock_timestamp()) * 1000)::bigint, $1) returning id',
+        [name],
+      );
       return rows[0].id as string;
     });
     for (const replica of replicas) {
       const seen = await eventually(`team ${id} in ${replica.region}`, () =>
-        withDb(replica, async (db) => (await db.query('select name from teams where id = $1', [id])).rows[0]?.name as string | undefined),
+        withDb(
+          replica,
+          async (db) =>
+            (await db.query('select name from teams where id = $1', [id])).rows[0]?.name as string | undefined,
+        ),
       );
       expect(seen).toBe(name);
     }
@@ -32,23 +39,34 @@ describe('sandbox replication', () => {
     await withDb(home, (db) => db.query("update users set name = 'after' where id = $1", [id]));
     for (const replica of replicas) {
       await eventually(`update of user ${id} in ${replica.region}`, () =>
-        withDb(replica, async (db) => ((await db.query('select name from users where id = $1', [id])).rows[0]?.name === 'after' ? true : undefined)),
+        withDb(replica, async (db) =>
+          (await db.query('select name from users where id = $1', [id])).rows[0]?.name === 'after' ? true : undefined,
+        ),
       );
     }
     await withDb(home, (db) => db.query('delete from users where id = $1', [id]));
     for (const replica of replicas) {
       await eventually(`delete of user ${id} in ${replica.region}`, () =>
-        withDb(replica, async (db) => ((await db.query('select 1 from users where id = $1', [id])).rowCount === 0 ? true : undefined)),
+        withDb(replica, async (db) =>
+          (await db.query('select 1 from users where id = $1', [id])).rowCount === 0 ? true : undefined,
+        ),
       );
     }
   });
 
   it('keeps replicas read-write-separated: each has its own subscription to the primary', async () => {
     for (const replica of replicas) {
-      const subs = await withDb(replica, async (db) => (await db.query('select subname, subenabled from pg_subscription')).rows);
+      const subs = await withDb(
+        replica,
+        async (db) => (await db.query('select subname, subenabled from pg_subscription')).rows,
+      );
       expect(subs).toEqual([{ subname: `fabric_sub_${replica.region.replace('-', '_')}`, subenabled: true }]);
     }
-    const slots = await withDb(home, async (db) => (await db.query("select slot_name from pg_replication_slots where slot_type = 'logical' order by 1")).rows.map((r) => r.slot_name));
+    const slots = await withDb(home, async (db) =>
+      (await db.query("select slot_name from pg_replication_slots where slot_type = 'logical' order by 1")).rows.map(
+        (r) => r.slot_name,
+      ),
+    );
     expect(slots).toEqual(['fabric_sub_ap_south', 'fabric_sub_eu_west']);
   });
 });

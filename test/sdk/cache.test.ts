@@ -1,5 +1,5 @@
 import { RedisApplier } from '@fabric/invalidator';
-import { FabricCache, leaseKey, LUA_COMPANION, staleKey, tagKey, type FabricCacheOptions } from '@fabric/sdk';
+import { FabricCache, type FabricCacheOptions, LUA_COMPANION, leaseKey, staleKey, tagKey } from '@fabric/sdk';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -28,7 +28,12 @@ describe('FabricCache against real Redis', () => {
    * row changes and the invalidator applies the event; only then does the reader fill. The
    * loader is held on a promise, so the interleaving is forced, not timed.
    */
-  async function raceOnce(name: string, cacheOptions: FabricCacheOptions, how: { tags?: string[]; versionKey?: string }, inval: (key: string) => Parameters<typeof event>[0]) {
+  async function raceOnce(
+    name: string,
+    cacheOptions: FabricCacheOptions,
+    how: { tags?: string[]; versionKey?: string },
+    inval: (key: string) => Parameters<typeof event>[0],
+  ) {
     const key = `${prefix}${name}`;
     const db = { value: 'old' };
     const cache = new FabricCache(redis, cacheOptions);
@@ -69,7 +74,9 @@ describe('FabricCache against real Redis', () => {
   });
 
   it('closes the race for tag invalidations too: the key is registered before loading', async () => {
-    const { next, cache, applied } = await raceOnce('race:tag', options, { tags: [`${prefix}team:7`] }, () => ({ tags: [`${prefix}team:7`] }));
+    const { next, cache, applied } = await raceOnce('race:tag', options, { tags: [`${prefix}team:7`] }, () => ({
+      tags: [`${prefix}team:7`],
+    }));
     expect(applied.tagsExpanded).toBe(1);
     expect(cache.stats.refusedFills).toBe(1);
     expect(next).toBe('new');

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { create, InvalidationEventSchema, Operation, type InvalidationEvent } from '@fabric/proto';
+import { create, type InvalidationEvent, InvalidationEventSchema, Operation } from '@fabric/proto';
 import type { Redis } from 'ioredis';
 
 /** A unique prefix per test file run, so nothing collides with other tests on the shared Redis. */
@@ -12,8 +12,20 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
 }
 
 let seq = 0;
-export function event(fields: { keys?: string[]; tags?: string[]; versions?: string[]; patterns?: string[]; operation?: Operation; id?: string }): InvalidationEvent {
-  return create(InvalidationEventSchema, { id: fields.id ?? `test:0/0:${seq++}`, region: 'test', operation: Operation.UPDATE, ...fields });
+export function event(fields: {
+  keys?: string[];
+  tags?: string[];
+  versions?: string[];
+  patterns?: string[];
+  operation?: Operation;
+  id?: string;
+}): InvalidationEvent {
+  return create(InvalidationEventSchema, {
+    id: fields.id ?? `test:0/0:${seq++}`,
+    region: 'test',
+    operation: Operation.UPDATE,
+    ...fields,
+  });
 }
 
 /** Deletes everything the test created: values, leases, stale copies and tag sets all contain the prefix. */

@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
+import { resolveSandboxConfig, Sandbox, type SandboxEndpoints } from '@fabric/sandbox';
 import { pino } from 'pino';
 import type { TestProject } from 'vitest/node';
-import { resolveSandboxConfig, Sandbox, type SandboxEndpoints } from '@fabric/sandbox';
 
 /**
  * Starts one real three-region sandbox for the whole integration run, on its own port

@@ -79,7 +79,16 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type NumericFlag = 'rate' | 'duration' | 'warmup' | 'batch' | 'port-base' | 'rows' | 'step-seconds' | 'max-rate' | 'outage-seconds';
+type NumericFlag =
+  | 'rate'
+  | 'duration'
+  | 'warmup'
+  | 'batch'
+  | 'port-base'
+  | 'rows'
+  | 'step-seconds'
+  | 'max-rate'
+  | 'outage-seconds';
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
   const { values } = parseArgs({ args: argv, strict: true, options: OPTIONS });

@@ -1,5 +1,5 @@
 // A node script run under `node --cpu-prof`: V8 writes its .cpuprofile into dir on a clean exit.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 
 export interface ProfiledWorker {
   child: ChildProcess;
@@ -8,7 +8,10 @@ export interface ProfiledWorker {
 }
 
 export function startProfiledWorker(script: string, args: readonly string[], dir: string): ProfiledWorker {
-  const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, script, ...args], { stdio: 'ignore', env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' } });
+  const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, script, ...args], {
+    stdio: 'ignore',
+    env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' },
+  });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   return { child, exited };
 }

@@ -18,7 +18,9 @@ export function topSelfTime(profile: Profiler.Profile, n = 15): SelfTime[] {
   const byFn = new Map<string, number>();
   for (const node of profile.nodes) {
     const f = node.callFrame;
-    const where = f.url ? `${f.url.replace(/^file:\/\//, '').replace(/^.*\/(packages|node_modules)\//, '$1/')}:${f.lineNumber + 1}` : '';
+    const where = f.url
+      ? `${f.url.replace(/^file:\/\//, '').replace(/^.*\/(packages|node_modules)\//, '$1/')}:${f.lineNumber + 1}`
+      : '';
     const key = `${f.functionName || '(anonymous)'} ${where}`.trim();
     byFn.set(key, (byFn.get(key) ?? 0) + (node.hitCount ?? 0));
   }
@@ -34,4 +36,5 @@ export function topSelfTime(profile: Profiler.Profile, n = 15): SelfTime[] {
 }
 
 /** Parses a .cpuprofile file (V8's JSON, trusted to have the Profiler.Profile shape). */
-export const readProfile = (file: string): Profiler.Profile => JSON.parse(readFileSync(file, 'utf8')) as Profiler.Profile;
+export const readProfile = (file: string): Profiler.Profile =>
+  JSON.parse(readFileSync(file, 'utf8')) as Profiler.Profile;

@@ -1,5 +1,5 @@
 // Parsing DebeziumProbe's output and the comparison numbers. Pure.
-import { summarize, type LatencySummary } from './stats.js';
+import { type LatencySummary, summarize } from './stats.js';
 
 export interface ProbeLine {
   /** source.ts_ms: the commit time at the primary, epoch ms */

@@ -1,6 +1,7 @@
 // Reads the fabric's own view: invalidator /healthz and reader /healthz.
-import type { RegionEndpoints } from '@fabric/sandbox';
+
 import type { InvalidatorStatus } from '@fabric/invalidator';
+import type { RegionEndpoints } from '@fabric/sandbox';
 
 /** What the cdc-reader's /healthz answers (the fields the bench reads). */
 export interface ReaderHealth {

@@ -25,8 +25,10 @@ const sumPct = (xs: readonly SelfTime[]): number => xs.reduce((a, t) => a + t.pc
 
 /** The one-line reading of a worker's idle share. */
 export function cpuVerdict(idlePct: number): string {
-  if (idlePct >= 50) return 'its own CPU is not what limits latency: it mostly waits (broker/database round trips, or a contended machine)';
-  if (idlePct >= 20) return 'partly busy: CPU matters but is not saturated, so both its hot functions and its round trips count';
+  if (idlePct >= 50)
+    return 'its own CPU is not what limits latency: it mostly waits (broker/database round trips, or a contended machine)';
+  if (idlePct >= 20)
+    return 'partly busy: CPU matters but is not saturated, so both its hot functions and its round trips count';
   return 'CPU-bound: it saturates its core, so the hottest functions below bound its throughput';
 }
 
@@ -39,9 +41,17 @@ export function workerFinding(kind: string, profile: WorkerProfile): string {
   const gc = busy.filter((t) => originOf(t.fn) === 'gc');
   const parts = [`* **${kind}**: ${pct(idle)} idle — ${cpuVerdict(idle)}.`];
   if (busy.length) parts.push(`Top self time: ${listed(busy.slice(0, 3))}.`);
-  parts.push(own.length ? `Hottest in our code: ${listed(own.slice(0, 3))} (${pct(sumPct(own))} in our code among the top ${busy.length}).` : `None of our code is among the top ${busy.length}.`);
+  parts.push(
+    own.length
+      ? `Hottest in our code: ${listed(own.slice(0, 3))} (${pct(sumPct(own))} in our code among the top ${busy.length}).`
+      : `None of our code is among the top ${busy.length}.`,
+  );
   const gcPct = sumPct(gc);
-  parts.push(gc.length ? `GC ${pct(gcPct)}${gcPct >= 10 ? ': allocation pressure worth reducing' : ', not a concern'}.` : `GC is not among the top ${busy.length}.`);
+  parts.push(
+    gc.length
+      ? `GC ${pct(gcPct)}${gcPct >= 10 ? ': allocation pressure worth reducing' : ', not a concern'}.`
+      : `GC is not among the top ${busy.length}.`,
+  );
   return parts.join(' ');
 }
 
@@ -50,7 +60,9 @@ export function renderFindings(P: ProfileResult): string[] {
   const out = ['### Findings (generated from the profile above)', ''];
   for (const kind of PROFILED_KINDS) out.push(workerFinding(kind, P[kind]));
   if (P.achievedRate < 0.9 * P.rate) {
-    out.push(`* The writer achieved ${P.achievedRate.toFixed(0)} of the ${P.rate}/s it targeted, so the profiled workers carried less load than intended.`);
+    out.push(
+      `* The writer achieved ${P.achievedRate.toFixed(0)} of the ${P.rate}/s it targeted, so the profiled workers carried less load than intended.`,
+    );
   }
   return out;
 }

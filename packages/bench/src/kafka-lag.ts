@@ -1,13 +1,19 @@
 // Kafka consumer lag and topic end offsets per region, through one admin client each.
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+
 import type { RegionEndpoints } from '@fabric/sandbox';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
 
 /** Sum over partitions of end offset − committed offset of the region's invalidator group. */
 export class KafkaLag {
   private readonly admins: Map<string, { r: RegionEndpoints; admin: Admin }>;
 
   constructor(regions: readonly RegionEndpoints[]) {
-    this.admins = new Map(regions.map((r) => [r.region, { r, admin: new Kafka({ clientId: 'bench', brokers: r.kafka.brokers, logLevel: logLevel.NOTHING }).admin() }]));
+    this.admins = new Map(
+      regions.map((r) => [
+        r.region,
+        { r, admin: new Kafka({ clientId: 'bench', brokers: r.kafka.brokers, logLevel: logLevel.NOTHING }).admin() },
+      ]),
+    );
   }
 
   async open(): Promise<void> {

@@ -6,4 +6,5 @@ export function lsnToBig(lsn: string): bigint {
 }
 
 /** Whether `lsn` is at or past `target`. */
-export const lsnReached = (lsn: string | undefined, target: string): boolean => lsn !== undefined && lsn !== '' && lsnToBig(lsn) >= lsnToBig(target);
+export const lsnReached = (lsn: string | undefined, target: string): boolean =>
+  lsn !== undefined && lsn !== '' && lsnToBig(lsn) >= lsnToBig(target);

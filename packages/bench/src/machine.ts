@@ -1,8 +1,9 @@
 // Machine and versions for the report.
-import { readFileSync } from 'node:fs';
-import os from 'node:os';
+
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import type { RegionEndpoints } from '@fabric/sandbox';
 import { query } from './query.js';
 
@@ -41,7 +42,9 @@ const pkgVersion = (name: string): string => {
 
 export async function machineInfo(home: RegionEndpoints): Promise<MachineInfo> {
   const mem = /MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'));
-  const pgVersion = (await query<{ server_version: string }>(home.postgres.url, 'show server_version')).rows[0]?.server_version ?? 'n/a';
+  const pgVersion =
+    (await query<{ server_version: string }>(home.postgres.url, 'show server_version')).rows[0]?.server_version ??
+    'n/a';
   return {
     nproc: os.cpus().length,
     cpu: os.cpus()[0]?.model ?? 'n/a',
@@ -49,7 +52,11 @@ export async function machineInfo(home: RegionEndpoints): Promise<MachineInfo> {
     kernel: os.release(),
     node: process.version,
     postgres: pgVersion,
-    redis: sh('redis-server', ['--version']).split(' ').find((s) => s.startsWith('v='))?.slice(2) ?? 'n/a',
+    redis:
+      sh('redis-server', ['--version'])
+        .split(' ')
+        .find((s) => s.startsWith('v='))
+        ?.slice(2) ?? 'n/a',
     kafka: '3.9.1 (KRaft, one broker per region)',
     kafkajs: pkgVersion('kafkajs'),
     ioredis: pkgVersion('ioredis'),

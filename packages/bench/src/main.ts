@@ -1,7 +1,7 @@
 #!/usr/bin/env node
+import { writeFileSync } from 'node:fs';
 // `npm run bench` / `fabric-bench`: starts the fabric, measures, writes BENCHMARKS.md. See args.ts.
 import path from 'node:path';
-import { writeFileSync } from 'node:fs';
 import { HELP, parseBenchArgs } from './args.js';
 import { machineInfo } from './machine.js';
 import { runPhase, succeeded } from './phase.js';
@@ -17,7 +17,7 @@ import { primeCaches } from './prime.js';
 import { progress } from './progress.js';
 import { renderReport } from './report.js';
 import type { BenchResults } from './results.js';
-import { attachFabric, startFabric, type Fabric } from './sandbox.js';
+import { attachFabric, type Fabric, startFabric } from './sandbox.js';
 import { openSession, prepareSession } from './session.js';
 
 const opts = parseBenchArgs(process.argv.slice(2));
@@ -51,21 +51,26 @@ try {
 
   progress('max sustained rate: stepping');
   sampler.reset();
-  results.steps = await runPhase('steps', progress, () => stepRates(ctx, { batch: opts.batch, stepSeconds: opts.stepSeconds, maxRate: opts.maxRate }));
+  results.steps = await runPhase('steps', progress, () =>
+    stepRates(ctx, { batch: opts.batch, stepSeconds: opts.stepSeconds, maxRate: opts.maxRate }),
+  );
   results.resourcesSteps = sampler.results();
 
-  if (!opts.skipProfile) results.profile = await runPhase('profile', progress, () => profileHotPath(ctx, succeeded(results.steps)));
+  if (!opts.skipProfile)
+    results.profile = await runPhase('profile', progress, () => profileHotPath(ctx, succeeded(results.steps)));
   if (!opts.skipBaselines) {
     results.source = await runPhase('source limit', progress, () => sourceLimit(ctx));
     results.baselines = await runPhase('baselines', progress, () => seedBaselines(ctx));
     results.outage = await runPhase('outage', progress, () => outages(ctx));
-    if (!opts.skipDebezium) results.debezium = await runPhase('debezium', progress, () => debeziumBaseline(ctx, results.source));
+    if (!opts.skipDebezium)
+      results.debezium = await runPhase('debezium', progress, () => debeziumBaseline(ctx, results.source));
   }
 } finally {
   await session.close();
 }
 // Attached to someone else's sandbox, the bench starts nothing of its own.
-if (!opts.skipSolo && !process.env.BENCH_ATTACH) results.solo = await runPhase('solo', progress, () => soloRegion(opts, stateDir, progress));
+if (!opts.skipSolo && !process.env.BENCH_ATTACH)
+  results.solo = await runPhase('solo', progress, () => soloRegion(opts, stateDir, progress));
 results.finishedAt = new Date().toISOString();
 writeFileSync(opts.out, renderReport(results));
 progress(`wrote ${opts.out}`);

@@ -28,7 +28,16 @@ function replayCell(r: OutageDesignRun): string {
 /** The markdown table: one row per design. */
 export function outageTable(o: OutageResult, latency: DesignLatencies = {}): string[] {
   const lines = [
-    row(['design', 'path to the cache', `p50 / p99 ms (${o.region}, latency runs)`, 'writes while down (keys)', 'failed invalidations', 'to DLQ', `stale after ${o.settleMs / 1000} s`, 'stale after `fabric dlq replay`']),
+    row([
+      'design',
+      'path to the cache',
+      `p50 / p99 ms (${o.region}, latency runs)`,
+      'writes while down (keys)',
+      'failed invalidations',
+      'to DLQ',
+      `stale after ${o.settleMs / 1000} s`,
+      'stale after `fabric dlq replay`',
+    ]),
     row(Array<string>(8).fill('---')),
   ];
   for (const r of o.runs) {
@@ -63,11 +72,18 @@ export function renderOutage(o: OutageResult, latency: DesignLatencies = {}): st
   out.push(...outageTable(o, latency), '');
   const notes: string[] = [];
   for (const r of o.runs) {
-    if (r.stale.sample.length) notes.push(`${r.design}: stale e.g. ${r.stale.sample.map((id) => `user:${id}`).join(', ')}`);
-    if (r.restored === 'written') notes.push(`${r.design}: the RDB was not loaded; the bench wrote the pre-outage values back after the restart`);
-    if (r.kafkaLagAtCount) notes.push(`${r.design}: the invalidator still had ${r.kafkaLagAtCount} events of Kafka lag when counted`);
-    if (r.replay && r.replay.drainMs === null && !r.replay.error) notes.push(`${r.design}: the replayed events were not drained within 30 s`);
+    if (r.stale.sample.length)
+      notes.push(`${r.design}: stale e.g. ${r.stale.sample.map((id) => `user:${id}`).join(', ')}`);
+    if (r.restored === 'written')
+      notes.push(`${r.design}: the RDB was not loaded; the bench wrote the pre-outage values back after the restart`);
+    if (r.kafkaLagAtCount)
+      notes.push(`${r.design}: the invalidator still had ${r.kafkaLagAtCount} events of Kafka lag when counted`);
+    if (r.replay && r.replay.drainMs === null && !r.replay.error)
+      notes.push(`${r.design}: the replayed events were not drained within 30 s`);
   }
-  out.push(`Redis down: ${o.runs.map((r) => `${r.design} ${(r.downMs / 1000).toFixed(1)} s`).join(', ')}.${notes.length ? ' ' + notes.join('; ') + '.' : ''}`, '');
+  out.push(
+    `Redis down: ${o.runs.map((r) => `${r.design} ${(r.downMs / 1000).toFixed(1)} s`).join(', ')}.${notes.length ? ' ' + notes.join('; ') + '.' : ''}`,
+    '',
+  );
   return out;
 }

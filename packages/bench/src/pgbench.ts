@@ -38,8 +38,33 @@ export function parsePgbenchOutput(stdout: string): Pick<PgbenchResult, 'tps' | 
 export async function pgbench(home: RegionEndpoints, { rows, seconds, clients }: PgbenchSpec): Promise<PgbenchResult> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-pgbench-'));
   const script = path.join(dir, 'update.sql');
-  writeFileSync(script, `\\set id random(1, ${rows})\nupdate users set name = 'pgb' || :id || '-' || :client_id where id = :id;\n`);
-  const { stdout } = await run(PGBENCH, ['-n', '-M', 'prepared', '-c', String(clients), '-j', '2', '-T', String(seconds), '-f', script,
-    '-h', home.postgres.host, '-p', String(home.postgres.port), '-U', 'postgres', home.postgres.database], { maxBuffer: 1 << 24 });
+  writeFileSync(
+    script,
+    `\\set id random(1, ${rows})\nupdate users set name = 'pgb' || :id || '-' || :client_id where id = :id;\n`,
+  );
+  const { stdout } = await run(
+    PGBENCH,
+    [
+      '-n',
+      '-M',
+      'prepared',
+      '-c',
+      String(clients),
+      '-j',
+      '2',
+      '-T',
+      String(seconds),
+      '-f',
+      script,
+      '-h',
+      home.postgres.host,
+      '-p',
+      String(home.postgres.port),
+      '-U',
+      'postgres',
+      home.postgres.database,
+    ],
+    { maxBuffer: 1 << 24 },
+  );
   return { ...parsePgbenchOutput(stdout), clients, seconds };
 }

@@ -25,4 +25,3 @@ export async function runPhase<T>(name: string, progress: Progress, fn: () => Pr
     return { error: err instanceof Error ? err.message : String(err) };
   }
 }
-

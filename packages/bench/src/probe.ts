@@ -10,7 +10,13 @@ export const PROBE_EVENTS = 'K$';
 export const PROBE_PATTERN = '__keyspace@0__:ver:user:*';
 const PREFIX = '__keyspace@0__:';
 const KEY = /^ver:user:(\d+)$/;
-const CLIENT: RedisOptions = { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 2000, retryStrategy: () => 100, lazyConnect: true };
+const CLIENT: RedisOptions = {
+  maxRetriesPerRequest: 1,
+  enableOfflineQueue: false,
+  commandTimeout: 2000,
+  retryStrategy: () => 100,
+  lazyConnect: true,
+};
 
 export class RegionProbe {
   readonly matcher = new CommitMatcher();
@@ -22,7 +28,12 @@ export class RegionProbe {
     redisUrl: string,
   ) {
     this.redis = new Redis(redisUrl, CLIENT);
-    this.sub = new Redis(redisUrl, { ...CLIENT, maxRetriesPerRequest: null, commandTimeout: undefined, enableOfflineQueue: true });
+    this.sub = new Redis(redisUrl, {
+      ...CLIENT,
+      maxRetriesPerRequest: null,
+      commandTimeout: undefined,
+      enableOfflineQueue: true,
+    });
   }
 
   async open(): Promise<void> {

@@ -1,5 +1,5 @@
 // CPU and memory of processes from /proc. Parsing is pure; sampling reads /proc.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ProcStat {
   ppid: number;
@@ -17,7 +17,10 @@ export interface ProcInfo extends ProcStat {
 export function parseStat(text: string): ProcStat {
   // comm (field 2) is in parentheses and may contain spaces: split after the last ')'.
   const close = text.lastIndexOf(')');
-  const rest = text.slice(close + 2).trim().split(/\s+/);
+  const rest = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   // rest[0] is field 3 (state), so field N is rest[N-3].
   return { ppid: Number(rest[1]), utime: Number(rest[11]), stime: Number(rest[12]) };
 }

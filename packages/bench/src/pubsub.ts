@@ -1,9 +1,10 @@
 // Seed design "pubsub": after COMMIT the writer PUBLISHes the keys on every region's Redis;
 // one subscriber per region DELs them. Messages published while a subscriber is
 // disconnected are lost (Redis pub/sub is fire-and-forget).
-import { Redis } from 'ioredis';
+
 import type { RegionEndpoints } from '@fabric/sandbox';
-import { FAST_FAIL, countFailures, type SeedDesign } from './seed-designs.js';
+import { Redis } from 'ioredis';
+import { countFailures, FAST_FAIL, type SeedDesign } from './seed-designs.js';
 import type { AfterCommit } from './writer.js';
 
 export const CHANNEL = 'bench:invalidate';
@@ -18,7 +19,12 @@ export class PubSub implements SeedDesign {
     this.pubs = regions.map((r) => ({ region: r.region, redis: new Redis(r.redis.url, FAST_FAIL) }));
     this.subs = regions.map((r) => ({
       region: r.region,
-      sub: new Redis(r.redis.url, { ...FAST_FAIL, enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined }),
+      sub: new Redis(r.redis.url, {
+        ...FAST_FAIL,
+        enableOfflineQueue: true,
+        maxRetriesPerRequest: null,
+        commandTimeout: undefined,
+      }),
       del: new Redis(r.redis.url, FAST_FAIL),
     }));
     this.samples = new Map(regions.map((r) => [r.region, []]));

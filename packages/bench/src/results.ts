@@ -3,7 +3,6 @@ import type { InvalidatorStatus } from '@fabric/invalidator';
 import type { BenchOptions } from './args.js';
 import type { MachineInfo } from './machine.js';
 import type { OutageResult } from './outage-result.js';
-import type { ProfileResult } from './profile-result.js';
 import type { PhaseOutcome } from './phase.js';
 import type { BaselinesResult } from './phases/baselines.js';
 import type { DebeziumResult } from './phases/debezium.js';
@@ -11,6 +10,7 @@ import type { MeasuredRun } from './phases/measure.js';
 import type { SoloResult } from './phases/solo.js';
 import type { SourceLimitResult } from './phases/source.js';
 import type { StepsResult } from './phases/steps.js';
+import type { ProfileResult } from './profile-result.js';
 import type { ComponentUsage } from './sampler.js';
 
 /** An invalidator's own /healthz latency window before and after the latency run. */

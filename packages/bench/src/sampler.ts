@@ -1,10 +1,10 @@
 // CPU % and peak RSS per fabric component: reads the pid files the sandbox supervisor
 // writes (<state-dir>/<region>/run/<kind>.pid), sums each pid's process tree from /proc,
 // every second.
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { COMPONENT_KINDS, type ComponentKind } from './components.js';
-import { snapshotProcs, treeOf, rssKbOf, cpuPercent } from './procstat.js';
+import { cpuPercent, rssKbOf, snapshotProcs, treeOf } from './procstat.js';
 
 export interface ComponentUsage {
   /** "<region>/<kind>" */

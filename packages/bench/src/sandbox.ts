@@ -1,6 +1,6 @@
 // Starts the fabric with the real CLI (`fabric up --json`) and stops it; or attaches to
 // one already running on a state dir.
-import { spawn, execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -42,7 +42,10 @@ export interface StartOptions {
 
 export function startFabric({ regions, portBase, stateDir }: StartOptions): Promise<Fabric> {
   const args = [CLI, 'up', '--json', '--port-base', String(portBase), '--state-dir', stateDir, '--regions', regions];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' } });
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' },
+  });
   let out = '';
   let err = '';
   let ready = false;
@@ -55,7 +58,10 @@ export function startFabric({ regions, portBase, stateDir }: StartOptions): Prom
       if (ready) return;
       out += d.toString();
       // Only complete lines: a chunk may end inside the JSON line.
-      const line = out.split('\n').slice(0, -1).find((l) => l.startsWith('{'));
+      const line = out
+        .split('\n')
+        .slice(0, -1)
+        .find((l) => l.startsWith('{'));
       if (!line) return;
       ready = true;
       const up = JSON.parse(line) as UpReady;

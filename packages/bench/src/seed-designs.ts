@@ -3,12 +3,19 @@
 //  pubsub:   after COMMIT the writer PUBLISHes the key on every region's Redis; one
 //            subscriber per region DELs it. Messages published while a subscriber is
 //            disconnected are lost (Redis pub/sub is fire-and-forget).
-import type { RedisOptions } from 'ioredis';
+
 import type { RegionEndpoints } from '@fabric/sandbox';
+import type { RedisOptions } from 'ioredis';
 import type { AfterCommit } from './writer.js';
 
 /** Redis clients of the designs: fail a command fast rather than queue it. */
-export const FAST_FAIL: RedisOptions = { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500, retryStrategy: () => 100, lazyConnect: true };
+export const FAST_FAIL: RedisOptions = {
+  maxRetriesPerRequest: 1,
+  enableOfflineQueue: false,
+  commandTimeout: 500,
+  retryStrategy: () => 100,
+  lazyConnect: true,
+};
 
 export interface SeedDesign {
   /** region -> COMMIT returned → DEL returned, ms */

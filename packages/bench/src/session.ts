@@ -17,18 +17,29 @@ export interface BenchSession {
 }
 
 /** Stops the fabric when it cannot be measured (no home region). */
-export async function openSession(fabric: Fabric, opts: BenchOptions, stateDir: string, progress: Progress): Promise<BenchSession> {
+export async function openSession(
+  fabric: Fabric,
+  opts: BenchOptions,
+  stateDir: string,
+  progress: Progress,
+): Promise<BenchSession> {
   const regions = fabric.endpoints.regions;
   const home = regions.find((r) => r.home);
   if (!home) {
     await fabric.stop();
     throw new Error('the sandbox reports no home region');
   }
-  const sampler = new ComponentSampler(stateDir, regions.map((r) => r.region));
+  const sampler = new ComponentSampler(
+    stateDir,
+    regions.map((r) => r.region),
+  );
   sampler.start();
   const kafkaLag = new KafkaLag(regions);
   const probes = new Map(regions.map((r) => [r.region, new RegionProbe(r.region, r.redis.url)]));
-  const writer = new Writer(home.postgres.url, Array.from({ length: opts.rows }, (_, i) => i + 1));
+  const writer = new Writer(
+    home.postgres.url,
+    Array.from({ length: opts.rows }, (_, i) => i + 1),
+  );
   const ctx: BenchContext = { fabric, regions, home, probes, writer, kafkaLag, progress, opts, stateDir };
   return {
     ctx,
@@ -45,7 +56,10 @@ export async function openSession(fabric: Fabric, opts: BenchOptions, stateDir: 
 }
 
 /** Opens the lag client and the writer, seeds and fills the caches. */
-export async function prepareSession({ ctx }: BenchSession, prime: (ctx: BenchContext) => Promise<void>): Promise<void> {
+export async function prepareSession(
+  { ctx }: BenchSession,
+  prime: (ctx: BenchContext) => Promise<void>,
+): Promise<void> {
   await ctx.kafkaLag.open();
   await prime(ctx);
   await ctx.writer.open();

@@ -17,7 +17,11 @@ export interface StaleCount {
  * Compares each id's cached value (cached[i] belongs to ids[i]; null = not cached) with
  * the database's value of that row.
  */
-export function countStale(ids: readonly number[], cached: ReadonlyArray<string | null>, truth: ReadonlyMap<number, string>): StaleCount {
+export function countStale(
+  ids: readonly number[],
+  cached: ReadonlyArray<string | null>,
+  truth: ReadonlyMap<number, string>,
+): StaleCount {
   if (ids.length !== cached.length) throw new Error(`countStale: ${ids.length} ids but ${cached.length} cached values`);
   const out: StaleCount = { checked: ids.length, stale: 0, missing: 0, fresh: 0, sample: [] };
   ids.forEach((id, i) => {

@@ -28,8 +28,10 @@ export function judgeStep({ target, achieved, backlog, p99, maxP99Ms = 2000 }: S
   // One second of changes in flight is what a bounded 1 s lag looks like.
   const allowance = Math.max(50, achieved * 1.0);
   if (p99 === null) return { primaryKeptUp, fabricKeptUp: false, reason: 'no invalidation observed' };
-  if (p99 > maxP99Ms) return { primaryKeptUp, fabricKeptUp: false, reason: `p99 ${p99.toFixed(0)} ms > ${maxP99Ms} ms` };
-  if (tail > allowance && tail > head * 1.5) return { primaryKeptUp, fabricKeptUp: false, reason: `backlog growing ${head.toFixed(0)} → ${tail.toFixed(0)}` };
+  if (p99 > maxP99Ms)
+    return { primaryKeptUp, fabricKeptUp: false, reason: `p99 ${p99.toFixed(0)} ms > ${maxP99Ms} ms` };
+  if (tail > allowance && tail > head * 1.5)
+    return { primaryKeptUp, fabricKeptUp: false, reason: `backlog growing ${head.toFixed(0)} → ${tail.toFixed(0)}` };
   return { primaryKeptUp, fabricKeptUp: true, reason: 'bounded' };
 }
 

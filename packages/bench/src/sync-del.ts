@@ -1,8 +1,9 @@
 // Seed design "sync-del": after COMMIT the writer DELs the keys in every region's Redis
 // itself, in the write path.
-import { Redis } from 'ioredis';
+
 import type { RegionEndpoints } from '@fabric/sandbox';
-import { FAST_FAIL, countFailures, type SeedDesign } from './seed-designs.js';
+import { Redis } from 'ioredis';
+import { countFailures, FAST_FAIL, type SeedDesign } from './seed-designs.js';
 import type { AfterCommit } from './writer.js';
 
 export class SyncDel implements SeedDesign {

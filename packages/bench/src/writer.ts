@@ -1,7 +1,8 @@
 // Rate-controlled UPDATEs of public.users at the primary, `batch` rows per transaction,
 // over several connections. Reports each commit (client time right after COMMIT returned).
-import pg from 'pg';
+
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 
 /** Called after each transaction with its ids, the names written and performance.now() right after COMMIT. */
 export type CommitHook = (ids: number[], names: string[], tCommit: number) => void;
@@ -88,7 +89,11 @@ export class Writer {
         const names = ids.map(() => `v${++this.seq}`);
         try {
           if (batch === 1) await client.query('update users set name = $2 where id = $1', [ids[0], names[0]]);
-          else await client.query('update users u set name = v.name from unnest($1::bigint[], $2::text[]) as v(id, name) where u.id = v.id', [ids, names]);
+          else
+            await client.query(
+              'update users u set name = v.name from unnest($1::bigint[], $2::text[]) as v(id, name) where u.id = v.id',
+              [ids, names],
+            );
           const t = performance.now();
           changes += ids.length;
           onCommit?.(ids, names, t);

@@ -1,9 +1,17 @@
-import { describe, expect, it } from 'vitest';
 import type { Profiler } from 'node:inspector';
+import { describe, expect, it } from 'vitest';
 import { topSelfTime } from '../src/cpuprofile.js';
 
-const node = (id: number, functionName: string, url: string, lineNumber: number, hitCount: number): Profiler.ProfileNode => ({
-  id, hitCount, callFrame: { functionName, url, lineNumber, columnNumber: 0, scriptId: '0' },
+const node = (
+  id: number,
+  functionName: string,
+  url: string,
+  lineNumber: number,
+  hitCount: number,
+): Profiler.ProfileNode => ({
+  id,
+  hitCount,
+  callFrame: { functionName, url, lineNumber, columnNumber: 0, scriptId: '0' },
 });
 
 describe('cpuprofile', () => {

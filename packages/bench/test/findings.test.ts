@@ -31,8 +31,12 @@ describe('profile findings', () => {
   it('reads a mostly idle worker as waiting, and names its hottest code', () => {
     const line = workerFinding('reader', reader);
     expect(line).toMatch(/^\* \*\*reader\*\*: 84\.8 % idle — its own CPU is not what limits latency/);
-    expect(line).toContain('Top self time: `(garbage collector)` 1.1 %, `(program)` 0.8 %, `wrapSafe node:internal/modules/cjs/loader:1422` 0.5 %.');
-    expect(line).toContain('Hottest in our code: `renderChange packages/cdc-reader/dist/rules/render.js:73` 0.3 %, `placeholders packages/cdc-reader/dist/rules/template.js:51` 0.2 %');
+    expect(line).toContain(
+      'Top self time: `(garbage collector)` 1.1 %, `(program)` 0.8 %, `wrapSafe node:internal/modules/cjs/loader:1422` 0.5 %.',
+    );
+    expect(line).toContain(
+      'Hottest in our code: `renderChange packages/cdc-reader/dist/rules/render.js:73` 0.3 %, `placeholders packages/cdc-reader/dist/rules/template.js:51` 0.2 %',
+    );
     expect(line).toContain('GC 1.1 %, not a concern.');
     expect(line.split('\n')).toHaveLength(1);
   });
@@ -51,7 +55,13 @@ describe('profile findings', () => {
   });
 
   it('renders one bullet per worker, reports a missing profile and an under-loaded writer', () => {
-    const P: ProfileResult = { rate: 2000, achievedRate: 620, dir: '/tmp/p', reader, invalidator: { error: 'no .cpuprofile written (worker did not exit cleanly)' } };
+    const P: ProfileResult = {
+      rate: 2000,
+      achievedRate: 620,
+      dir: '/tmp/p',
+      reader,
+      invalidator: { error: 'no .cpuprofile written (worker did not exit cleanly)' },
+    };
     const lines = renderFindings(P);
     expect(lines[0]).toBe('### Findings (generated from the profile above)');
     expect(lines.filter((l) => l.startsWith('* '))).toHaveLength(3);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseStat, parseVmRssKb, cpuPercent, treeOf } from '../src/procstat.js';
+import { cpuPercent, parseStat, parseVmRssKb, treeOf } from '../src/procstat.js';
 
 describe('/proc parsing', () => {
   it('parses stat with spaces and parentheses in comm', () => {
@@ -14,7 +14,12 @@ describe('/proc parsing', () => {
     expect(cpuPercent(100, 150, 1000, 100)).toBeCloseTo(50);
   });
   it('collects a process tree', () => {
-    const procs = new Map([[1, { ppid: 0 }], [10, { ppid: 1 }], [11, { ppid: 10 }], [20, { ppid: 1 }]]);
+    const procs = new Map([
+      [1, { ppid: 0 }],
+      [10, { ppid: 1 }],
+      [11, { ppid: 10 }],
+      [20, { ppid: 1 }],
+    ]);
     expect(treeOf(procs, 10).sort()).toEqual([10, 11]);
   });
 });

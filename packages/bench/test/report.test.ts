@@ -3,7 +3,13 @@ import { parseBenchArgs } from '../src/args.js';
 import { renderReport } from '../src/report.js';
 import type { BenchResults } from '../src/results.js';
 
-const base = (): BenchResults => ({ command: 'npm run bench --', opts: parseBenchArgs([]), startedAt: 'start', finishedAt: 'end', readyMs: 1234 });
+const base = (): BenchResults => ({
+  command: 'npm run bench --',
+  opts: parseBenchArgs([]),
+  startedAt: 'start',
+  finishedAt: 'end',
+  readyMs: 1234,
+});
 
 describe('report', () => {
   it('renders a run without phases', () => {
@@ -21,8 +27,20 @@ describe('report', () => {
       rate: 2000,
       achievedRate: 1990,
       dir: '/tmp/p',
-      reader: { file: 'r', top: [{ fn: '(idle)', pct: 90, ms: 900 }, { fn: 'renderChange packages/cdc-reader/dist/rules/render.js:73', pct: 2, ms: 20 }] },
-      invalidator: { file: 'i', top: [{ fn: '(idle)', pct: 10, ms: 100 }, { fn: 'plan packages/invalidator/dist/redis-applier.js:80', pct: 60, ms: 600 }] },
+      reader: {
+        file: 'r',
+        top: [
+          { fn: '(idle)', pct: 90, ms: 900 },
+          { fn: 'renderChange packages/cdc-reader/dist/rules/render.js:73', pct: 2, ms: 20 },
+        ],
+      },
+      invalidator: {
+        file: 'i',
+        top: [
+          { fn: '(idle)', pct: 10, ms: 100 },
+          { fn: 'plan packages/invalidator/dist/redis-applier.js:80', pct: 60, ms: 600 },
+        ],
+      },
     };
     const md = renderReport(R);
     expect(md).not.toContain('PLACEHOLDER');
@@ -33,11 +51,37 @@ describe('report', () => {
 
   it('renders the home region alone beside its target', () => {
     const R = base();
-    const perRegion = { 'us-east': { count: 3, p50: 4, p99: 30, p999: 31, max: 32, unmatched: 0, beforeCommitReturned: 0, overlapped: 0, refillErrors: 0, missed: 0, kafkaLagAtEnd: 0 } };
+    const perRegion = {
+      'us-east': {
+        count: 3,
+        p50: 4,
+        p99: 30,
+        p999: 31,
+        max: 32,
+        unmatched: 0,
+        beforeCommitReturned: 0,
+        overlapped: 0,
+        refillErrors: 0,
+        missed: 0,
+        kafkaLagAtEnd: 0,
+      },
+    };
     R.solo = {
       region: 'us-east',
       readyMs: 5000,
-      run: { label: 'solo', rate: 1000, batch: 1, durationMs: 1000, achievedRate: 999, writeErrors: 0, changes: 999, backlog: [1], drainMs: 0, perRegion, verdict: { fabricKeptUp: true, primaryKeptUp: true, reason: 'bounded' } },
+      run: {
+        label: 'solo',
+        rate: 1000,
+        batch: 1,
+        durationMs: 1000,
+        achievedRate: 999,
+        writeErrors: 0,
+        changes: 999,
+        backlog: [1],
+        drainMs: 0,
+        perRegion,
+        verdict: { fabricKeptUp: true, primaryKeptUp: true, reason: 'bounded' },
+      },
       healthz: { before: undefined, after: { p50: 3, p99: 12, count: 999 } },
       resources: [{ component: 'us-east/invalidator', avgCpuPct: 12, peakRssMb: 90 }],
     };

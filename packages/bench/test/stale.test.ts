@@ -20,7 +20,11 @@ describe('stale counting', () => {
 
   it('keeps at most five stale ids as a sample', () => {
     const ids = Array.from({ length: 8 }, (_, i) => i + 10);
-    const c = countStale(ids, ids.map(() => 'x'), truth);
+    const c = countStale(
+      ids,
+      ids.map(() => 'x'),
+      truth,
+    );
     expect(c.stale).toBe(8);
     expect(c.sample).toEqual([10, 11, 12, 13, 14]);
   });

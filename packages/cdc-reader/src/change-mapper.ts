@@ -1,8 +1,14 @@
 import { create, DeadLetterSchema, InvalidationEventSchema, Operation, timestampFromDate } from '@fabric/proto';
+import type { Output } from './outputs.js';
 import type { Lsn, PgoutputMessage, Relation } from './pgoutput/index.js';
 import { toRowChange } from './pgoutput/index.js';
-import { parseExplicitInvalidation, renderChange, renderTruncate, type KeyRules, type RowChange } from './rules/index.js';
-import type { Output } from './outputs.js';
+import {
+  type KeyRules,
+  parseExplicitInvalidation,
+  type RowChange,
+  renderChange,
+  renderTruncate,
+} from './rules/index.js';
 
 export const HEARTBEAT_TABLE = 'fabric.heartbeat';
 export const OUTBOX_TABLE = 'fabric.outbox';
@@ -47,19 +53,28 @@ export class ChangeMapper {
   private mapRow(msg: RowMessage, ctx: CommitContext): Output[] {
     const table = qualified(msg.relation);
     const change = toRowChange(msg, table);
-    if (table === HEARTBEAT_TABLE) return [{ kind: 'heartbeat', event: this.event(ctx, table, Operation.HEARTBEAT, {}) }];
+    if (table === HEARTBEAT_TABLE)
+      return [{ kind: 'heartbeat', event: this.event(ctx, table, Operation.HEARTBEAT, {}) }];
     if (table === OUTBOX_TABLE) return this.mapOutbox(change, ctx);
     const rendered = renderChange(this.rules, change);
     if (rendered.status === 'skip') return [];
-    if (rendered.status === 'error') return [this.deadLetter(ctx, `${table}:dead-letter`, rendered.reason, table, change)];
-    return [{ kind: 'event', key: partitionKey(rendered, table), event: this.event(ctx, table, OPERATIONS[change.kind], rendered) }];
+    if (rendered.status === 'error')
+      return [this.deadLetter(ctx, `${table}:dead-letter`, rendered.reason, table, change)];
+    return [
+      {
+        kind: 'event',
+        key: partitionKey(rendered, table),
+        event: this.event(ctx, table, OPERATIONS[change.kind], rendered),
+      },
+    ];
   }
 
   private mapTruncate(relation: Relation, ctx: CommitContext): Output[] {
     const table = qualified(relation);
     const rendered = renderTruncate(this.rules, table);
     if (rendered.status === 'skip') return [];
-    if (rendered.status === 'error') return [this.deadLetter(ctx, table, rendered.reason, table, { kind: 'truncate', table })];
+    if (rendered.status === 'error')
+      return [this.deadLetter(ctx, table, rendered.reason, table, { kind: 'truncate', table })];
     return [{ kind: 'event', key: table, event: this.event(ctx, table, Operation.TRUNCATE, rendered) }];
   }
 
@@ -91,7 +106,9 @@ export class ChangeMapper {
   private explicit(payload: string | null, ctx: CommitContext, table: string, key: string, change: unknown): Output[] {
     const parsed = parseExplicitInvalidation(payload ?? '');
     if (parsed.status === 'error') return [this.deadLetter(ctx, key, parsed.reason, table, change)];
-    return [{ kind: 'event', key: partitionKey(parsed, key), event: this.event(ctx, table, Operation.MESSAGE, parsed) }];
+    return [
+      { kind: 'event', key: partitionKey(parsed, key), event: this.event(ctx, table, Operation.MESSAGE, parsed) },
+    ];
   }
 
   private event(

@@ -74,17 +74,21 @@ export function parseReaderConfig(argv: string[], env: NodeJS.ProcessEnv = proce
   const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true });
   if (values.help) return undefined;
   const region = requiredFlag('--region', values.region ?? env.FABRIC_REGION);
-  if (!REGION.test(region)) throw new ConfigError('--region', `"${region}" is not a region name (lowercase letters, digits, dashes)`);
+  if (!REGION.test(region))
+    throw new ConfigError('--region', `"${region}" is not a region name (lowercase letters, digits, dashes)`);
   const postgresUrl = requiredFlag('--postgres', values.postgres ?? env.FABRIC_POSTGRES_URL);
   if (!/^postgres(ql)?:\/\//.test(postgresUrl)) throw new ConfigError('--postgres', 'must be a postgres:// URL');
-  const kafkaBrokers = requiredFlag('--kafka', values.kafka ?? env.FABRIC_KAFKA_BROKERS).split(',').map((b) => b.trim());
+  const kafkaBrokers = requiredFlag('--kafka', values.kafka ?? env.FABRIC_KAFKA_BROKERS)
+    .split(',')
+    .map((b) => b.trim());
   kafkaBrokers.forEach((b, i) => {
     if (!/^[^:\s]+:\d{1,5}$/.test(b)) throw new ConfigError(`--kafka[${i}]`, `"${b}" must be host:port`);
   });
   const slot = values.slot ?? 'fabric_cdc';
   if (!IDENT.test(slot)) throw new ConfigError('--slot', `"${slot}" must be a lowercase identifier`);
   const publication = values.publication ?? 'fabric_cdc';
-  if (!IDENT.test(publication)) throw new ConfigError('--publication', `"${publication}" must be a lowercase identifier`);
+  if (!IDENT.test(publication))
+    throw new ConfigError('--publication', `"${publication}" must be a lowercase identifier`);
   const topic = values.topic ?? `fabric.inval.${region}`;
   return {
     region,

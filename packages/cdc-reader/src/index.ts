@@ -1,7 +1,14 @@
-export * from './rules/index.js';
-export * from './pgoutput/index.js';
-export { ChangeMapper, partitionKey, HEARTBEAT_TABLE, OUTBOX_TABLE, MESSAGE_PREFIX, type CommitContext } from './change-mapper.js';
-export type { Output } from './outputs.js';
-export { Publisher, type OutgoingMessage, type SendBatch } from './publisher.js';
-export { CdcReader } from './reader.js';
+export {
+  ChangeMapper,
+  type CommitContext,
+  HEARTBEAT_TABLE,
+  MESSAGE_PREFIX,
+  OUTBOX_TABLE,
+  partitionKey,
+} from './change-mapper.js';
 export { parseReaderConfig, type ReaderConfig } from './config.js';
+export type { Output } from './outputs.js';
+export * from './pgoutput/index.js';
+export { type OutgoingMessage, Publisher, type SendBatch } from './publisher.js';
+export { CdcReader } from './reader.js';
+export * from './rules/index.js';

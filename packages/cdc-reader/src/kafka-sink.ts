@@ -1,6 +1,6 @@
+import { kafkaLogCreator, kafkaLogLevel } from '@fabric/runtime';
 import { CompressionTypes, Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { kafkaLogCreator, kafkaLogLevel } from '@fabric/runtime';
 import type { OutgoingMessage, SendBatch } from './publisher.js';
 
 export interface KafkaSink {
@@ -14,7 +14,12 @@ export interface KafkaSink {
  * Idempotent producer with acks=all: a batch counts as sent only when every in-sync
  * replica has it, and broker-side dedup stops retries inside kafkajs from duplicating.
  */
-export async function connectKafkaSink(opts: { brokers: string[]; clientId: string; topic: string; logger: Logger }): Promise<KafkaSink> {
+export async function connectKafkaSink(opts: {
+  brokers: string[];
+  clientId: string;
+  topic: string;
+  logger: Logger;
+}): Promise<KafkaSink> {
   const kafka = new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
@@ -44,7 +49,11 @@ export async function connectKafkaSink(opts: { brokers: string[]; clientId: stri
     const byTopic = new Map<string, Array<{ key: string; value: Buffer; partition?: number }>>();
     for (const m of messages) {
       const list = byTopic.get(m.topic) ?? [];
-      list.push({ key: m.key, value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength), partition: m.partition });
+      list.push({
+        key: m.key,
+        value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength),
+        partition: m.partition,
+      });
       byTopic.set(m.topic, list);
     }
     await producer.sendBatch({

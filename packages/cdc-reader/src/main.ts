@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import pg from 'pg';
 import { ConfigError, createLogger, onShutdownSignal, startMetricsServer } from '@fabric/runtime';
+import pg from 'pg';
 import { HEARTBEAT_TABLE, OUTBOX_TABLE } from './change-mapper.js';
 import { parseReaderConfig, READER_HELP } from './config.js';
 import { connectKafkaSink } from './kafka-sink.js';
@@ -33,7 +33,12 @@ async function main(): Promise<number> {
   }
 
   const pool = new pg.Pool({ connectionString: config.postgresUrl, max: 2 });
-  const sink = await connectKafkaSink({ brokers: config.kafkaBrokers, clientId: `fabric-cdc-${config.region}`, topic: config.topic, logger });
+  const sink = await connectKafkaSink({
+    brokers: config.kafkaBrokers,
+    clientId: `fabric-cdc-${config.region}`,
+    topic: config.topic,
+    logger,
+  });
   let reader: CdcReader | undefined;
   const stream = new ReplicationStream({
     connectionString: config.postgresUrl,
@@ -44,13 +49,33 @@ async function main(): Promise<number> {
     statusIntervalMs: 250,
     onKeepalive: (walEnd) => reader?.onKeepalive(walEnd),
   });
-  reader = new CdcReader({ config, rules, logger, metrics, pool, stream, send: sink.send, partitions: sink.partitions });
-  const server = await startMetricsServer(metrics.registry, { host: config.metricsHost, port: config.metricsPort, health: () => reader!.health });
+  reader = new CdcReader({
+    config,
+    rules,
+    logger,
+    metrics,
+    pool,
+    stream,
+    send: sink.send,
+    partitions: sink.partitions,
+  });
+  const server = await startMetricsServer(metrics.registry, {
+    host: config.metricsHost,
+    port: config.metricsPort,
+    health: () => reader!.health,
+  });
   await reader.start();
-  logger.info({ metricsPort: server.port, tables: [...rules.tables.keys()], partitions: sink.partitions, home: config.home }, 'cdc reader started');
+  logger.info(
+    { metricsPort: server.port, tables: [...rules.tables.keys()], partitions: sink.partitions, home: config.home },
+    'cdc reader started',
+  );
 
   const outcome = await Promise.race([signalled.then((s) => ({ signal: s })), stream.closed.then((err) => ({ err }))]);
-  if ('err' in outcome && outcome.err) logger.error({ err: outcome.err }, 'replication stream failed; stopping so a restart resumes from the confirmed LSN');
+  if ('err' in outcome && outcome.err)
+    logger.error(
+      { err: outcome.err },
+      'replication stream failed; stopping so a restart resumes from the confirmed LSN',
+    );
   else logger.info(outcome, 'stopping');
   await reader.stop().catch((err: unknown) => logger.warn({ err }, 'unclean stop'));
   await Promise.allSettled([sink.close(), pool.end(), server.close()]);
@@ -66,7 +91,9 @@ main().then(
       err instanceof KeyRulesError ||
       err instanceof SlotSetupError ||
       (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(`fabric-cdc-reader: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`);
+    process.stderr.write(
+      `fabric-cdc-reader: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`,
+    );
     process.exit(known ? 2 : 1);
   },
 );

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Everything the reader exports on /metrics; every series carries the region. */
 export class ReaderMetrics {
@@ -18,15 +18,55 @@ export class ReaderMetrics {
     this.registry.setDefaultLabels({ region, component: 'cdc-reader' });
     collectDefaultMetrics({ register: this.registry, prefix: 'fabric_cdc_process_' });
     const registers = [this.registry];
-    this.events = new Counter({ name: 'fabric_cdc_events_total', help: 'Invalidation events published, by operation', labelNames: ['operation'], registers });
-    this.deadLetters = new Counter({ name: 'fabric_cdc_dead_letters_total', help: 'Changes no rule could render, sent to the DLQ topic', registers });
+    this.events = new Counter({
+      name: 'fabric_cdc_events_total',
+      help: 'Invalidation events published, by operation',
+      labelNames: ['operation'],
+      registers,
+    });
+    this.deadLetters = new Counter({
+      name: 'fabric_cdc_dead_letters_total',
+      help: 'Changes no rule could render, sent to the DLQ topic',
+      registers,
+    });
     this.commits = new Counter({ name: 'fabric_cdc_commits_total', help: 'Source transactions decoded', registers });
-    this.batches = new Histogram({ name: 'fabric_cdc_batch_size', help: 'Messages per Kafka batch', buckets: [1, 5, 20, 100, 500, 2000], registers });
-    this.batchSeconds = new Histogram({ name: 'fabric_cdc_batch_seconds', help: 'Kafka batch send time until acks=all', buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2], registers });
-    this.errors = new Counter({ name: 'fabric_cdc_errors_total', help: 'Errors by kind (kafka, heartbeat, relay, lag-probe)', labelNames: ['kind'], registers });
-    this.lagBytes = new Gauge({ name: 'fabric_cdc_lag_bytes', help: 'WAL head minus the slot confirmed LSN', registers });
-    this.confirmedLsn = new Gauge({ name: 'fabric_cdc_confirmed_lsn', help: 'Slot position confirmed after Kafka acks, as a number', registers });
-    this.lastCommitTime = new Gauge({ name: 'fabric_cdc_last_commit_timestamp_seconds', help: 'Primary commit time of the newest decoded transaction', registers });
-    this.pending = new Gauge({ name: 'fabric_cdc_pending_messages', help: 'Messages decoded but not yet acknowledged by Kafka', registers });
+    this.batches = new Histogram({
+      name: 'fabric_cdc_batch_size',
+      help: 'Messages per Kafka batch',
+      buckets: [1, 5, 20, 100, 500, 2000],
+      registers,
+    });
+    this.batchSeconds = new Histogram({
+      name: 'fabric_cdc_batch_seconds',
+      help: 'Kafka batch send time until acks=all',
+      buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2],
+      registers,
+    });
+    this.errors = new Counter({
+      name: 'fabric_cdc_errors_total',
+      help: 'Errors by kind (kafka, heartbeat, relay, lag-probe)',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.lagBytes = new Gauge({
+      name: 'fabric_cdc_lag_bytes',
+      help: 'WAL head minus the slot confirmed LSN',
+      registers,
+    });
+    this.confirmedLsn = new Gauge({
+      name: 'fabric_cdc_confirmed_lsn',
+      help: 'Slot position confirmed after Kafka acks, as a number',
+      registers,
+    });
+    this.lastCommitTime = new Gauge({
+      name: 'fabric_cdc_last_commit_timestamp_seconds',
+      help: 'Primary commit time of the newest decoded transaction',
+      registers,
+    });
+    this.pending = new Gauge({
+      name: 'fabric_cdc_pending_messages',
+      help: 'Messages decoded but not yet acknowledged by Kafka',
+      registers,
+    });
   }
 }

@@ -124,7 +124,8 @@ export class Publisher {
       this.pendingMessages -= outgoing.length;
       const lastCommit = batch.findLast((i) => i.type === 'commit');
       if (lastCommit?.type === 'commit') this.opts.onConfirmed(lastCommit.lsn);
-      if (this.pendingMessages < (this.opts.maxPending ?? 20_000)) this.drained.splice(0).forEach((resolve) => resolve());
+      if (this.pendingMessages < (this.opts.maxPending ?? 20_000))
+        this.drained.splice(0).forEach((resolve) => resolve());
     }
   }
 
@@ -138,7 +139,10 @@ export class Publisher {
       } catch (err) {
         this.opts.onSendError?.(err, attempt);
         const delay = backoffDelay(attempt, this.opts.retryBaseMs ?? 100, this.opts.retryCapMs ?? 5_000);
-        this.opts.logger.warn({ err, attempt, messages: messages.length, retryInMs: delay }, 'kafka send failed; retrying the batch');
+        this.opts.logger.warn(
+          { err, attempt, messages: messages.length, retryInMs: delay },
+          'kafka send failed; retrying the batch',
+        );
         await sleep(delay);
       }
     }

@@ -4,10 +4,10 @@ import type { Logger } from 'pino';
 import { ChangeMapper, type CommitContext } from './change-mapper.js';
 import type { ReaderConfig } from './config.js';
 import { HeartbeatWriter } from './heartbeat.js';
-import { lsnToBigInt, type Lsn, type PgoutputMessage, type ReplicationStream } from './pgoutput/index.js';
-import type { Output } from './outputs.js';
-import { Publisher, type SendBatch } from './publisher.js';
 import type { ReaderMetrics } from './metrics.js';
+import type { Output } from './outputs.js';
+import { type Lsn, lsnToBigInt, type PgoutputMessage, type ReplicationStream } from './pgoutput/index.js';
+import { Publisher, type SendBatch } from './publisher.js';
 import { MessageRelay } from './relay.js';
 import type { KeyRules } from './rules/index.js';
 
@@ -55,7 +55,9 @@ export class CdcReader {
       onSendError: () => metrics.errors.inc({ kind: 'kafka' }),
     });
     if (config.home && config.heartbeatMs > 0) {
-      this.heartbeat = new HeartbeatWriter(deps.pool, config.heartbeatMs, logger, () => metrics.errors.inc({ kind: 'heartbeat' }));
+      this.heartbeat = new HeartbeatWriter(deps.pool, config.heartbeatMs, logger, () =>
+        metrics.errors.inc({ kind: 'heartbeat' }),
+      );
     }
   }
 
@@ -74,7 +76,12 @@ export class CdcReader {
   }
 
   get health(): { ok: boolean; confirmedLsn?: string; pending: number; lastEventAt?: string } {
-    return { ok: true, confirmedLsn: this.confirmed, pending: this.publisher.pending, lastEventAt: this.lastEventAt?.toISOString() };
+    return {
+      ok: true,
+      confirmedLsn: this.confirmed,
+      pending: this.publisher.pending,
+      lastEventAt: this.lastEventAt?.toISOString(),
+    };
   }
 
   /** Keepalives carry the sender's position; with nothing in flight it is safe to confirm. */
@@ -121,7 +128,11 @@ export class CdcReader {
         case 'event':
           metrics.events.inc({ operation: Operation[out.event.operation] ?? 'UNKNOWN' });
           this.lastEventAt = new Date();
-          await this.publisher.enqueue({ topic: config.topic, key: out.key, value: toBinary(InvalidationEventSchema, out.event) });
+          await this.publisher.enqueue({
+            topic: config.topic,
+            key: out.key,
+            value: toBinary(InvalidationEventSchema, out.event),
+          });
           break;
         case 'heartbeat': {
           metrics.events.inc({ operation: 'HEARTBEAT' });
@@ -133,14 +144,23 @@ export class CdcReader {
         }
         case 'dead-letter':
           metrics.deadLetters.inc();
-          this.deps.logger.warn({ reason: out.deadLetter.reason, table: out.deadLetter.table, lsn: out.deadLetter.sourceLsn }, 'change sent to the dead-letter topic');
-          await this.publisher.enqueue({ topic: config.deadLetterTopic, key: out.key, value: toBinary(DeadLetterSchema, out.deadLetter) });
+          this.deps.logger.warn(
+            { reason: out.deadLetter.reason, table: out.deadLetter.table, lsn: out.deadLetter.sourceLsn },
+            'change sent to the dead-letter topic',
+          );
+          await this.publisher.enqueue({
+            topic: config.deadLetterTopic,
+            key: out.key,
+            value: toBinary(DeadLetterSchema, out.deadLetter),
+          });
           break;
         case 'relay':
           await this.relay.relay(out.payload, out.sourceLsn).catch((err: unknown) => {
             metrics.errors.inc({ kind: 'relay' });
             // Failing here stops the reader before it confirms: the message replays later.
-            throw new Error(`relaying logical message ${out.sourceLsn} to the outbox failed: ${(err as Error).message}`);
+            throw new Error(
+              `relaying logical message ${out.sourceLsn} to the outbox failed: ${(err as Error).message}`,
+            );
           });
           break;
       }

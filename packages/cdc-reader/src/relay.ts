@@ -10,6 +10,9 @@ export class MessageRelay {
   constructor(private readonly pool: pg.Pool) {}
 
   async relay(payload: string, sourceLsn: string): Promise<void> {
-    await this.pool.query('insert into fabric.outbox (payload, relayed_from) values ($1::jsonb, $2)', [payload, sourceLsn]);
+    await this.pool.query('insert into fabric.outbox (payload, relayed_from) values ($1::jsonb, $2)', [
+      payload,
+      sourceLsn,
+    ]);
   }
 }

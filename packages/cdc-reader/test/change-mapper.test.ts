@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { Operation } from '@fabric/proto';
+import { describe, expect, it } from 'vitest';
 import { ChangeMapper, type CommitContext } from '../src/change-mapper.js';
 import type { PgoutputMessage, Relation } from '../src/pgoutput/index.js';
 import { parseKeyRules } from '../src/rules/index.js';
@@ -66,7 +66,11 @@ describe('ChangeMapper', () => {
   });
 
   it('sends an unrenderable change to the dead-letter topic with its reason and row', () => {
-    const msg: PgoutputMessage = { tag: 'insert', relation: relation('public', 'broken', ['id']), newTuple: tuple({ id: '1' }) };
+    const msg: PgoutputMessage = {
+      tag: 'insert',
+      relation: relation('public', 'broken', ['id']),
+      newTuple: tuple({ id: '1' }),
+    };
     const [out] = home.map(msg, ctx());
     expect(out?.kind).toBe('dead-letter');
     if (out?.kind !== 'dead-letter') return;
@@ -77,33 +81,57 @@ describe('ChangeMapper', () => {
   });
 
   it('ignores tables without rules', () => {
-    const msg: PgoutputMessage = { tag: 'insert', relation: relation('public', 'other', ['id']), newTuple: tuple({ id: '1' }) };
+    const msg: PgoutputMessage = {
+      tag: 'insert',
+      relation: relation('public', 'other', ['id']),
+      newTuple: tuple({ id: '1' }),
+    };
     expect(home.map(msg, ctx())).toEqual([]);
   });
 
   it('turns heartbeat rows into heartbeat outputs', () => {
-    const msg: PgoutputMessage = { tag: 'update', relation: relation('fabric', 'heartbeat', ['id', 'beat_at', 'seq']), newTuple: tuple({ id: '1', beat_at: 't', seq: '5' }) };
+    const msg: PgoutputMessage = {
+      tag: 'update',
+      relation: relation('fabric', 'heartbeat', ['id', 'beat_at', 'seq']),
+      newTuple: tuple({ id: '1', beat_at: 't', seq: '5' }),
+    };
     const [out] = edge.map(msg, ctx());
     expect(out?.kind).toBe('heartbeat');
     expect(out?.kind === 'heartbeat' && out.event.operation).toBe(Operation.HEARTBEAT);
   });
 
   it('applies a logical message at home and relays it; replicas only apply outbox rows', () => {
-    const message: PgoutputMessage = { tag: 'message', transactional: true, lsn: '0/99', prefix: 'fabric', content: Buffer.from('{"keys":["k1"]}') };
+    const message: PgoutputMessage = {
+      tag: 'message',
+      transactional: true,
+      lsn: '0/99',
+      prefix: 'fabric',
+      content: Buffer.from('{"keys":["k1"]}'),
+    };
     expect(home.map(message, ctx()).map((o) => o.kind)).toEqual(['event', 'relay']);
     expect(edge.map(message, ctx()).map((o) => o.kind)).toEqual(['event']);
     const other: PgoutputMessage = { ...message, prefix: 'someone-else' };
     expect(home.map(other, ctx())).toEqual([]);
 
     const outbox = relation('fabric', 'outbox', ['id', 'payload', 'relayed_from', 'created_at']);
-    const relayed: PgoutputMessage = { tag: 'insert', relation: outbox, newTuple: tuple({ id: '3', payload: '{"keys": ["k1"]}', relayed_from: '0/99', created_at: 't' }) };
+    const relayed: PgoutputMessage = {
+      tag: 'insert',
+      relation: outbox,
+      newTuple: tuple({ id: '3', payload: '{"keys": ["k1"]}', relayed_from: '0/99', created_at: 't' }),
+    };
     expect(home.map(relayed, ctx())).toEqual([]);
     const [applied] = edge.map(relayed, ctx());
     expect(applied?.kind === 'event' && applied.event.keys).toEqual(['k1']);
   });
 
   it('dead-letters a bad explicit payload instead of dropping it', () => {
-    const message: PgoutputMessage = { tag: 'message', transactional: true, lsn: '0/99', prefix: 'fabric', content: Buffer.from('{"keys": "nope"}') };
+    const message: PgoutputMessage = {
+      tag: 'message',
+      transactional: true,
+      lsn: '0/99',
+      prefix: 'fabric',
+      content: Buffer.from('{"keys": "nope"}'),
+    };
     const outs = home.map(message, ctx());
     expect(outs.map((o) => o.kind)).toEqual(['dead-letter']);
   });

@@ -1,8 +1,17 @@
-import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@fabric/runtime';
+import { describe, expect, it } from 'vitest';
 import { parseReaderConfig } from '../src/config.js';
 
-const base = ['--region', 'eu-west', '--postgres', 'postgres://h:1/db', '--kafka', 'k1:9092,k2:9092', '--rules', 'r.yaml'];
+const base = [
+  '--region',
+  'eu-west',
+  '--postgres',
+  'postgres://h:1/db',
+  '--kafka',
+  'k1:9092,k2:9092',
+  '--rules',
+  'r.yaml',
+];
 
 describe('parseReaderConfig', () => {
   it('fills defaults from the region', () => {
@@ -16,7 +25,13 @@ describe('parseReaderConfig', () => {
   });
 
   it('reads the environment when flags are absent', () => {
-    const c = parseReaderConfig([], { FABRIC_REGION: 'us-east', FABRIC_POSTGRES_URL: 'postgres://x/y', FABRIC_KAFKA_BROKERS: 'k:1', FABRIC_RULES: 'r', FABRIC_HOME: '1' })!;
+    const c = parseReaderConfig([], {
+      FABRIC_REGION: 'us-east',
+      FABRIC_POSTGRES_URL: 'postgres://x/y',
+      FABRIC_KAFKA_BROKERS: 'k:1',
+      FABRIC_RULES: 'r',
+      FABRIC_HOME: '1',
+    })!;
     expect(c.region).toBe('us-east');
     expect(c.home).toBe(true);
   });

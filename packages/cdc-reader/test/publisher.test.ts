@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { Publisher, type OutgoingMessage } from '../src/publisher.js';
+import { type OutgoingMessage, Publisher } from '../src/publisher.js';
 
 const logger = pino({ level: 'silent' });
 const msg = (key: string): OutgoingMessage => ({ topic: 't', key, value: new Uint8Array([1]) });
@@ -40,7 +40,13 @@ describe('Publisher', () => {
     const broker = fakeBroker();
     const confirmed: string[] = [];
     const release = broker.hold();
-    const p = new Publisher({ send: broker.send, onConfirmed: (l) => confirmed.push(l), logger, maxBatch: 2, lingerMs: 0 });
+    const p = new Publisher({
+      send: broker.send,
+      onConfirmed: (l) => confirmed.push(l),
+      logger,
+      maxBatch: 2,
+      lingerMs: 0,
+    });
     await p.enqueue(msg('a'));
     await p.enqueue(msg('b'));
     p.commit('0/10');
@@ -60,7 +66,15 @@ describe('Publisher', () => {
     const broker = fakeBroker();
     const confirmed: string[] = [];
     broker.failTimes(3);
-    const p = new Publisher({ send: broker.send, onConfirmed: (l) => confirmed.push(l), logger, maxBatch: 10, lingerMs: 1, retryBaseMs: 1, retryCapMs: 5 });
+    const p = new Publisher({
+      send: broker.send,
+      onConfirmed: (l) => confirmed.push(l),
+      logger,
+      maxBatch: 10,
+      lingerMs: 1,
+      retryBaseMs: 1,
+      retryCapMs: 5,
+    });
     for (const k of ['a', 'b', 'c']) await p.enqueue(msg(k));
     p.commit('0/30');
     await p.close();
@@ -72,7 +86,15 @@ describe('Publisher', () => {
     const broker = fakeBroker();
     const confirmed: string[] = [];
     broker.failTimes(1_000);
-    const p = new Publisher({ send: broker.send, onConfirmed: (l) => confirmed.push(l), logger, maxBatch: 10, lingerMs: 0, retryBaseMs: 1, retryCapMs: 2 });
+    const p = new Publisher({
+      send: broker.send,
+      onConfirmed: (l) => confirmed.push(l),
+      logger,
+      maxBatch: 10,
+      lingerMs: 0,
+      retryBaseMs: 1,
+      retryCapMs: 2,
+    });
     await p.enqueue(msg('a'));
     p.commit('0/40');
     await p.close(100);
@@ -83,7 +105,13 @@ describe('Publisher', () => {
   it('confirms a commit without messages (all changes skipped) in order with the rest', async () => {
     const broker = fakeBroker();
     const confirmed: string[] = [];
-    const p = new Publisher({ send: broker.send, onConfirmed: (l) => confirmed.push(l), logger, maxBatch: 10, lingerMs: 1 });
+    const p = new Publisher({
+      send: broker.send,
+      onConfirmed: (l) => confirmed.push(l),
+      logger,
+      maxBatch: 10,
+      lingerMs: 1,
+    });
     p.commit('0/50');
     await p.enqueue(msg('a'));
     p.commit('0/60');
@@ -97,7 +125,14 @@ describe('Publisher', () => {
     const broker = fakeBroker();
     const confirmed: string[] = [];
     const release = broker.hold();
-    const p = new Publisher({ send: broker.send, onConfirmed: (l) => confirmed.push(l), logger, maxBatch: 100, lingerMs: 0, maxPending: 250 });
+    const p = new Publisher({
+      send: broker.send,
+      onConfirmed: (l) => confirmed.push(l),
+      logger,
+      maxBatch: 100,
+      lingerMs: 0,
+      maxPending: 250,
+    });
     let enqueued = 0;
     const producer = (async () => {
       for (let i = 0; i < 1_000; i++) {

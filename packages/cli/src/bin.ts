@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 import { ControlPlaneError } from '@fabric/control-plane';
-import { ConfigError, SandboxError } from '@fabric/sandbox';
 import { createLogger } from '@fabric/runtime';
-import { MAIN_HELP, UsageError } from './usage.js';
-import { up } from './commands/up.js';
-import { status } from './commands/status.js';
-import { lag } from './commands/lag.js';
+import { ConfigError, SandboxError } from '@fabric/sandbox';
 import { dlq } from './commands/dlq.js';
 import { invalidate } from './commands/invalidate.js';
+import { lag } from './commands/lag.js';
+import { status } from './commands/status.js';
+import { up } from './commands/up.js';
+import { MAIN_HELP, UsageError } from './usage.js';
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   up: (argv) => up(argv, createLogger('fabric')),

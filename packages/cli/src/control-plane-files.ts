@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { hashToken, type ControlPlaneConfig } from '@fabric/control-plane';
-import { subscriptionName, type SandboxEndpoints } from '@fabric/sandbox';
+import { type ControlPlaneConfig, hashToken } from '@fabric/control-plane';
+import { type SandboxEndpoints, subscriptionName } from '@fabric/sandbox';
 
 /** The sandbox's control plane keeps its configuration and tokens here, beside the other state. */
 export function controlPlaneDir(stateDir: string): string {
@@ -17,8 +17,12 @@ export interface SandboxTokens {
 /** The tokens the sandbox's control plane accepts; undefined when none were made yet. */
 export function readSandboxTokens(stateDir: string): SandboxTokens | undefined {
   try {
-    const tokens = JSON.parse(readFileSync(path.join(controlPlaneDir(stateDir), 'tokens.json'), 'utf8')) as Partial<SandboxTokens>;
-    return typeof tokens.read === 'string' && typeof tokens.admin === 'string' ? { read: tokens.read, admin: tokens.admin } : undefined;
+    const tokens = JSON.parse(
+      readFileSync(path.join(controlPlaneDir(stateDir), 'tokens.json'), 'utf8'),
+    ) as Partial<SandboxTokens>;
+    return typeof tokens.read === 'string' && typeof tokens.admin === 'string'
+      ? { read: tokens.read, admin: tokens.admin }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -28,13 +32,20 @@ export function readSandboxTokens(stateDir: string): SandboxTokens | undefined {
  * Writes tokens.json (owner-only: it holds the secrets) unless valid tokens exist, so
  * scripts keep working across restarts, and config.json, which holds only their hashes.
  */
-export function writeControlPlaneFiles(endpoints: SandboxEndpoints): { configFile: string; tokensFile: string; tokens: SandboxTokens } {
+export function writeControlPlaneFiles(endpoints: SandboxEndpoints): {
+  configFile: string;
+  tokensFile: string;
+  tokens: SandboxTokens;
+} {
   const dir = controlPlaneDir(endpoints.stateDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tokensFile = path.join(dir, 'tokens.json');
   let tokens = readSandboxTokens(endpoints.stateDir);
   if (!tokens) {
-    tokens = { read: `fabric_read_${randomBytes(24).toString('base64url')}`, admin: `fabric_admin_${randomBytes(24).toString('base64url')}` };
+    tokens = {
+      read: `fabric_read_${randomBytes(24).toString('base64url')}`,
+      admin: `fabric_admin_${randomBytes(24).toString('base64url')}`,
+    };
     writeFileSync(tokensFile, JSON.stringify(tokens, null, 2) + '\n', { mode: 0o600 });
   }
   // The mode of writeFileSync applies only when it creates the file.
@@ -45,7 +56,10 @@ export function writeControlPlaneFiles(endpoints: SandboxEndpoints): { configFil
 }
 
 /** The control plane's view of a sandbox: every region's endpoints and the sandbox's two tokens. */
-export function controlPlaneConfigFor(endpoints: SandboxEndpoints, tokens: SandboxTokens): Omit<ControlPlaneConfig, 'tls' | 'probeTimeoutMs'> {
+export function controlPlaneConfigFor(
+  endpoints: SandboxEndpoints,
+  tokens: SandboxTokens,
+): Omit<ControlPlaneConfig, 'tls' | 'probeTimeoutMs'> {
   return {
     listen: { host: endpoints.controlPlane.host, port: endpoints.controlPlane.port },
     metrics: { host: endpoints.controlPlane.host, port: endpoints.controlPlane.metricsPort },

@@ -36,18 +36,38 @@ interface ConnectionValues {
 }
 
 /** Flags win over the environment, which wins over the running sandbox. */
-export function connectControlPlane(values: ConnectionValues, env: NodeJS.ProcessEnv = process.env): ControlPlaneClient {
+export function connectControlPlane(
+  values: ConnectionValues,
+  env: NodeJS.ProcessEnv = process.env,
+): ControlPlaneClient {
   const stateDir = sandboxConfigFrom({ 'state-dir': values['state-dir'] }, env).stateDir;
   const sandbox = values.server || env.FABRIC_CONTROL_PLANE ? undefined : readSandboxState(stateDir);
-  const address = values.server ?? env.FABRIC_CONTROL_PLANE ?? (sandbox && `${sandbox.endpoints.controlPlane.host}:${sandbox.endpoints.controlPlane.port}`);
+  const address =
+    values.server ??
+    env.FABRIC_CONTROL_PLANE ??
+    (sandbox && `${sandbox.endpoints.controlPlane.host}:${sandbox.endpoints.controlPlane.port}`);
   if (!address) {
-    throw new UsageError(`no control plane to talk to: pass --server HOST:PORT or set FABRIC_CONTROL_PLANE, or start the sandbox (npm start; none runs from ${stateDir})`);
+    throw new UsageError(
+      `no control plane to talk to: pass --server HOST:PORT or set FABRIC_CONTROL_PLANE, or start the sandbox (npm start; none runs from ${stateDir})`,
+    );
   }
-  if (!/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(address)) throw new UsageError(`--server: "${address}" must be HOST:PORT`);
+  if (!/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(address))
+    throw new UsageError(`--server: "${address}" must be HOST:PORT`);
   const token = values.token ?? env.FABRIC_TOKEN ?? readSandboxTokens(stateDir)?.admin;
-  if (!token) throw new UsageError(`no token: pass --token or set FABRIC_TOKEN (the sandbox keeps its tokens in ${stateDir}/control-plane/tokens.json)`);
-  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new UsageError('--tls-cert and --tls-key go together');
-  const tls = values['tls-ca'] || values['tls-cert'] ? { ca: read('--tls-ca', values['tls-ca']), cert: read('--tls-cert', values['tls-cert']), key: read('--tls-key', values['tls-key']) } : undefined;
+  if (!token)
+    throw new UsageError(
+      `no token: pass --token or set FABRIC_TOKEN (the sandbox keeps its tokens in ${stateDir}/control-plane/tokens.json)`,
+    );
+  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key']))
+    throw new UsageError('--tls-cert and --tls-key go together');
+  const tls =
+    values['tls-ca'] || values['tls-cert']
+      ? {
+          ca: read('--tls-ca', values['tls-ca']),
+          cert: read('--tls-cert', values['tls-cert']),
+          key: read('--tls-key', values['tls-key']),
+        }
+      : undefined;
   return new ControlPlaneClient({ address, token, tls });
 }
 

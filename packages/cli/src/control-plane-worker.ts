@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ControlPlaneClient, ServingStatus } from '@fabric/control-plane';
-import { homeRegion, SandboxError, type Sandbox, type SandboxEndpoints } from '@fabric/sandbox';
+import { homeRegion, type Sandbox, type SandboxEndpoints, SandboxError } from '@fabric/sandbox';
 import { writeControlPlaneFiles } from './control-plane-files.js';
 import { workerScript } from './workers.js';
 
@@ -37,7 +37,8 @@ export async function waitForControlPlane(endpoints: SandboxEndpoints, timeoutMs
   try {
     while (Date.now() < deadline) {
       try {
-        if ((await client.health.check({ service: '' }, { deadlineMs: 1_000 })).status === ServingStatus.SERVING) return;
+        if ((await client.health.check({ service: '' }, { deadlineMs: 1_000 })).status === ServingStatus.SERVING)
+          return;
         last = 'not serving';
       } catch (err) {
         last = (err as Error).message;
@@ -48,5 +49,7 @@ export async function waitForControlPlane(endpoints: SandboxEndpoints, timeoutMs
     client.close();
   }
   const log = path.join(endpoints.stateDir, homeRegion(endpoints).region, 'logs', 'control-plane.log');
-  throw new ControlPlaneNotReadyError(`control plane on ${host}:${port} not serving after ${timeoutMs / 1000} s (${last}); see ${log}`);
+  throw new ControlPlaneNotReadyError(
+    `control plane on ${host}:${port} not serving after ${timeoutMs / 1000} s (${last}); see ${log}`,
+  );
 }

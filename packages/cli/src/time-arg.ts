@@ -10,7 +10,9 @@ export function parseTimeArg(flag: string, value: string, now: Date = new Date()
     const t = new Date(value);
     if (!Number.isNaN(t.getTime())) return t;
   }
-  throw new UsageError(`${flag}: "${value}" is neither an ISO time (2024-05-01T12:00:00Z) nor a duration back from now (15m, 2h, 7d)`);
+  throw new UsageError(
+    `${flag}: "${value}" is neither an ISO time (2024-05-01T12:00:00Z) nor a duration back from now (15m, 2h, 7d)`,
+  );
 }
 
 /** A non-negative integer flag, as a bigint for Kafka offsets. */

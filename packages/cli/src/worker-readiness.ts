@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type RegionEndpoints, type SandboxEndpoints, SandboxError } from '@fabric/sandbox';
 import pg from 'pg';
-import { SandboxError, type RegionEndpoints, type SandboxEndpoints } from '@fabric/sandbox';
 import type { Logger } from 'pino';
 
 /** The reader's slot name: changes committed before it exists are never decoded. */
@@ -21,12 +21,17 @@ export async function waitForWorkers(endpoints: SandboxEndpoints, logger: Logger
   while (pending.size > 0) {
     await Promise.all(
       endpoints.regions.map(async (region) => {
-        if (pending.has(`${region.region} cdc-reader`) && (await readerStreaming(region))) pending.delete(`${region.region} cdc-reader`);
-        if (pending.has(`${region.region} invalidator`) && (await invalidatorAssigned(region))) pending.delete(`${region.region} invalidator`);
+        if (pending.has(`${region.region} cdc-reader`) && (await readerStreaming(region)))
+          pending.delete(`${region.region} cdc-reader`);
+        if (pending.has(`${region.region} invalidator`) && (await invalidatorAssigned(region)))
+          pending.delete(`${region.region} invalidator`);
       }),
     );
     if (pending.size === 0) return;
-    if (Date.now() > deadline) throw new WorkersNotReadyError(`not ready after ${timeoutMs / 1000} s: ${[...pending].join(', ')}; see ${endpoints.stateDir}/<region>/logs/`);
+    if (Date.now() > deadline)
+      throw new WorkersNotReadyError(
+        `not ready after ${timeoutMs / 1000} s: ${[...pending].join(', ')}; see ${endpoints.stateDir}/<region>/logs/`,
+      );
     logger.debug({ waitingFor: [...pending] }, 'waiting for workers');
     await sleep(250);
   }
@@ -47,7 +52,9 @@ async function readerStreaming(region: RegionEndpoints): Promise<boolean> {
 
 async function invalidatorAssigned(region: RegionEndpoints): Promise<boolean> {
   try {
-    const res = await fetch(`http://${region.redis.host}:${region.metrics.invalidator}/healthz`, { signal: AbortSignal.timeout(2_000) });
+    const res = await fetch(`http://${region.redis.host}:${region.metrics.invalidator}/healthz`, {
+      signal: AbortSignal.timeout(2_000),
+    });
     const status = (await res.json()) as { assigned?: number[] };
     return (status.assigned?.length ?? 0) > 0;
   } catch {

@@ -9,7 +9,10 @@ export function workerScript(pkg: string): string {
   return path.join(path.dirname(require.resolve(`${pkg}/package.json`)), 'dist', 'main.js');
 }
 
-export const DEFAULT_RULES = path.resolve(path.dirname(require.resolve('@fabric/cdc-reader/package.json')), '../../deploy/key-rules.demo.yaml');
+export const DEFAULT_RULES = path.resolve(
+  path.dirname(require.resolve('@fabric/cdc-reader/package.json')),
+  '../../deploy/key-rules.demo.yaml',
+);
 
 /** One CDC reader per region, against the region's own database, supervised. */
 export function startReaders(sandbox: Sandbox, rulesPath: string): void {
@@ -17,12 +20,18 @@ export function startReaders(sandbox: Sandbox, rulesPath: string): void {
   for (const region of sandbox.endpoints.regions) {
     const args = [
       script,
-      '--region', region.region,
-      '--postgres', region.postgres.url,
-      '--kafka', region.kafka.brokers.join(','),
-      '--rules', rulesPath,
-      '--metrics-host', region.postgres.host,
-      '--metrics-port', String(region.metrics.reader),
+      '--region',
+      region.region,
+      '--postgres',
+      region.postgres.url,
+      '--kafka',
+      region.kafka.brokers.join(','),
+      '--rules',
+      rulesPath,
+      '--metrics-host',
+      region.postgres.host,
+      '--metrics-port',
+      String(region.metrics.reader),
       ...(region.home ? ['--home'] : []),
     ];
     sandbox.startWorker(region.region, 'cdc-reader', { command: process.execPath, args, stopSignal: 'SIGTERM' });
@@ -35,13 +44,20 @@ export function startInvalidators(sandbox: Sandbox): void {
   for (const region of sandbox.endpoints.regions) {
     const args = [
       script,
-      '--region', region.region,
-      '--kafka', region.kafka.brokers.join(','),
-      '--redis', region.redis.url,
-      '--topic', region.kafka.topic,
-      '--dlq-topic', region.kafka.deadLetterTopic,
-      '--metrics-host', region.redis.host,
-      '--metrics-port', String(region.metrics.invalidator),
+      '--region',
+      region.region,
+      '--kafka',
+      region.kafka.brokers.join(','),
+      '--redis',
+      region.redis.url,
+      '--topic',
+      region.kafka.topic,
+      '--dlq-topic',
+      region.kafka.deadLetterTopic,
+      '--metrics-host',
+      region.redis.host,
+      '--metrics-port',
+      String(region.metrics.invalidator),
     ];
     sandbox.startWorker(region.region, 'invalidator', { command: process.execPath, args, stopSignal: 'SIGTERM' });
   }

@@ -1,5 +1,5 @@
+import { ComponentStatus, type GetLagResponse, RegionStatus, timestampFromDate } from '@fabric/control-plane';
 import { describe, expect, it } from 'vitest';
-import { ComponentStatus, RegionStatus, timestampFromDate, type GetLagResponse } from '@fabric/control-plane';
 import { lagTable } from '../src/commands/lag-table.js';
 import { parseOffsetArg, parseTimeArg } from '../src/time-arg.js';
 import { UsageError } from '../src/usage.js';
@@ -28,13 +28,32 @@ describe('lagTable', () => {
   it('prints unknown values as ? and names components that did not answer', () => {
     const response = {
       regions: [
-        { region: 'us-east', home: true, status: RegionStatus.HEALTHY, components: [], replicationLagBytes: 0n, replicationLagSeconds: 0, cdcLagBytes: 2048n, kafkaLag: [], kafkaLagTotal: 0n, freshnessSeconds: 0.4, latencyP50Ms: 11.6, latencyP99Ms: 80, deadLetters: 0n },
+        {
+          region: 'us-east',
+          home: true,
+          status: RegionStatus.HEALTHY,
+          components: [],
+          replicationLagBytes: 0n,
+          replicationLagSeconds: 0,
+          cdcLagBytes: 2048n,
+          kafkaLag: [],
+          kafkaLagTotal: 0n,
+          freshnessSeconds: 0.4,
+          latencyP50Ms: 11.6,
+          latencyP99Ms: 80,
+          deadLetters: 0n,
+        },
         {
           region: 'eu-west',
           home: false,
           status: RegionStatus.DEGRADED,
           components: [
-            { component: 'invalidator', status: ComponentStatus.UNREACHABLE, detail: 'ECONNREFUSED', lastSeenTime: timestampFromDate(new Date('2024-05-01T12:00:00Z')) },
+            {
+              component: 'invalidator',
+              status: ComponentStatus.UNREACHABLE,
+              detail: 'ECONNREFUSED',
+              lastSeenTime: timestampFromDate(new Date('2024-05-01T12:00:00Z')),
+            },
             { component: 'cdc-reader', status: ComponentStatus.UNHEALTHY, detail: 'HTTP 503' },
           ],
           replicationLagBytes: 100n,
@@ -46,6 +65,8 @@ describe('lagTable', () => {
     } as unknown as GetLagResponse;
     const [, , home, replica] = lagTable(response, now).split('\n');
     expect(home).toMatch(/^us-east\s+healthy\s+primary\s+2\.0 KiB\s+0\s+0\.4s\s+12 ms \/ 80 ms\s+0\s+-$/);
-    expect(replica).toMatch(/^eu-west\s+degraded\s+100 B \/ 1\.5s\s+\?\s+7\s+\?\s+\? \/ \?\s+\?\s+invalidator unreachable \(seen 10\.0s ago\); cdc-reader unhealthy: HTTP 503$/);
+    expect(replica).toMatch(
+      /^eu-west\s+degraded\s+100 B \/ 1\.5s\s+\?\s+7\s+\?\s+\? \/ \?\s+\?\s+invalidator unreachable \(seen 10\.0s ago\); cdc-reader unhealthy: HTTP 503$/,
+    );
   });
 });

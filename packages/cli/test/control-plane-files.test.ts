@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
 import { hashToken, validateControlPlaneConfig } from '@fabric/control-plane';
 import { describeEndpoints, resolveSandboxConfig } from '@fabric/sandbox';
+import { afterEach, describe, expect, it } from 'vitest';
 import { readSandboxTokens, writeControlPlaneFiles } from '../src/control-plane-files.js';
 
 const dirs: string[] = [];
@@ -12,7 +12,9 @@ afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force
 function endpoints() {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'fabric-cp-files-'));
   dirs.push(stateDir);
-  return describeEndpoints(resolveSandboxConfig({ stateDir, portBase: 40000, regions: 'us-east,eu-west', home: 'eu-west' }));
+  return describeEndpoints(
+    resolveSandboxConfig({ stateDir, portBase: 40000, regions: 'us-east,eu-west', home: 'eu-west' }),
+  );
 }
 
 describe('writeControlPlaneFiles', () => {
@@ -35,9 +37,17 @@ describe('writeControlPlaneFiles', () => {
 
   it('points at every region of the sandbox, with the replica subscription slots', () => {
     const e = endpoints();
-    const config = validateControlPlaneConfig(JSON.parse(readFileSync(writeControlPlaneFiles(e).configFile, 'utf8')), '/');
+    const config = validateControlPlaneConfig(
+      JSON.parse(readFileSync(writeControlPlaneFiles(e).configFile, 'utf8')),
+      '/',
+    );
     const [usEast, euWest] = config.regions;
-    expect(euWest).toMatchObject({ name: 'eu-west', home: true, subscriptionSlot: undefined, postgresUrl: 'postgres://postgres@127.0.0.1:40010/fabric' });
+    expect(euWest).toMatchObject({
+      name: 'eu-west',
+      home: true,
+      subscriptionSlot: undefined,
+      postgresUrl: 'postgres://postgres@127.0.0.1:40010/fabric',
+    });
     expect(usEast).toMatchObject({
       name: 'us-east',
       home: false,

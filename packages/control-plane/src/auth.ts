@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { status, type Metadata } from '@grpc/grpc-js';
+import { type Metadata, status } from '@grpc/grpc-js';
 import { RpcError } from './rpc-error.js';
 
 export const SCOPES = ['read', 'admin'] as const;
@@ -24,7 +24,10 @@ export interface Principal {
  * describes the API, and grpcurl sends the same -H headers with it.
  */
 const OPEN_SERVICES = new Set(['grpc.health.v1.Health']);
-const ADMIN_METHODS = new Set(['/fabric.v1.DeadLetterService/ReplayDeadLetters', '/fabric.v1.InvalidationService/Invalidate']);
+const ADMIN_METHODS = new Set([
+  '/fabric.v1.DeadLetterService/ReplayDeadLetters',
+  '/fabric.v1.InvalidationService/Invalidate',
+]);
 
 export function requiredScope(path: string): Scope | undefined {
   const service = path.split('/')[1] ?? '';
@@ -50,14 +53,18 @@ export class TokenAuthenticator {
     if (!needed) return undefined;
     const principal = this.authenticate(metadata);
     if (!principal.scopes.has(needed) && !principal.scopes.has('admin')) {
-      throw new RpcError(status.PERMISSION_DENIED, `${path} needs a token with the "${needed}" scope; token "${principal.name}" has ${[...principal.scopes].join(', ')}`);
+      throw new RpcError(
+        status.PERMISSION_DENIED,
+        `${path} needs a token with the "${needed}" scope; token "${principal.name}" has ${[...principal.scopes].join(', ')}`,
+      );
     }
     return principal;
   }
 
   private authenticate(metadata: Metadata): Principal {
     const values = metadata.get('authorization');
-    if (values.length === 0) throw new RpcError(status.UNAUTHENTICATED, 'missing "authorization: Bearer <token>" metadata');
+    if (values.length === 0)
+      throw new RpcError(status.UNAUTHENTICATED, 'missing "authorization: Bearer <token>" metadata');
     const match = /^Bearer\s+(\S+)\s*$/i.exec(String(values[0]));
     if (!match) throw new RpcError(status.UNAUTHENTICATED, 'authorization metadata must be "Bearer <token>"');
     const presented = createHash('sha256').update(match[1]!, 'utf8').digest();

@@ -1,7 +1,15 @@
 import type { DescMethod, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
-import { Client, credentials, Metadata, status, type CallOptions as GrpcCallOptions, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { DeadLetterService, healthV1, InvalidationService, LagService } from '@fabric/proto';
+import {
+  Client,
+  type ClientReadableStream,
+  credentials,
+  type CallOptions as GrpcCallOptions,
+  Metadata,
+  type ServiceError,
+  status,
+} from '@grpc/grpc-js';
 import { methodDefinition } from './grpc-service.js';
 
 export interface ClientOptions {
@@ -49,7 +57,9 @@ export class ControlPlaneClient {
   private readonly channel: Client;
 
   constructor(private readonly opts: ClientOptions) {
-    const creds = opts.tls ? credentials.createSsl(opts.tls.ca ?? null, opts.tls.key ?? null, opts.tls.cert ?? null) : credentials.createInsecure();
+    const creds = opts.tls
+      ? credentials.createSsl(opts.tls.ca ?? null, opts.tls.key ?? null, opts.tls.cert ?? null)
+      : credentials.createInsecure();
     this.channel = new Client(opts.address, creds);
     this.lag = this.service(LagService);
     this.deadLetters = this.service(DeadLetterService);
@@ -68,14 +78,27 @@ export class ControlPlaneClient {
       if (method.methodKind === 'unary') {
         client[localName] = (request: unknown, opts: CallOptions = {}) =>
           new Promise((resolve, reject) => {
-            const call = this.channel.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, request, this.metadata(), this.callOptions(opts), (err, res) =>
-              err ? reject(toControlPlaneError(err)) : resolve(res),
+            const call = this.channel.makeUnaryRequest(
+              def.path,
+              def.requestSerialize,
+              def.responseDeserialize,
+              request,
+              this.metadata(),
+              this.callOptions(opts),
+              (err, res) => (err ? reject(toControlPlaneError(err)) : resolve(res)),
             );
             opts.signal?.addEventListener('abort', () => call.cancel(), { once: true });
           });
       } else if (method.methodKind === 'server_streaming') {
         client[localName] = (request: unknown, opts: CallOptions = {}) => {
-          const call = this.channel.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, request, this.metadata(), this.callOptions(opts));
+          const call = this.channel.makeServerStreamRequest(
+            def.path,
+            def.requestSerialize,
+            def.responseDeserialize,
+            request,
+            this.metadata(),
+            this.callOptions(opts),
+          );
           opts.signal?.addEventListener('abort', () => call.cancel(), { once: true });
           return messages(call);
         };

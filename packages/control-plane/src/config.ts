@@ -81,8 +81,15 @@ Configuration file:
 `;
 
 /** Returns undefined when --help was asked for. */
-export function parseControlPlaneArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): { configPath: string } | undefined {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+export function parseControlPlaneArgs(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { configPath: string } | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
   if (values.help) return undefined;
   const configPath = values.config ?? env.FABRIC_CONTROL_PLANE_CONFIG;
   if (!configPath) throw new ConfigError('--config', 'is required (see --help)');
@@ -121,23 +128,27 @@ export function validateControlPlaneConfig(raw: unknown, baseDir: string): Contr
     seen.add(r.name);
   });
   const homes = regions.filter((r) => r.home);
-  if (homes.length !== 1) throw new ConfigError('regions', `exactly one region must have "home": true, found ${homes.length}`);
+  if (homes.length !== 1)
+    throw new ConfigError('regions', `exactly one region must have "home": true, found ${homes.length}`);
   const tokens = array('tokens', root.tokens).map((t, i) => token(`tokens[${i}]`, t));
-  if (tokens.length === 0) throw new ConfigError('tokens', 'must list at least one token, or nobody could call the control plane');
+  if (tokens.length === 0)
+    throw new ConfigError('tokens', 'must list at least one token, or nobody could call the control plane');
   return {
     listen: endpoint('listen', root.listen),
     metrics: endpoint('metrics', root.metrics),
     tokens,
     tls: root.tls === undefined ? undefined : tls('tls', root.tls, baseDir),
     regions,
-    probeTimeoutMs: root.probeTimeoutMs === undefined ? 2_000 : integer('probeTimeoutMs', root.probeTimeoutMs, 100, 60_000),
+    probeTimeoutMs:
+      root.probeTimeoutMs === undefined ? 2_000 : integer('probeTimeoutMs', root.probeTimeoutMs, 100, 60_000),
   };
 }
 
 function region(at: string, raw: unknown): RegionConfig {
   const r = object(at, raw);
   const name = string(`${at}.name`, r.name);
-  if (!REGION.test(name)) throw new ConfigError(`${at}.name`, `"${name}" is not a region name (lowercase letters, digits, dashes)`);
+  if (!REGION.test(name))
+    throw new ConfigError(`${at}.name`, `"${name}" is not a region name (lowercase letters, digits, dashes)`);
   const home = r.home === undefined ? false : boolean(`${at}.home`, r.home);
   const postgresUrl = string(`${at}.postgresUrl`, r.postgresUrl);
   if (!/^postgres(ql)?:\/\//.test(postgresUrl)) throw new ConfigError(`${at}.postgresUrl`, 'must be a postgres:// URL');
@@ -159,8 +170,10 @@ function region(at: string, raw: unknown): RegionConfig {
     postgresUrl,
     kafkaBrokers,
     topic,
-    deadLetterTopic: r.deadLetterTopic === undefined ? `${topic}.dlq` : string(`${at}.deadLetterTopic`, r.deadLetterTopic),
-    consumerGroup: r.consumerGroup === undefined ? `fabric-invalidator-${name}` : string(`${at}.consumerGroup`, r.consumerGroup),
+    deadLetterTopic:
+      r.deadLetterTopic === undefined ? `${topic}.dlq` : string(`${at}.deadLetterTopic`, r.deadLetterTopic),
+    consumerGroup:
+      r.consumerGroup === undefined ? `fabric-invalidator-${name}` : string(`${at}.consumerGroup`, r.consumerGroup),
     readerStatusUrl: url(`${at}.readerStatusUrl`, r.readerStatusUrl),
     invalidatorStatusUrl: url(`${at}.invalidatorStatusUrl`, r.invalidatorStatusUrl),
     cdcSlot: identifier('cdcSlot', 'fabric_cdc'),
@@ -172,24 +185,33 @@ function region(at: string, raw: unknown): RegionConfig {
 function token(at: string, raw: unknown): TokenEntry {
   const t = object(at, raw);
   const scopes = array(`${at}.scopes`, t.scopes).map((s, i) => {
-    if (!SCOPES.includes(s as Scope)) throw new ConfigError(`${at}.scopes[${i}]`, `must be one of ${SCOPES.join(', ')}, got ${JSON.stringify(s)}`);
+    if (!SCOPES.includes(s as Scope))
+      throw new ConfigError(`${at}.scopes[${i}]`, `must be one of ${SCOPES.join(', ')}, got ${JSON.stringify(s)}`);
     return s as Scope;
   });
   if (scopes.length === 0) throw new ConfigError(`${at}.scopes`, 'must grant at least one scope');
   const sha256 = string(`${at}.sha256`, t.sha256).toLowerCase();
-  if (!SHA256.test(sha256)) throw new ConfigError(`${at}.sha256`, 'must be the 64 hex digits of the token\'s SHA-256 (never the token itself)');
+  if (!SHA256.test(sha256))
+    throw new ConfigError(`${at}.sha256`, "must be the 64 hex digits of the token's SHA-256 (never the token itself)");
   return { name: string(`${at}.name`, t.name), scopes, sha256 };
 }
 
 function tls(at: string, raw: unknown, baseDir: string): TlsFiles {
   const t = object(at, raw);
   const file = (field: string, value: unknown) => path.resolve(baseDir, string(`${at}.${field}`, value));
-  return { cert: file('cert', t.cert), key: file('key', t.key), clientCa: t.clientCa === undefined ? undefined : file('clientCa', t.clientCa) };
+  return {
+    cert: file('cert', t.cert),
+    key: file('key', t.key),
+    clientCa: t.clientCa === undefined ? undefined : file('clientCa', t.clientCa),
+  };
 }
 
 function endpoint(at: string, raw: unknown): { host: string; port: number } {
   const e = object(at, raw);
-  return { host: e.host === undefined ? '127.0.0.1' : string(`${at}.host`, e.host), port: integer(`${at}.port`, e.port, 0, 65535) };
+  return {
+    host: e.host === undefined ? '127.0.0.1' : string(`${at}.host`, e.host),
+    port: integer(`${at}.port`, e.port, 0, 65535),
+  };
 }
 
 function url(at: string, raw: unknown): string {

@@ -1,4 +1,10 @@
-import { timestampDate, type DeadLetterFilter, type ListDeadLettersRequest, type ReplayDeadLettersRequest, type TimeRange } from '@fabric/proto';
+import {
+  type DeadLetterFilter,
+  type ListDeadLettersRequest,
+  type ReplayDeadLettersRequest,
+  type TimeRange,
+  timestampDate,
+} from '@fabric/proto';
 import type { RegionConfig } from './config.js';
 import type { DeadLetterCriteria } from './dead-letter-view.js';
 import type { RegionDirectory } from './regions.js';
@@ -40,7 +46,8 @@ export interface ReplayPlan {
 
 export function planListing(req: ListDeadLettersRequest, regions: RegionDirectory): ListingPlan {
   const selected = regions.select('region', req.region);
-  if (req.pageSize > MAX_PAGE_SIZE) throw RpcError.invalidArgument('page_size', `at most ${MAX_PAGE_SIZE}, got ${req.pageSize}`);
+  if (req.pageSize > MAX_PAGE_SIZE)
+    throw RpcError.invalidArgument('page_size', `at most ${MAX_PAGE_SIZE}, got ${req.pageSize}`);
   const cursor = req.pageToken === '' ? undefined : decodePageToken(req.pageToken);
   if (cursor && (cursor.selection !== req.region || !selected.some((r) => r.name === cursor.region))) {
     throw RpcError.invalidArgument('page_token', 'belongs to a listing of other regions; start again without a token');
@@ -68,8 +75,10 @@ export function planReplay(req: ReplayDeadLettersRequest, regions: RegionDirecto
   };
   if (req.range.case === 'offsets') {
     const o = req.range.value;
-    if (o.partition !== undefined && o.partition < 0) throw RpcError.invalidArgument('offsets.partition', `must not be negative, got ${o.partition}`);
-    if (o.fromOffset < 0n) throw RpcError.invalidArgument('offsets.from_offset', `must not be negative, got ${o.fromOffset}`);
+    if (o.partition !== undefined && o.partition < 0)
+      throw RpcError.invalidArgument('offsets.partition', `must not be negative, got ${o.partition}`);
+    if (o.fromOffset < 0n)
+      throw RpcError.invalidArgument('offsets.from_offset', `must not be negative, got ${o.fromOffset}`);
     if (o.toOffset !== undefined && o.toOffset < o.fromOffset) {
       throw RpcError.invalidArgument('offsets.to_offset', `${o.toOffset} is before from_offset ${o.fromOffset}`);
     }
@@ -81,7 +90,10 @@ export function planReplay(req: ReplayDeadLettersRequest, regions: RegionDirecto
 /** The partition ranges a replay reads, clipped to what the DLQ holds when it starts. */
 export function replayRanges(plan: ReplayPlan, dlq: DeadLetterOffsets[]): PartitionRange[] {
   if (plan.partition !== undefined && !dlq.some((p) => p.partition === plan.partition)) {
-    throw RpcError.invalidArgument('offsets.partition', `${plan.region.deadLetterTopic} has no partition ${plan.partition} (it has ${dlq.length})`);
+    throw RpcError.invalidArgument(
+      'offsets.partition',
+      `${plan.region.deadLetterTopic} has no partition ${plan.partition} (it has ${dlq.length})`,
+    );
   }
   return dlq
     .filter((p) => plan.partition === undefined || p.partition === plan.partition)
@@ -97,17 +109,36 @@ function criteria(filter: DeadLetterFilter | undefined, range: TimeRange | undef
   const since = range?.sinceTime ? timestampDate(range.sinceTime) : undefined;
   const until = range?.untilTime ? timestampDate(range.untilTime) : undefined;
   if (since && until && since >= until) throw RpcError.invalidArgument(`${at}.until_time`, 'must be after since_time');
-  return { component: filter?.component ?? '', reasonContains: filter?.reasonContains ?? '', table: filter?.table ?? '', since, until };
+  return {
+    component: filter?.component ?? '',
+    reasonContains: filter?.reasonContains ?? '',
+    table: filter?.table ?? '',
+    since,
+    until,
+  };
 }
 
 export function encodePageToken(c: PageCursor): string {
-  return Buffer.from(JSON.stringify({ s: c.selection, r: c.region, p: c.partition, o: String(c.offset) })).toString('base64url');
+  return Buffer.from(JSON.stringify({ s: c.selection, r: c.region, p: c.partition, o: String(c.offset) })).toString(
+    'base64url',
+  );
 }
 
 export function decodePageToken(token: string): PageCursor {
   try {
-    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { s: unknown; r: unknown; p: unknown; o: unknown };
-    if (typeof t.s === 'string' && typeof t.r === 'string' && Number.isInteger(t.p) && typeof t.o === 'string' && /^\d+$/.test(t.o)) {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+      s: unknown;
+      r: unknown;
+      p: unknown;
+      o: unknown;
+    };
+    if (
+      typeof t.s === 'string' &&
+      typeof t.r === 'string' &&
+      Number.isInteger(t.p) &&
+      typeof t.o === 'string' &&
+      /^\d+$/.test(t.o)
+    ) {
       return { selection: t.s, region: t.r, partition: t.p as number, offset: BigInt(t.o) };
     }
   } catch {

@@ -1,10 +1,22 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
+import {
+  type DeadLetterEntrySchema,
+  type DeadLetterService,
+  type InvalidationEvent,
+  ReplayOutcome,
+} from '@fabric/proto';
 import { status } from '@grpc/grpc-js';
-import { ReplayOutcome, type DeadLetterEntrySchema, type DeadLetterService, type InvalidationEvent } from '@fabric/proto';
 import type { Logger } from 'pino';
 import type { RegionConfig } from './config.js';
-import { encodePageToken, planListing, planReplay, replayRanges, type ListingPlan, type PageCursor } from './dead-letter-request.js';
-import { deadLetterEntry, matchesCriteria, viewDeadLetter, type DeadLetterView } from './dead-letter-view.js';
+import {
+  encodePageToken,
+  type ListingPlan,
+  type PageCursor,
+  planListing,
+  planReplay,
+  replayRanges,
+} from './dead-letter-request.js';
+import { type DeadLetterView, deadLetterEntry, matchesCriteria, viewDeadLetter } from './dead-letter-view.js';
 import type { ImplOf } from './grpc-service.js';
 import type { ControlPlaneMetrics } from './metrics.js';
 import { deadLetterOffsets } from './probes/kafka.js';
@@ -49,7 +61,8 @@ export function deadLetterHandlers(deps: DeadLetterDeps): ImplOf<typeof DeadLett
       const plan = planReplay(req, regions);
       const region = plan.region;
       if (!plan.dryRun) {
-        if (replaying.has(region.name)) throw new RpcError(status.ABORTED, `a replay of ${region.name} is already running; wait for it to finish`);
+        if (replaying.has(region.name))
+          throw new RpcError(status.ABORTED, `a replay of ${region.name} is already running; wait for it to finish`);
         replaying.add(region.name);
       }
       try {
@@ -59,7 +72,16 @@ export function deadLetterHandlers(deps: DeadLetterDeps): ImplOf<typeof DeadLett
           ranges.reduce((sum, r) => sum + (r.to - r.from), 0n),
           plan.dryRun,
         );
-        logger.info({ region: region.name, by: ctx.principal?.name, dryRun: plan.dryRun, force: plan.force, ranges: ranges.map((r) => `${r.partition}:${r.from}-${r.to}`) }, 'replaying dead letters');
+        logger.info(
+          {
+            region: region.name,
+            by: ctx.principal?.name,
+            dryRun: plan.dryRun,
+            force: plan.force,
+            ranges: ranges.map((r) => `${r.partition}:${r.from}-${r.to}`),
+          },
+          'replaying dead letters',
+        );
         await send(tally.progress(false));
         for (const range of ranges) {
           await scan(connection, range, ctx.signal, async (records) => {
@@ -68,7 +90,11 @@ export function deadLetterHandlers(deps: DeadLetterDeps): ImplOf<typeof DeadLett
               tally.scannedOne();
               const view = viewDeadLetter(record);
               if (!matchesCriteria(view, plan.criteria)) continue;
-              const decision = decideReplay(view, { replayedBefore: connection.ledger.has(view.partition, view.offset), force: plan.force, dryRun: plan.dryRun });
+              const decision = decideReplay(view, {
+                replayedBefore: connection.ledger.has(view.partition, view.offset),
+                force: plan.force,
+                dryRun: plan.dryRun,
+              });
               if (decision.action === 'publish') toPublish.push(view as DeadLetterView & { event: InvalidationEvent });
               else tally.note(view, decision.outcome, decision.reason);
             }
@@ -80,7 +106,15 @@ export function deadLetterHandlers(deps: DeadLetterDeps): ImplOf<typeof DeadLett
           });
         }
         const final = tally.progress(true);
-        logger.info({ region: region.name, replayed: String(final.replayed), skipped: String(final.skipped), notReplayable: String(final.notReplayable) }, 'replay done');
+        logger.info(
+          {
+            region: region.name,
+            replayed: String(final.replayed),
+            skipped: String(final.skipped),
+            notReplayable: String(final.notReplayable),
+          },
+          'replay done',
+        );
         await send(final);
       } finally {
         if (!plan.dryRun) replaying.delete(region.name);
@@ -108,19 +142,24 @@ async function fillPage(
   for (const p of dlq) {
     if (next || (cursor && p.partition < cursor.partition)) continue;
     const from = cursor?.partition === p.partition && cursor.offset > p.start ? cursor.offset : p.start;
-    await scan(connection, { topic: region.deadLetterTopic, partition: p.partition, from, to: p.end }, signal, (records) => {
-      for (const record of records) {
-        const view = viewDeadLetter(record);
-        const replayed = connection.ledger.has(view.partition, view.offset);
-        if (!matchesCriteria(view, plan.criteria) || (plan.pendingOnly && replayed)) continue;
-        if (entries.length === plan.pageSize) {
-          next = { selection, region: region.name, partition: view.partition, offset: view.offset };
-          return false;
+    await scan(
+      connection,
+      { topic: region.deadLetterTopic, partition: p.partition, from, to: p.end },
+      signal,
+      (records) => {
+        for (const record of records) {
+          const view = viewDeadLetter(record);
+          const replayed = connection.ledger.has(view.partition, view.offset);
+          if (!matchesCriteria(view, plan.criteria) || (plan.pendingOnly && replayed)) continue;
+          if (entries.length === plan.pageSize) {
+            next = { selection, region: region.name, partition: view.partition, offset: view.offset };
+            return false;
+          }
+          entries.push(deadLetterEntry(region.name, view, replayed));
         }
-        entries.push(deadLetterEntry(region.name, view, replayed));
-      }
-      return true;
-    });
+        return true;
+      },
+    );
   }
   return next;
 }
@@ -130,7 +169,12 @@ async function fillPage(
  * ledger. A crash in between republishes them on the next replay, which is harmless:
  * applying an event twice deletes the same keys twice.
  */
-async function publishOriginals(connection: RegionConnection, region: RegionConfig, views: Array<DeadLetterView & { event: InvalidationEvent }>, by: string): Promise<void> {
+async function publishOriginals(
+  connection: RegionConnection,
+  region: RegionConfig,
+  views: Array<DeadLetterView & { event: InvalidationEvent }>,
+  by: string,
+): Promise<void> {
   if (views.length === 0) return;
   try {
     await connection.kafka.publish(
@@ -153,22 +197,35 @@ function partitionKey(event: InvalidationEvent): string {
 
 async function readDlq(connection: RegionConnection): Promise<DeadLetterOffsets[]> {
   try {
-    const [offsets] = await Promise.all([deadLetterOffsets(connection.kafka, connection.config.deadLetterTopic), connection.ledger.refresh()]);
+    const [offsets] = await Promise.all([
+      deadLetterOffsets(connection.kafka, connection.config.deadLetterTopic),
+      connection.ledger.refresh(),
+    ]);
     return offsets;
   } catch (err) {
-    throw RpcError.unavailable(`${connection.config.name}: cannot read ${connection.config.deadLetterTopic}: ${(err as Error).message}`);
+    throw RpcError.unavailable(
+      `${connection.config.name}: cannot read ${connection.config.deadLetterTopic}: ${(err as Error).message}`,
+    );
   }
 }
 
-async function scan(connection: RegionConnection, range: Parameters<typeof scanPartition>[1], signal: AbortSignal, onRecords: Parameters<typeof scanPartition>[2]): Promise<void> {
+async function scan(
+  connection: RegionConnection,
+  range: Parameters<typeof scanPartition>[1],
+  signal: AbortSignal,
+  onRecords: Parameters<typeof scanPartition>[2],
+): Promise<void> {
   try {
     await scanPartition(connection.kafka.kafka, range, onRecords, { signal });
   } catch (err) {
     if (err instanceof RpcError) throw err;
-    throw RpcError.unavailable(`${connection.config.name}: reading ${range.topic}[${range.partition}] failed: ${(err as Error).message}`);
+    throw RpcError.unavailable(
+      `${connection.config.name}: reading ${range.topic}[${range.partition}] failed: ${(err as Error).message}`,
+    );
   }
 }
 
 function countOutcomes(metrics: ControlPlaneMetrics, region: string, items: Array<{ outcome?: ReplayOutcome }>): void {
-  for (const item of items) metrics.replays.inc({ region, outcome: ReplayOutcome[item.outcome ?? ReplayOutcome.UNSPECIFIED].toLowerCase() });
+  for (const item of items)
+    metrics.replays.inc({ region, outcome: ReplayOutcome[item.outcome ?? ReplayOutcome.UNSPECIFIED].toLowerCase() });
 }

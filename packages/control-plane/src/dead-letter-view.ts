@@ -1,14 +1,14 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import {
+  type DeadLetter,
+  type DeadLetterEntrySchema,
   DeadLetterSchema,
   fromBinary,
+  type InvalidationEvent,
   InvalidationEventSchema,
   Operation,
   timestampDate,
   timestampFromDate,
-  type DeadLetter,
-  type DeadLetterEntrySchema,
-  type InvalidationEvent,
 } from '@fabric/proto';
 import type { ScannedRecord } from './topic-scan.js';
 
@@ -62,23 +62,41 @@ export function viewDeadLetter(record: ScannedRecord): DeadLetterView {
   }
   // Arbitrary bytes can decode as an empty message; only a real event is worth publishing.
   if (event.id === '') return refuse(deadLetter, 'original has no event id: not an InvalidationEvent', event);
-  if (event.operation !== Operation.HEARTBEAT && event.keys.length + event.tags.length + event.versions.length + event.patterns.length === 0) {
+  if (
+    event.operation !== Operation.HEARTBEAT &&
+    event.keys.length + event.tags.length + event.versions.length + event.patterns.length === 0
+  ) {
     return refuse(deadLetter, 'original holds no cache operation', event);
   }
-  return { ...base, failedAt: failedAt(deadLetter, record.time), deadLetter, event, replayable: true, notReplayableReason: '' };
+  return {
+    ...base,
+    failedAt: failedAt(deadLetter, record.time),
+    deadLetter,
+    event,
+    replayable: true,
+    notReplayableReason: '',
+  };
 }
 
 export function matchesCriteria(view: DeadLetterView, c: DeadLetterCriteria): boolean {
   const dl = view.deadLetter;
   if (c.component && dl?.component !== c.component) return false;
-  if (c.reasonContains && !(dl?.reason ?? view.notReplayableReason).toLowerCase().includes(c.reasonContains.toLowerCase())) return false;
+  if (
+    c.reasonContains &&
+    !(dl?.reason ?? view.notReplayableReason).toLowerCase().includes(c.reasonContains.toLowerCase())
+  )
+    return false;
   if (c.table && (dl?.table || view.event?.table) !== c.table) return false;
   if (c.since && view.failedAt < c.since) return false;
   if (c.until && view.failedAt >= c.until) return false;
   return true;
 }
 
-export function deadLetterEntry(region: string, view: DeadLetterView, replayed: boolean): MessageInitShape<typeof DeadLetterEntrySchema> {
+export function deadLetterEntry(
+  region: string,
+  view: DeadLetterView,
+  replayed: boolean,
+): MessageInitShape<typeof DeadLetterEntrySchema> {
   return {
     region,
     partition: view.partition,

@@ -1,17 +1,25 @@
 import { once } from 'node:events';
-import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
+import {
+  create,
+  type DescMessage,
+  type DescMethod,
+  fromBinary,
+  type MessageInitShape,
+  type MessageShape,
+  toBinary,
+} from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import {
-  status,
   type Metadata,
   type MethodDefinition,
   type ServerDuplexStream,
+  type ServerErrorResponse,
   type ServerUnaryCall,
   type ServerWritableStream,
-  type ServerErrorResponse,
   type ServiceDefinition,
-  type UntypedServiceImplementation,
   type sendUnaryData,
+  status,
+  type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Principal } from './auth.js';
@@ -36,7 +44,11 @@ export type ServiceImpl<S extends GenServiceMethods> = {
     : S[K]['methodKind'] extends 'server_streaming'
       ? (request: MessageShape<S[K]['input']>, ctx: CallContext, send: Send<S[K]['output']>) => Promise<void>
       : S[K]['methodKind'] extends 'bidi_streaming'
-        ? (requests: AsyncIterable<MessageShape<S[K]['input']>>, ctx: CallContext, send: Send<S[K]['output']>) => Promise<void>
+        ? (
+            requests: AsyncIterable<MessageShape<S[K]['input']>>,
+            ctx: CallContext,
+            send: Send<S[K]['output']>,
+          ) => Promise<void>
         : never;
 };
 
@@ -62,7 +74,11 @@ export interface BoundService {
  * `/<package.Service>/<Method>`, messages travel as protobuf-es binary. grpc-js then needs
  * no .proto loading at run time, and the handlers get typed messages.
  */
-export function bindService<S extends GenServiceMethods>(service: GenService<S>, impl: ServiceImpl<S>, hooks: CallHooks): BoundService {
+export function bindService<S extends GenServiceMethods>(
+  service: GenService<S>,
+  impl: ServiceImpl<S>,
+  hooks: CallHooks,
+): BoundService {
   const definition: Record<string, MethodDefinition<unknown, unknown>> = {};
   const implementation: UntypedServiceImplementation = {};
   for (const [localName, method] of Object.entries(service.method) as Array<[string, DescMethod]>) {
@@ -80,9 +96,11 @@ export function methodDefinition(path: string, method: Method): MethodDefinition
     path,
     requestStream: method.methodKind === 'client_streaming' || method.methodKind === 'bidi_streaming',
     responseStream: method.methodKind === 'server_streaming' || method.methodKind === 'bidi_streaming',
-    requestSerialize: (value) => Buffer.from(toBinary(method.input, create(method.input, value as MessageInitShape<DescMessage>))),
+    requestSerialize: (value) =>
+      Buffer.from(toBinary(method.input, create(method.input, value as MessageInitShape<DescMessage>))),
     requestDeserialize: (bytes) => fromBinary(method.input, bytes),
-    responseSerialize: (value) => Buffer.from(toBinary(method.output, create(method.output, value as MessageInitShape<DescMessage>))),
+    responseSerialize: (value) =>
+      Buffer.from(toBinary(method.output, create(method.output, value as MessageInitShape<DescMessage>))),
     responseDeserialize: (bytes) => fromBinary(method.output, bytes),
   };
 }
@@ -92,7 +110,10 @@ type Handler = (first: unknown, ctx: CallContext, send?: (message: unknown) => P
 type AnyCall = Pick<ServerUnaryCall<unknown, unknown>, 'metadata'> & NodeJS.EventEmitter;
 
 function adapt(path: string, method: DescMethod, handler: Handler, hooks: CallHooks) {
-  const run = async (call: AnyCall, body: (ctx: CallContext) => Promise<unknown>): Promise<{ ok: true; value: unknown } | { ok: false; error: ServerErrorResponse & { code: status } }> => {
+  const run = async (
+    call: AnyCall,
+    body: (ctx: CallContext) => Promise<unknown>,
+  ): Promise<{ ok: true; value: unknown } | { ok: false; error: ServerErrorResponse & { code: status } }> => {
     const started = process.hrtime.bigint();
     const cancelled = new AbortController();
     const onCancel = () => cancelled.abort(new RpcError(status.CANCELLED, 'cancelled by the client'));
@@ -105,7 +126,11 @@ function adapt(path: string, method: DescMethod, handler: Handler, hooks: CallHo
       return { ok: true, value };
     } catch (err) {
       // Once cancelled or shut down, whatever the handler tripped over is a consequence.
-      const error = toServiceError(signal.aborted && signal.reason instanceof RpcError ? signal.reason : err, path, hooks.logger);
+      const error = toServiceError(
+        signal.aborted && signal.reason instanceof RpcError ? signal.reason : err,
+        path,
+        hooks.logger,
+      );
       code = error.code;
       return { ok: false, error };
     } finally {
@@ -113,24 +138,33 @@ function adapt(path: string, method: DescMethod, handler: Handler, hooks: CallHo
       hooks.onCallEnd?.(path, code, Number(process.hrtime.bigint() - started) / 1e9);
     }
   };
-  const sender = (call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>, signal: AbortSignal) => async (message: unknown) => {
-    signal.throwIfAborted();
-    // Respect backpressure: a slow client must not make the server buffer without bound.
-    if (!call.write(create(method.output, message as MessageInitShape<DescMessage>))) await once(call, 'drain', { signal });
-  };
+  const sender =
+    (call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>, signal: AbortSignal) =>
+    async (message: unknown) => {
+      signal.throwIfAborted();
+      // Respect backpressure: a slow client must not make the server buffer without bound.
+      if (!call.write(create(method.output, message as MessageInitShape<DescMessage>)))
+        await once(call, 'drain', { signal });
+    };
 
   switch (method.methodKind) {
     case 'unary':
       return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-        void run(call, (ctx) => handler(call.request, ctx)).then((r) => (r.ok ? callback(null, create(method.output, r.value as MessageInitShape<DescMessage>)) : callback(r.error)));
+        void run(call, (ctx) => handler(call.request, ctx)).then((r) =>
+          r.ok ? callback(null, create(method.output, r.value as MessageInitShape<DescMessage>)) : callback(r.error),
+        );
       };
     case 'server_streaming':
       return (call: ServerWritableStream<unknown, unknown>) => {
-        void run(call, (ctx) => handler(call.request, ctx, sender(call, ctx.signal))).then((r) => (r.ok ? call.end() : call.emit('error', r.error)));
+        void run(call, (ctx) => handler(call.request, ctx, sender(call, ctx.signal))).then((r) =>
+          r.ok ? call.end() : call.emit('error', r.error),
+        );
       };
     case 'bidi_streaming':
       return (call: ServerDuplexStream<unknown, unknown>) => {
-        void run(call, (ctx) => handler(call as AsyncIterable<unknown>, ctx, sender(call, ctx.signal))).then((r) => (r.ok ? call.end() : call.emit('error', r.error)));
+        void run(call, (ctx) => handler(call as AsyncIterable<unknown>, ctx, sender(call, ctx.signal))).then((r) =>
+          r.ok ? call.end() : call.emit('error', r.error),
+        );
       };
     default:
       throw new Error(`${path}: ${method.methodKind} methods are not supported`);

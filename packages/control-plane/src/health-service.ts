@@ -1,6 +1,6 @@
 import { EventEmitter, once } from 'node:events';
-import { status } from '@grpc/grpc-js';
 import { healthV1 } from '@fabric/proto';
+import { status } from '@grpc/grpc-js';
 import type { ImplOf } from './grpc-service.js';
 import { RpcError } from './rpc-error.js';
 
@@ -40,7 +40,8 @@ export function healthHandlers(registry: HealthRegistry): ImplOf<typeof healthV1
   return {
     async check(req) {
       const current = registry.get(req.service);
-      if (current === undefined) throw new RpcError(status.NOT_FOUND, `service: unknown service ${JSON.stringify(req.service)}`);
+      if (current === undefined)
+        throw new RpcError(status.NOT_FOUND, `service: unknown service ${JSON.stringify(req.service)}`);
       return { status: current };
     },
 

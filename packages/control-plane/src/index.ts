@@ -1,28 +1,40 @@
-export { ControlPlane } from './server.js';
-export { ControlPlaneClient, ControlPlaneError, type ClientOptions, type CallOptions, type ClientOf } from './client.js';
-export { loadControlPlaneConfig, validateControlPlaneConfig, type ControlPlaneConfig, type RegionConfig, type TlsFiles } from './config.js';
-export { hashToken, SCOPES, type Scope, type TokenEntry } from './auth.js';
-export { ControlPlaneMetrics } from './metrics.js';
-export { ledgerTopic } from './replay-ledger.js';
-export { ServingStatus } from './health-service.js';
 // What clients (the CLI) need to read the answers, so they depend on this package alone.
 export {
+  type ComponentHealth,
   ComponentStatus,
-  RegionStatus,
-  ReplayOutcome,
+  type DeadLetterEntry,
+  type GetLagResponse,
   GetLagResponseSchema,
-  WatchLagResponseSchema,
-  ListDeadLettersResponseSchema,
-  ReplayDeadLettersResponseSchema,
+  type InvalidateResponse,
   InvalidateResponseSchema,
-  toJson,
+  type ListDeadLettersResponse,
+  ListDeadLettersResponseSchema,
+  type RegionLag,
+  RegionStatus,
+  type ReplayDeadLettersResponse,
+  ReplayDeadLettersResponseSchema,
+  ReplayOutcome,
   timestampDate,
   timestampFromDate,
-  type GetLagResponse,
-  type RegionLag,
-  type ComponentHealth,
-  type DeadLetterEntry,
-  type ListDeadLettersResponse,
-  type ReplayDeadLettersResponse,
-  type InvalidateResponse,
+  toJson,
+  WatchLagResponseSchema,
 } from '@fabric/proto';
+export { hashToken, SCOPES, type Scope, type TokenEntry } from './auth.js';
+export {
+  type CallOptions,
+  type ClientOf,
+  type ClientOptions,
+  ControlPlaneClient,
+  ControlPlaneError,
+} from './client.js';
+export {
+  type ControlPlaneConfig,
+  loadControlPlaneConfig,
+  type RegionConfig,
+  type TlsFiles,
+  validateControlPlaneConfig,
+} from './config.js';
+export { ServingStatus } from './health-service.js';
+export { ControlPlaneMetrics } from './metrics.js';
+export { ledgerTopic } from './replay-ledger.js';
+export { ControlPlane } from './server.js';

@@ -1,5 +1,5 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { InvalidationEventSchema, Operation, timestampFromDate, type InvalidateRequest } from '@fabric/proto';
+import { type InvalidateRequest, type InvalidationEventSchema, Operation, timestampFromDate } from '@fabric/proto';
 import type { RegionConfig } from './config.js';
 import type { RegionDirectory } from './regions.js';
 import { RpcError } from './rpc-error.js';
@@ -39,10 +39,17 @@ export function planInvalidation(req: InvalidateRequest, regions: RegionDirector
     ...checked('patterns', 'pattern', req.patterns),
   ];
   if (targets.length === 0) throw RpcError.invalidArgument('keys', 'give at least one key, tag or pattern');
-  if (targets.length > MAX_TARGETS) throw RpcError.invalidArgument('keys', `at most ${MAX_TARGETS} keys, tags and patterns together per request, got ${targets.length}`);
+  if (targets.length > MAX_TARGETS)
+    throw RpcError.invalidArgument(
+      'keys',
+      `at most ${MAX_TARGETS} keys, tags and patterns together per request, got ${targets.length}`,
+    );
   req.patterns.forEach((p, i) => {
     if (!req.force && !hasLiteral(p)) {
-      throw RpcError.invalidArgument(`patterns[${i}]`, `${JSON.stringify(p)} has no literal character and would invalidate every key of the region's cache; set force to do that`);
+      throw RpcError.invalidArgument(
+        `patterns[${i}]`,
+        `${JSON.stringify(p)} has no literal character and would invalidate every key of the region's cache; set force to do that`,
+      );
     }
   });
   return { regions: chosen, targets };
@@ -51,7 +58,8 @@ export function planInvalidation(req: InvalidateRequest, regions: RegionDirector
 function checked(field: string, kind: TargetKind, values: string[]): InvalidationTarget[] {
   return values.map((value, i) => {
     if (value.trim() === '') throw RpcError.invalidArgument(`${field}[${i}]`, 'must not be empty');
-    if (value.length > MAX_LENGTH) throw RpcError.invalidArgument(`${field}[${i}]`, `longer than ${MAX_LENGTH} characters`);
+    if (value.length > MAX_LENGTH)
+      throw RpcError.invalidArgument(`${field}[${i}]`, `longer than ${MAX_LENGTH} characters`);
     return { kind, value };
   });
 }
@@ -78,7 +86,12 @@ export function hasLiteral(pattern: string): boolean {
  * key), in order with the region's other events for that key. Times are "now": a manual
  * invalidation has no source commit, and freshness must not jump backwards for it.
  */
-export function manualEvents(plan: InvalidationPlan, region: string, requestId: string, now: Date): Array<{ key: string; event: MessageInitShape<typeof InvalidationEventSchema> }> {
+export function manualEvents(
+  plan: InvalidationPlan,
+  region: string,
+  requestId: string,
+  now: Date,
+): Array<{ key: string; event: MessageInitShape<typeof InvalidationEventSchema> }> {
   const at = timestampFromDate(now);
   return plan.targets.map((t, n) => ({
     key: t.value,

@@ -1,9 +1,9 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { RegionStatus, type RegionLagSchema } from '@fabric/proto';
+import { type RegionLagSchema, RegionStatus } from '@fabric/proto';
 import type { Logger } from 'pino';
 import type { RegionConfig } from './config.js';
-import { regionLag, type Component, type RegionProbes } from './lag.js';
-import { setOrForget, type ControlPlaneMetrics } from './metrics.js';
+import { type Component, type RegionProbes, regionLag } from './lag.js';
+import { type ControlPlaneMetrics, setOrForget } from './metrics.js';
 import { deadLetterOffsets, probeTopicOffsets } from './probes/kafka.js';
 import type { Observed } from './probes/observed.js';
 import type { DatabaseState } from './probes/postgres.js';
@@ -53,12 +53,21 @@ export class LagSampler {
   }
 
   async snapshot(regions: readonly RegionConfig[]): Promise<LagSnapshot> {
-    const lags = await Promise.all(regions.map((r) => this.shared(this.rounds.get(r.name), (round) => this.rounds.set(r.name, round), () => this.probeRegion(r))));
+    const lags = await Promise.all(
+      regions.map((r) =>
+        this.shared(
+          this.rounds.get(r.name),
+          (round) => this.rounds.set(r.name, round),
+          () => this.probeRegion(r),
+        ),
+      ),
+    );
     return { at: new Date(), regions: lags };
   }
 
   private shared<T>(round: Round<T> | undefined, keep: (round: Round<T>) => void, probe: () => Promise<T>): Promise<T> {
-    if (round && (round.finishedAt === undefined || Date.now() - round.finishedAt <= SNAPSHOT_MAX_AGE_MS)) return round.result;
+    if (round && (round.finishedAt === undefined || Date.now() - round.finishedAt <= SNAPSHOT_MAX_AGE_MS))
+      return round.result;
     const fresh: Round<T> = { finishedAt: undefined, result: probe().finally(() => (fresh.finishedAt = Date.now())) };
     keep(fresh);
     return fresh.result;
@@ -67,7 +76,11 @@ export class LagSampler {
   /** The primary answers for the home region and for every replica's replication lag. */
   private primary(): Promise<Observed<DatabaseState>> {
     const replicaSlots = this.regions.flatMap((r) => (r.subscriptionSlot ? [r.subscriptionSlot] : []));
-    return this.shared(this.primaryRound, (round) => (this.primaryRound = round), () => this.connections.get(this.home.name).database.probe([this.home.cdcSlot, ...replicaSlots]));
+    return this.shared(
+      this.primaryRound,
+      (round) => (this.primaryRound = round),
+      () => this.connections.get(this.home.name).database.probe([this.home.cdcSlot, ...replicaSlots]),
+    );
   }
 
   private async probeRegion(region: RegionConfig): Promise<RegionLag> {
@@ -90,7 +103,10 @@ export class LagSampler {
 
   private async pendingDeadLetters(connection: RegionConnection): Promise<bigint | undefined> {
     try {
-      const [offsets] = await Promise.all([deadLetterOffsets(connection.kafka, connection.config.deadLetterTopic), connection.ledger.refresh()]);
+      const [offsets] = await Promise.all([
+        deadLetterOffsets(connection.kafka, connection.config.deadLetterTopic),
+        connection.ledger.refresh(),
+      ]);
       return connection.ledger.pending(offsets);
     } catch (err) {
       this.logger.debug({ err, region: connection.config.name }, 'DLQ depth unknown');

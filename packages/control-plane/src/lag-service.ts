@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { timestampFromDate, type LagService } from '@fabric/proto';
+import { type LagService, timestampFromDate } from '@fabric/proto';
 import type { ImplOf } from './grpc-service.js';
 import type { LagSampler, LagSnapshot } from './lag-sampler.js';
 import type { RegionDirectory } from './regions.js';
@@ -36,7 +36,10 @@ export function lagHandlers(regions: RegionDirectory, sampler: LagSampler): Impl
 export function watchInterval(ms: number): number {
   if (ms === 0) return DEFAULT_WATCH_INTERVAL_MS;
   if (ms < MIN_WATCH_INTERVAL_MS || ms > MAX_WATCH_INTERVAL_MS) {
-    throw RpcError.invalidArgument('interval_ms', `must be 0 (default ${DEFAULT_WATCH_INTERVAL_MS}) or from ${MIN_WATCH_INTERVAL_MS} to ${MAX_WATCH_INTERVAL_MS}, got ${ms}`);
+    throw RpcError.invalidArgument(
+      'interval_ms',
+      `must be 0 (default ${DEFAULT_WATCH_INTERVAL_MS}) or from ${MIN_WATCH_INTERVAL_MS} to ${MAX_WATCH_INTERVAL_MS}, got ${ms}`,
+    );
   }
   return ms;
 }

@@ -1,5 +1,12 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { ComponentStatus, RegionStatus, timestampFromDate, type ComponentHealthSchema, type PartitionLagSchema, type RegionLagSchema } from '@fabric/proto';
+import {
+  type ComponentHealthSchema,
+  ComponentStatus,
+  type PartitionLagSchema,
+  type RegionLagSchema,
+  RegionStatus,
+  timestampFromDate,
+} from '@fabric/proto';
 import type { RegionConfig } from './config.js';
 import type { Observed } from './probes/observed.js';
 import type { DatabaseState } from './probes/postgres.js';
@@ -37,18 +44,26 @@ const DIRECT: readonly Component[] = ['postgres', 'kafka', 'cdc-reader', 'invali
  */
 export const HEARTBEAT_STALE_SECONDS = 10;
 
-type ComponentHealth = MessageInitShape<typeof ComponentHealthSchema> & { component: Component; status: ComponentStatus };
+type ComponentHealth = MessageInitShape<typeof ComponentHealthSchema> & {
+  component: Component;
+  status: ComponentStatus;
+};
 
 /**
  * A region's lag report from one round of probes. Every number comes from an answer;
  * what no component said stays unset, so "unknown" never reads as 0.
  */
-export function regionLag(region: RegionConfig, probes: RegionProbes, lastSeen: (c: Component) => Date | undefined, now: Date): MessageInitShape<typeof RegionLagSchema> {
-  const db = valueOf(probes.database);
-  const primary = valueOf(probes.primary);
-  const reader = valueOf(probes.reader);
-  const invalidator = valueOf(probes.invalidator);
-  const kafka = valueOf(probes.kafka);
+export function regionLag(
+  region: RegionConfig,
+  probes: RegionProbes,
+  lastSeen: (c: Component) => Date | undefined,
+  now: Date,
+): MessageInitShape<typeof RegionLagSchema> {
+  const db = observedValue(probes.database);
+  const primary = observedValue(probes.primary);
+  const reader = observedValue(probes.reader);
+  const invalidator = observedValue(probes.invalidator);
+  const kafka = observedValue(probes.kafka);
   const component = (name: Component, o: Observed<unknown>): ComponentHealth => health(name, o, lastSeen(name));
 
   const components = [
@@ -56,7 +71,9 @@ export function regionLag(region: RegionConfig, probes: RegionProbes, lastSeen: 
     component('kafka', probes.kafka),
     component('cdc-reader', probes.reader),
     component('invalidator', probes.invalidator),
-    region.home ? component('heartbeat', heartbeatHealth(probes.database, now)) : component('replication', replicationHealth(region, probes.primary)),
+    region.home
+      ? component('heartbeat', heartbeatHealth(probes.database, now))
+      : component('replication', replicationHealth(region, probes.primary)),
   ];
 
   const replicationBytes = region.home ? (db ? 0n : undefined) : primary?.slots.get(region.subscriptionSlot!)?.lagBytes;
@@ -80,7 +97,9 @@ export function regionLag(region: RegionConfig, probes: RegionProbes, lastSeen: 
     kafkaLag: partitions,
     kafkaLagTotal: kafka ? partitions.reduce((sum, p) => sum + (p.lag as bigint), 0n) : undefined,
     freshnessSeconds: secondsBetween(invalidator?.lastAppliedCommitTime, now),
-    lastAppliedCommitTime: invalidator?.lastAppliedCommitTime ? timestampFromDate(invalidator.lastAppliedCommitTime) : undefined,
+    lastAppliedCommitTime: invalidator?.lastAppliedCommitTime
+      ? timestampFromDate(invalidator.lastAppliedCommitTime)
+      : undefined,
     latencyP50Ms: invalidator?.latencyP50Ms,
     latencyP99Ms: invalidator?.latencyP99Ms,
     deadLetters: probes.deadLetters,
@@ -99,8 +118,16 @@ export function regionStatus(components: ComponentHealth[]): RegionStatus {
 function replicationHealth(region: RegionConfig, primary: Observed<DatabaseState>): Observed<unknown> {
   if (primary.status !== 'healthy') return { status: 'unreachable', detail: `primary database: ${primary.detail}` };
   const slot = primary.value.slots.get(region.subscriptionSlot!);
-  if (!slot) return { status: 'unhealthy', detail: `no slot ${region.subscriptionSlot} on the primary: the region's subscription is gone` };
-  if (!slot.active) return { status: 'unhealthy', detail: `slot ${region.subscriptionSlot} is inactive: the replica is not streaming from the primary` };
+  if (!slot)
+    return {
+      status: 'unhealthy',
+      detail: `no slot ${region.subscriptionSlot} on the primary: the region's subscription is gone`,
+    };
+  if (!slot.active)
+    return {
+      status: 'unhealthy',
+      detail: `slot ${region.subscriptionSlot} is inactive: the replica is not streaming from the primary`,
+    };
   return { status: 'healthy', value: slot };
 }
 
@@ -109,16 +136,30 @@ function heartbeatHealth(database: Observed<DatabaseState>, now: Date): Observed
   const beat = database.value.heartbeat;
   if (!beat) return { status: 'unhealthy', detail: 'no fabric.heartbeat row at the primary' };
   const age = (now.getTime() - beat.getTime()) / 1000;
-  if (age > HEARTBEAT_STALE_SECONDS) return { status: 'unhealthy', detail: `last heartbeat ${Math.round(age)} s ago: is the home region's reader running?` };
+  if (age > HEARTBEAT_STALE_SECONDS)
+    return {
+      status: 'unhealthy',
+      detail: `last heartbeat ${Math.round(age)} s ago: is the home region's reader running?`,
+    };
   return { status: 'healthy', value: beat };
 }
 
 function health(name: Component, o: Observed<unknown>, lastSeen: Date | undefined): ComponentHealth {
-  const status = o.status === 'healthy' ? ComponentStatus.HEALTHY : o.status === 'unhealthy' ? ComponentStatus.UNHEALTHY : ComponentStatus.UNREACHABLE;
-  return { component: name, status, detail: o.status === 'healthy' ? '' : o.detail, lastSeenTime: lastSeen ? timestampFromDate(lastSeen) : undefined };
+  const status =
+    o.status === 'healthy'
+      ? ComponentStatus.HEALTHY
+      : o.status === 'unhealthy'
+        ? ComponentStatus.UNHEALTHY
+        : ComponentStatus.UNREACHABLE;
+  return {
+    component: name,
+    status,
+    detail: o.status === 'healthy' ? '' : o.detail,
+    lastSeenTime: lastSeen ? timestampFromDate(lastSeen) : undefined,
+  };
 }
 
-function valueOf<T>(o: Observed<T>): T | undefined {
+function observedValue<T>(o: Observed<T>): T | undefined {
   return o.status === 'unreachable' ? undefined : o.value;
 }
 

@@ -15,9 +15,19 @@ async function main(): Promise<number> {
   const signalled = onShutdownSignal(logger);
   const metrics = new ControlPlaneMetrics();
   const controlPlane = await ControlPlane.start(config, logger, metrics);
-  const metricsServer = await startMetricsServer(metrics.registry, { host: config.metrics.host, port: config.metrics.port, health: () => ({ ok: controlPlane.serving }) });
+  const metricsServer = await startMetricsServer(metrics.registry, {
+    host: config.metrics.host,
+    port: config.metrics.port,
+    health: () => ({ ok: controlPlane.serving }),
+  });
   logger.info(
-    { listen: `${config.listen.host}:${controlPlane.port}`, metricsPort: metricsServer.port, tls: config.tls ? (config.tls.clientCa ? 'mtls' : 'tls') : 'off', regions: config.regions.map((r) => r.name), tokens: config.tokens.map((t) => t.name) },
+    {
+      listen: `${config.listen.host}:${controlPlane.port}`,
+      metricsPort: metricsServer.port,
+      tls: config.tls ? (config.tls.clientCa ? 'mtls' : 'tls') : 'off',
+      regions: config.regions.map((r) => r.name),
+      tokens: config.tokens.map((t) => t.name),
+    },
     'control plane started',
   );
   logger.info({ signal: await signalled }, 'stopping');
@@ -31,7 +41,9 @@ main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     const known = err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(`fabric-control-plane: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`);
+    process.stderr.write(
+      `fabric-control-plane: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`,
+    );
     process.exit(known ? 2 : 1);
   },
 );

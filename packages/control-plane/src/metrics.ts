@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * Everything the control plane exports on /metrics. Region gauges mirror the latest lag
@@ -21,15 +21,61 @@ export class ControlPlaneMetrics {
     this.registry.setDefaultLabels({ component: 'control-plane' });
     collectDefaultMetrics({ register: this.registry, prefix: 'fabric_control_plane_process_' });
     const registers = [this.registry];
-    this.rpcs = new Counter({ name: 'fabric_control_plane_rpcs_total', help: 'RPCs handled, by method and gRPC status code', labelNames: ['method', 'code'], registers });
-    this.rpcSeconds = new Histogram({ name: 'fabric_control_plane_rpc_seconds', help: 'RPC handling time (whole stream for streaming RPCs)', labelNames: ['method'], buckets: [0.005, 0.02, 0.1, 0.5, 2, 10, 60], registers });
-    this.invalidationEvents = new Counter({ name: 'fabric_control_plane_invalidation_events_total', help: 'Manual invalidation events published, by region and target kind', labelNames: ['region', 'kind'], registers });
-    this.replays = new Counter({ name: 'fabric_control_plane_replayed_dead_letters_total', help: 'Dead letters handled by replays, by outcome', labelNames: ['region', 'outcome'], registers });
-    this.probeFailures = new Counter({ name: 'fabric_control_plane_probe_failures_total', help: 'Probes that got no healthy answer, by component', labelNames: ['region', 'component'], registers });
-    this.freshness = new Gauge({ name: 'fabric_region_freshness_seconds', help: 'Now minus the primary commit time of the newest invalidation applied in the region', labelNames: ['region'], registers });
-    this.deadLetters = new Gauge({ name: 'fabric_region_dead_letters', help: 'Dead letters not yet replayed', labelNames: ['region'], registers });
-    this.kafkaLag = new Gauge({ name: 'fabric_region_kafka_lag', help: 'Events in the region topic not yet committed by the invalidator group', labelNames: ['region'], registers });
-    this.regionHealthy = new Gauge({ name: 'fabric_region_healthy', help: '1 when every component of the region answered healthy', labelNames: ['region'], registers });
+    this.rpcs = new Counter({
+      name: 'fabric_control_plane_rpcs_total',
+      help: 'RPCs handled, by method and gRPC status code',
+      labelNames: ['method', 'code'],
+      registers,
+    });
+    this.rpcSeconds = new Histogram({
+      name: 'fabric_control_plane_rpc_seconds',
+      help: 'RPC handling time (whole stream for streaming RPCs)',
+      labelNames: ['method'],
+      buckets: [0.005, 0.02, 0.1, 0.5, 2, 10, 60],
+      registers,
+    });
+    this.invalidationEvents = new Counter({
+      name: 'fabric_control_plane_invalidation_events_total',
+      help: 'Manual invalidation events published, by region and target kind',
+      labelNames: ['region', 'kind'],
+      registers,
+    });
+    this.replays = new Counter({
+      name: 'fabric_control_plane_replayed_dead_letters_total',
+      help: 'Dead letters handled by replays, by outcome',
+      labelNames: ['region', 'outcome'],
+      registers,
+    });
+    this.probeFailures = new Counter({
+      name: 'fabric_control_plane_probe_failures_total',
+      help: 'Probes that got no healthy answer, by component',
+      labelNames: ['region', 'component'],
+      registers,
+    });
+    this.freshness = new Gauge({
+      name: 'fabric_region_freshness_seconds',
+      help: 'Now minus the primary commit time of the newest invalidation applied in the region',
+      labelNames: ['region'],
+      registers,
+    });
+    this.deadLetters = new Gauge({
+      name: 'fabric_region_dead_letters',
+      help: 'Dead letters not yet replayed',
+      labelNames: ['region'],
+      registers,
+    });
+    this.kafkaLag = new Gauge({
+      name: 'fabric_region_kafka_lag',
+      help: 'Events in the region topic not yet committed by the invalidator group',
+      labelNames: ['region'],
+      registers,
+    });
+    this.regionHealthy = new Gauge({
+      name: 'fabric_region_healthy',
+      help: '1 when every component of the region answered healthy',
+      labelNames: ['region'],
+      registers,
+    });
   }
 }
 

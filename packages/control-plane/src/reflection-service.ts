@@ -1,7 +1,16 @@
-import { create, fromBinary, toBinary, type DescEnum, type DescFile, type DescMessage, type DescService, type MessageInitShape } from '@bufbuild/protobuf';
+import {
+  create,
+  type DescEnum,
+  type DescFile,
+  type DescMessage,
+  type DescService,
+  fromBinary,
+  type MessageInitShape,
+  toBinary,
+} from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
-import { status } from '@grpc/grpc-js';
 import { reflectionV1, reflectionV1alpha } from '@fabric/proto';
+import { status } from '@grpc/grpc-js';
 import type { ImplOf } from './grpc-service.js';
 
 type Response = MessageInitShape<typeof reflectionV1.ServerReflectionResponseSchema>;
@@ -73,10 +82,16 @@ export function reflectionHandlers(index: DescriptorIndex): {
   const v1alpha: ImplOf<typeof reflectionV1alpha.ServerReflection> = {
     async serverReflectionInfo(requests, ctx, send) {
       async function* asV1() {
-        for await (const r of requests) yield fromBinary(V1.ServerReflectionRequestSchema, toBinary(Alpha.ServerReflectionRequestSchema, r));
+        for await (const r of requests)
+          yield fromBinary(V1.ServerReflectionRequestSchema, toBinary(Alpha.ServerReflectionRequestSchema, r));
       }
       await v1.serverReflectionInfo(asV1(), ctx, (res) =>
-        send(fromBinary(Alpha.ServerReflectionResponseSchema, toBinary(V1.ServerReflectionResponseSchema, create(V1.ServerReflectionResponseSchema, res)))),
+        send(
+          fromBinary(
+            Alpha.ServerReflectionResponseSchema,
+            toBinary(V1.ServerReflectionResponseSchema, create(V1.ServerReflectionResponseSchema, res)),
+          ),
+        ),
       );
     },
   };
@@ -85,15 +100,27 @@ export function reflectionHandlers(index: DescriptorIndex): {
 
 function answer(index: DescriptorIndex, request: reflectionV1.ServerReflectionRequest, sent: Set<string>): Response {
   const base = { validHost: request.host, originalRequest: request };
-  const error = (code: status, message: string): Response => ({ ...base, messageResponse: { case: 'errorResponse', value: { errorCode: code, errorMessage: message } } });
+  const error = (code: status, message: string): Response => ({
+    ...base,
+    messageResponse: { case: 'errorResponse', value: { errorCode: code, errorMessage: message } },
+  });
   const files = (file: DescFile | undefined, what: string): Response => {
     if (!file) return error(status.NOT_FOUND, `${what} not found`);
-    return { ...base, messageResponse: { case: 'fileDescriptorResponse', value: { fileDescriptorProto: withDependencies(file, sent) } } };
+    return {
+      ...base,
+      messageResponse: { case: 'fileDescriptorResponse', value: { fileDescriptorProto: withDependencies(file, sent) } },
+    };
   };
   const r = request.messageRequest;
   switch (r.case) {
     case 'listServices':
-      return { ...base, messageResponse: { case: 'listServicesResponse', value: { service: index.serviceNames.map((name) => ({ name })) } } };
+      return {
+        ...base,
+        messageResponse: {
+          case: 'listServicesResponse',
+          value: { service: index.serviceNames.map((name) => ({ name })) },
+        },
+      };
     case 'fileByFilename':
       return files(index.fileByName(r.value), `file ${r.value}`);
     case 'fileContainingSymbol':
@@ -103,7 +130,10 @@ function answer(index: DescriptorIndex, request: reflectionV1.ServerReflectionRe
       return error(status.NOT_FOUND, `extension ${r.value.extensionNumber} of ${r.value.containingType} not found`);
     case 'allExtensionNumbersOfType':
       if (!index.fileContainingSymbol(r.value)) return error(status.NOT_FOUND, `type ${r.value} not found`);
-      return { ...base, messageResponse: { case: 'allExtensionNumbersResponse', value: { baseTypeName: r.value, extensionNumber: [] } } };
+      return {
+        ...base,
+        messageResponse: { case: 'allExtensionNumbersResponse', value: { baseTypeName: r.value, extensionNumber: [] } },
+      };
     default:
       return error(status.INVALID_ARGUMENT, 'message_request: not set');
   }

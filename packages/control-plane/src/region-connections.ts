@@ -20,7 +20,15 @@ export class RegionConnections {
       regions.map((config) => {
         const log = logger.child({ region: config.name });
         const kafka = new RegionKafka(config.name, config.kafkaBrokers, timeoutMs, log);
-        return [config.name, { config, kafka, database: new DatabaseProbe(config.postgresUrl, timeoutMs, log), ledger: new ReplayLedger(kafka, ledgerTopic(config.deadLetterTopic)) }];
+        return [
+          config.name,
+          {
+            config,
+            kafka,
+            database: new DatabaseProbe(config.postgresUrl, timeoutMs, log),
+            ledger: new ReplayLedger(kafka, ledgerTopic(config.deadLetterTopic)),
+          },
+        ];
       }),
     );
   }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel, Partitioners, type Admin, type Producer, type RecordMetadata } from 'kafkajs';
-import type { Logger } from 'pino';
 import { kafkaLogCreator, kafkaLogLevel } from '@fabric/runtime';
+import { type Admin, Kafka, logLevel, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
+import type { Logger } from 'pino';
 import { withTimeout } from './probes/observed.js';
 
 export interface OutgoingRecord {
@@ -44,7 +44,11 @@ export class RegionKafka {
       this.adminClient ??= this.connectAdmin();
       const client = this.adminClient;
       try {
-        return await withTimeout(`${this.region} kafka ${what}`, Math.max(1, deadline - Date.now()), this.oneAtATime(() => client.then(work)));
+        return await withTimeout(
+          `${this.region} kafka ${what}`,
+          Math.max(1, deadline - Date.now()),
+          this.oneAtATime(() => client.then(work)),
+        );
       } catch (err) {
         if (!isBrokerAnswer(err)) {
           if (this.adminClient === client) this.adminClient = undefined;
@@ -55,7 +59,8 @@ export class RegionKafka {
         // places a group's coordinator (kafkajs does not retry group offset fetches).
         // An unknown topic is an answer: topics are created explicitly, never on the fly.
         const wait = 100 * attempt;
-        if (!(err as { retriable?: boolean }).retriable || isUnknownTopic(err) || Date.now() + wait >= deadline) throw err;
+        if (!(err as { retriable?: boolean }).retriable || isUnknownTopic(err) || Date.now() + wait >= deadline)
+          throw err;
         await sleep(wait);
       }
     }
@@ -83,7 +88,11 @@ export class RegionKafka {
       return await (await producer).send({
         topic,
         acks: -1,
-        messages: records.map((r) => ({ key: r.key, value: typeof r.value === 'string' ? r.value : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength) })),
+        messages: records.map((r) => ({
+          key: r.key,
+          value:
+            typeof r.value === 'string' ? r.value : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
+        })),
       });
     } catch (err) {
       if (this.producerClient === producer) {
@@ -121,7 +130,11 @@ export class RegionKafka {
 
 /** A Kafka protocol error means the broker answered (e.g. unknown topic); the connection is fine. */
 export function isBrokerAnswer(err: unknown): boolean {
-  for (let e = err as { name?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = err as { name?: string; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (e.name === 'KafkaJSProtocolError') return true;
   }
   return false;
@@ -129,7 +142,11 @@ export function isBrokerAnswer(err: unknown): boolean {
 
 /** kafkajs says "unknown topic" in a protocol error of this type. */
 export function isUnknownTopic(err: unknown): boolean {
-  for (let e = err as { type?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = err as { type?: string; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
   }
   return false;

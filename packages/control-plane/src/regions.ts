@@ -12,7 +12,11 @@ export class RegionDirectory {
   /** NOT_FOUND, naming the request field, for a region the control plane does not know. */
   get(field: string, name: string): RegionConfig {
     const region = this.byName.get(name);
-    if (!region) throw RpcError.notFound(field, `unknown region ${JSON.stringify(name)} (known: ${this.all.map((r) => r.name).join(', ')})`);
+    if (!region)
+      throw RpcError.notFound(
+        field,
+        `unknown region ${JSON.stringify(name)} (known: ${this.all.map((r) => r.name).join(', ')})`,
+      );
     return region;
   }
 

@@ -64,7 +64,10 @@ export class ReplayLedger {
     const replayedAt = new Date().toISOString();
     await this.kafka.publish(
       this.topic,
-      entries.map((e) => ({ key: ledgerKey(e.partition, e.offset), value: JSON.stringify({ replayedAt, eventId: e.eventId, by }) })),
+      entries.map((e) => ({
+        key: ledgerKey(e.partition, e.offset),
+        value: JSON.stringify({ replayedAt, eventId: e.eventId, by }),
+      })),
     );
     for (const e of entries) this.add(e.partition, e.offset);
   }
@@ -83,7 +86,8 @@ export class ReplayLedger {
         for (const r of records) {
           // Only the key counts; the value says who replayed it and when, for people.
           const [dlqPartition, dlqOffset] = r.key?.toString().split(':') ?? [];
-          if (dlqPartition && dlqOffset && /^\d+$/.test(dlqPartition) && /^\d+$/.test(dlqOffset)) this.add(Number(dlqPartition), BigInt(dlqOffset));
+          if (dlqPartition && dlqOffset && /^\d+$/.test(dlqPartition) && /^\d+$/.test(dlqOffset))
+            this.add(Number(dlqPartition), BigInt(dlqOffset));
         }
       });
       this.position.set(partition, next);
@@ -101,7 +105,9 @@ export class ReplayLedger {
     await this.kafka.admin('create ledger topic', (a) =>
       a.createTopics({
         waitForLeaders: true,
-        topics: [{ topic: this.topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+        topics: [
+          { topic: this.topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+        ],
       }),
     );
     this.topicReady = true;

@@ -1,5 +1,5 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { ReplayOutcome, type ReplayDeadLettersResponseSchema, type ReplayedDeadLetterSchema } from '@fabric/proto';
+import { type ReplayDeadLettersResponseSchema, type ReplayedDeadLetterSchema, ReplayOutcome } from '@fabric/proto';
 import type { DeadLetterView } from './dead-letter-view.js';
 
 export type ReplayDecision = { action: 'publish' } | { action: 'report'; outcome: ReplayOutcome; reason: string };
@@ -9,9 +9,18 @@ export type ReplayDecision = { action: 'publish' } | { action: 'report'; outcome
  * holds is skipped unless forced, so running the same replay twice publishes nothing the
  * second time; a dry run decides the same way but publishes nothing.
  */
-export function decideReplay(view: DeadLetterView, opts: { replayedBefore: boolean; force: boolean; dryRun: boolean }): ReplayDecision {
-  if (opts.replayedBefore && !opts.force) return { action: 'report', outcome: ReplayOutcome.ALREADY_REPLAYED, reason: 'replayed before; force publishes it again' };
-  if (!view.replayable) return { action: 'report', outcome: ReplayOutcome.NOT_REPLAYABLE, reason: view.notReplayableReason };
+export function decideReplay(
+  view: DeadLetterView,
+  opts: { replayedBefore: boolean; force: boolean; dryRun: boolean },
+): ReplayDecision {
+  if (opts.replayedBefore && !opts.force)
+    return {
+      action: 'report',
+      outcome: ReplayOutcome.ALREADY_REPLAYED,
+      reason: 'replayed before; force publishes it again',
+    };
+  if (!view.replayable)
+    return { action: 'report', outcome: ReplayOutcome.NOT_REPLAYABLE, reason: view.notReplayableReason };
   if (opts.dryRun) return { action: 'report', outcome: ReplayOutcome.WOULD_REPLAY, reason: '' };
   return { action: 'publish' };
 }

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { Server, ServerCredentials, status } from '@grpc/grpc-js';
-import { DeadLetterService, healthV1, InvalidationService, LagService, reflectionV1, reflectionV1alpha } from '@fabric/proto';
+import {
+  DeadLetterService,
+  healthV1,
+  InvalidationService,
+  LagService,
+  reflectionV1,
+  reflectionV1alpha,
+} from '@fabric/proto';
 import { ConfigError } from '@fabric/runtime';
+import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { TokenAuthenticator } from './auth.js';
 import type { ControlPlaneConfig, TlsFiles } from './config.js';
@@ -17,7 +24,14 @@ import { RegionConnections } from './region-connections.js';
 import { RegionDirectory } from './regions.js';
 import { RpcError } from './rpc-error.js';
 
-const SERVED = [LagService, DeadLetterService, InvalidationService, healthV1.Health, reflectionV1.ServerReflection, reflectionV1alpha.ServerReflection];
+const SERVED = [
+  LagService,
+  DeadLetterService,
+  InvalidationService,
+  healthV1.Health,
+  reflectionV1.ServerReflection,
+  reflectionV1alpha.ServerReflection,
+];
 
 /** The running gRPC server with every service, and what it holds open. */
 export class ControlPlane {
@@ -32,7 +46,11 @@ export class ControlPlane {
     private readonly logger: Logger,
   ) {}
 
-  static async start(config: ControlPlaneConfig, logger: Logger, metrics = new ControlPlaneMetrics()): Promise<ControlPlane> {
+  static async start(
+    config: ControlPlaneConfig,
+    logger: Logger,
+    metrics = new ControlPlaneMetrics(),
+  ): Promise<ControlPlane> {
     const credentials = serverCredentials(config.tls);
     const regions = new RegionDirectory(config.regions);
     const connections = new RegionConnections(config.regions, config.probeTimeoutMs, logger);
@@ -65,7 +83,9 @@ export class ControlPlane {
     const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
     let port: number;
     try {
-      port = await new Promise<number>((resolve, reject) => server.bindAsync(`${host}:${config.listen.port}`, credentials, (err, p) => (err ? reject(err) : resolve(p))));
+      port = await new Promise<number>((resolve, reject) =>
+        server.bindAsync(`${host}:${config.listen.port}`, credentials, (err, p) => (err ? reject(err) : resolve(p))),
+      );
     } catch (err) {
       await connections.close();
       throw new ConfigError('listen', `cannot listen on ${host}:${config.listen.port}: ${(err as Error).message}`);
@@ -110,5 +130,9 @@ function serverCredentials(tls: TlsFiles | undefined): ServerCredentials {
   };
   const clientCa = tls.clientCa ? read('clientCa', tls.clientCa) : null;
   // With a client CA, a client without a certificate signed by it cannot even connect.
-  return ServerCredentials.createSsl(clientCa, [{ cert_chain: read('cert', tls.cert), private_key: read('key', tls.key) }], clientCa !== null);
+  return ServerCredentials.createSsl(
+    clientCa,
+    [{ cert_chain: read('cert', tls.cert), private_key: read('key', tls.key) }],
+    clientCa !== null,
+  );
 }

@@ -37,7 +37,11 @@ export async function scanPartition(
 ): Promise<bigint> {
   if (range.from >= range.to) return range.from;
   const idleMs = opts.idleTimeoutMs ?? 15_000;
-  const consumer = kafka.consumer({ groupId: `fabric-control-plane-scan-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 200 });
+  const consumer = kafka.consumer({
+    groupId: `fabric-control-plane-scan-${randomUUID()}`,
+    allowAutoTopicCreation: false,
+    maxWaitTimeInMs: 200,
+  });
   let next = range.from;
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
@@ -54,7 +58,15 @@ export async function scanPartition(
       };
       const arm = () => {
         clearTimeout(timer);
-        timer = setTimeout(() => finish(new ScanStalledError(`${range.topic}[${range.partition}]: no records for ${idleMs} ms at offset ${next} (expected up to ${range.to})`)), idleMs);
+        timer = setTimeout(
+          () =>
+            finish(
+              new ScanStalledError(
+                `${range.topic}[${range.partition}]: no records for ${idleMs} ms at offset ${next} (expected up to ${range.to})`,
+              ),
+            ),
+          idleMs,
+        );
       };
       onAbort = () => finish(opts.signal!.reason);
       opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -71,7 +83,13 @@ export async function scanPartition(
             const last = batch.messages[batch.messages.length - 1];
             // A batch may start before `from` (before the seek took effect) or run past `to`.
             const records = batch.messages
-              .map((m) => ({ partition: batch.partition, offset: BigInt(m.offset), time: new Date(Number(m.timestamp)), key: m.key, value: m.value }))
+              .map((m) => ({
+                partition: batch.partition,
+                offset: BigInt(m.offset),
+                time: new Date(Number(m.timestamp)),
+                key: m.key,
+                value: m.value,
+              }))
               .filter((r) => r.offset >= next && r.offset < range.to);
             if (records.length === 0) {
               if (last) resolveOffset(last.offset);

@@ -1,7 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { hashToken, requiredScope, TokenAuthenticator } from '../src/auth.js';
-import { RpcError } from '../src/rpc-error.js';
+import type { RpcError } from '../src/rpc-error.js';
 
 const auth = new TokenAuthenticator([
   { name: 'dashboards', scopes: ['read'], sha256: hashToken('read-token') },
@@ -45,13 +45,25 @@ describe('TokenAuthenticator', () => {
   });
 
   it('refuses a missing, malformed or unknown token as UNAUTHENTICATED', () => {
-    expect(refusal(GET_LAG, bearer())).toMatchObject({ code: status.UNAUTHENTICATED, message: expect.stringContaining('missing') });
-    expect(refusal(GET_LAG, bearer('read-token'))).toMatchObject({ code: status.UNAUTHENTICATED, message: expect.stringContaining('Bearer <token>') });
-    expect(refusal(GET_LAG, bearer('Bearer nope'))).toMatchObject({ code: status.UNAUTHENTICATED, message: 'unknown token' });
+    expect(refusal(GET_LAG, bearer())).toMatchObject({
+      code: status.UNAUTHENTICATED,
+      message: expect.stringContaining('missing'),
+    });
+    expect(refusal(GET_LAG, bearer('read-token'))).toMatchObject({
+      code: status.UNAUTHENTICATED,
+      message: expect.stringContaining('Bearer <token>'),
+    });
+    expect(refusal(GET_LAG, bearer('Bearer nope'))).toMatchObject({
+      code: status.UNAUTHENTICATED,
+      message: 'unknown token',
+    });
   });
 
   it('refuses admin RPCs to a read token as PERMISSION_DENIED, naming the scope', () => {
-    expect(refusal(INVALIDATE, bearer('Bearer read-token'))).toMatchObject({ code: status.PERMISSION_DENIED, message: expect.stringContaining('"admin" scope') });
+    expect(refusal(INVALIDATE, bearer('Bearer read-token'))).toMatchObject({
+      code: status.PERMISSION_DENIED,
+      message: expect.stringContaining('"admin" scope'),
+    });
     expect(refusal(REPLAY, bearer('Bearer read-token')).code).toBe(status.PERMISSION_DENIED);
   });
 

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@fabric/runtime';
+import { describe, expect, it } from 'vitest';
 import { hashToken } from '../src/auth.js';
 import { parseControlPlaneArgs, validateControlPlaneConfig } from '../src/config.js';
 
@@ -11,8 +11,21 @@ function config(overrides: Record<string, unknown> = {}): Record<string, unknown
     metrics: { host: '0.0.0.0', port: 31001 },
     tokens: [{ name: 'ops', scopes: ['read', 'admin'], sha256: sha }],
     regions: [
-      { name: 'us-east', home: true, postgresUrl: 'postgres://p@h:1/fabric', kafkaBrokers: ['h:2'], readerStatusUrl: 'http://h:4/healthz', invalidatorStatusUrl: 'http://h:5/healthz' },
-      { name: 'eu-west', postgresUrl: 'postgres://p@h:11/fabric', kafkaBrokers: ['h:12'], readerStatusUrl: 'http://h:14/healthz', invalidatorStatusUrl: 'http://h:15/healthz' },
+      {
+        name: 'us-east',
+        home: true,
+        postgresUrl: 'postgres://p@h:1/fabric',
+        kafkaBrokers: ['h:2'],
+        readerStatusUrl: 'http://h:4/healthz',
+        invalidatorStatusUrl: 'http://h:5/healthz',
+      },
+      {
+        name: 'eu-west',
+        postgresUrl: 'postgres://p@h:11/fabric',
+        kafkaBrokers: ['h:12'],
+        readerStatusUrl: 'http://h:14/healthz',
+        invalidatorStatusUrl: 'http://h:15/healthz',
+      },
     ],
     ...overrides,
   };
@@ -22,7 +35,13 @@ describe('validateControlPlaneConfig', () => {
   it('fills per-region defaults from the naming conventions', () => {
     const c = validateControlPlaneConfig(config(), '/etc/fabric');
     const [home, replica] = c.regions;
-    expect(home).toMatchObject({ topic: 'fabric.inval.us-east', deadLetterTopic: 'fabric.inval.us-east.dlq', consumerGroup: 'fabric-invalidator-us-east', cdcSlot: 'fabric_cdc', subscriptionSlot: undefined });
+    expect(home).toMatchObject({
+      topic: 'fabric.inval.us-east',
+      deadLetterTopic: 'fabric.inval.us-east.dlq',
+      consumerGroup: 'fabric-invalidator-us-east',
+      cdcSlot: 'fabric_cdc',
+      subscriptionSlot: undefined,
+    });
     expect(replica).toMatchObject({ home: false, subscriptionSlot: 'fabric_sub_eu_west', kafkaBrokers: ['h:12'] });
     expect(c.listen).toEqual({ host: '127.0.0.1', port: 31000 });
     expect(c.metrics).toEqual({ host: '0.0.0.0', port: 31001 });
@@ -31,11 +50,15 @@ describe('validateControlPlaneConfig', () => {
   });
 
   it('resolves TLS files against the config file directory', () => {
-    const c = validateControlPlaneConfig(config({ tls: { cert: 'server.pem', key: '/abs/server.key', clientCa: 'ca.pem' } }), '/etc/fabric');
+    const c = validateControlPlaneConfig(
+      config({ tls: { cert: 'server.pem', key: '/abs/server.key', clientCa: 'ca.pem' } }),
+      '/etc/fabric',
+    );
     expect(c.tls).toEqual({ cert: '/etc/fabric/server.pem', key: '/abs/server.key', clientCa: '/etc/fabric/ca.pem' });
   });
 
-  const region = (patch: Record<string, unknown>) => config({ regions: [{ ...(config().regions as object[])[0], ...patch }] });
+  const region = (patch: Record<string, unknown>) =>
+    config({ regions: [{ ...(config().regions as object[])[0], ...patch }] });
 
   it.each([
     [config({ regions: [] }), 'regions: must list at least one region'],
@@ -47,11 +70,20 @@ describe('validateControlPlaneConfig', () => {
     [region({ cdcSlot: 'Bad-Slot' }), 'regions[0].cdcSlot: "Bad-Slot" must be a lowercase identifier'],
     [region({ home: 'yes' }), 'regions[0].home: must be true or false'],
     [region({ home: false }), 'regions: exactly one region must have "home": true, found 0'],
-    [config({ regions: [(config().regions as object[])[0], (config().regions as object[])[0]] }), 'regions[1].name: "us-east" is listed twice'],
+    [
+      config({ regions: [(config().regions as object[])[0], (config().regions as object[])[0]] }),
+      'regions[1].name: "us-east" is listed twice',
+    ],
     [config({ tokens: [] }), 'tokens: must list at least one token'],
-    [config({ tokens: [{ name: 'x', scopes: ['write'], sha256: sha }] }), 'tokens[0].scopes[0]: must be one of read, admin, got "write"'],
+    [
+      config({ tokens: [{ name: 'x', scopes: ['write'], sha256: sha }] }),
+      'tokens[0].scopes[0]: must be one of read, admin, got "write"',
+    ],
     [config({ tokens: [{ name: 'x', scopes: [], sha256: sha }] }), 'tokens[0].scopes: must grant at least one scope'],
-    [config({ tokens: [{ name: 'x', scopes: ['read'], sha256: 'secret' }] }), 'tokens[0].sha256: must be the 64 hex digits'],
+    [
+      config({ tokens: [{ name: 'x', scopes: ['read'], sha256: 'secret' }] }),
+      'tokens[0].sha256: must be the 64 hex digits',
+    ],
     [config({ listen: { port: 70000 } }), 'listen.port: must be an integer from 0 to 65535, got 70000'],
     [config({ metrics: undefined }), 'metrics: must be an object'],
     [config({ tls: { cert: 'c.pem' } }), 'tls.key: must be a non-empty string'],
@@ -65,7 +97,9 @@ describe('validateControlPlaneConfig', () => {
 describe('parseControlPlaneArgs', () => {
   it('takes --config, else the environment, and resolves it', () => {
     expect(parseControlPlaneArgs(['--config', 'cp.json'], {})?.configPath).toMatch(/\/cp\.json$/);
-    expect(parseControlPlaneArgs([], { FABRIC_CONTROL_PLANE_CONFIG: '/x/cp.json' })).toEqual({ configPath: '/x/cp.json' });
+    expect(parseControlPlaneArgs([], { FABRIC_CONTROL_PLANE_CONFIG: '/x/cp.json' })).toEqual({
+      configPath: '/x/cp.json',
+    });
   });
 
   it('returns undefined for --help and requires a config otherwise', () => {

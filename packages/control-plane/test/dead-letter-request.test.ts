@@ -6,7 +6,9 @@ import { decodePageToken, encodePageToken, planListing, planReplay, replayRanges
 import { RegionDirectory } from '../src/regions.js';
 import type { RpcError } from '../src/rpc-error.js';
 
-const regions = new RegionDirectory(['us-east', 'eu-west'].map((name) => ({ name, deadLetterTopic: `fabric.inval.${name}.dlq` }) as RegionConfig));
+const regions = new RegionDirectory(
+  ['us-east', 'eu-west'].map((name) => ({ name, deadLetterTopic: `fabric.inval.${name}.dlq` }) as RegionConfig),
+);
 
 function refusal(fn: () => unknown): RpcError {
   try {
@@ -27,8 +29,16 @@ describe('planListing', () => {
 
   it('continues where a page token points, only for the same listing', () => {
     const token = encodePageToken({ selection: '', region: 'eu-west', partition: 0, offset: 42n });
-    expect(planListing(create(ListDeadLettersRequestSchema, { pageToken: token }), regions).cursor).toEqual({ selection: '', region: 'eu-west', partition: 0, offset: 42n });
-    expect(refusal(() => planListing(create(ListDeadLettersRequestSchema, { region: 'eu-west', pageToken: token }), regions)).message).toMatch(/^page_token: belongs to a listing/);
+    expect(planListing(create(ListDeadLettersRequestSchema, { pageToken: token }), regions).cursor).toEqual({
+      selection: '',
+      region: 'eu-west',
+      partition: 0,
+      offset: 42n,
+    });
+    expect(
+      refusal(() => planListing(create(ListDeadLettersRequestSchema, { region: 'eu-west', pageToken: token }), regions))
+        .message,
+    ).toMatch(/^page_token: belongs to a listing/);
   });
 
   it.each([
@@ -62,16 +72,34 @@ describe('planReplay and replayRanges', () => {
   });
 
   it('clips an inclusive offset range to what the partition still holds', () => {
-    const plan = planReplay(create(ReplayDeadLettersRequestSchema, { region: 'us-east', range: { case: 'offsets', value: { partition: 0, fromOffset: 2n, toOffset: 10n } } }), regions);
+    const plan = planReplay(
+      create(ReplayDeadLettersRequestSchema, {
+        region: 'us-east',
+        range: { case: 'offsets', value: { partition: 0, fromOffset: 2n, toOffset: 10n } },
+      }),
+      regions,
+    );
     expect(replayRanges(plan, dlq)).toEqual([{ topic: 'fabric.inval.us-east.dlq', partition: 0, from: 5n, to: 11n }]);
-    const beyond = planReplay(create(ReplayDeadLettersRequestSchema, { region: 'us-east', range: { case: 'offsets', value: { fromOffset: 100n } } }), regions);
+    const beyond = planReplay(
+      create(ReplayDeadLettersRequestSchema, {
+        region: 'us-east',
+        range: { case: 'offsets', value: { fromOffset: 100n } },
+      }),
+      regions,
+    );
     expect(replayRanges(beyond, dlq).every((r) => r.from === r.to)).toBe(true);
   });
 
   it('turns a time range into criteria and keeps dry run and force', () => {
     const since = new Date('2024-01-01T00:00:00Z');
     const plan = planReplay(
-      create(ReplayDeadLettersRequestSchema, { region: 'eu-west', range: { case: 'timeRange', value: { sinceTime: timestampFromDate(since) } }, dryRun: true, force: true, filter: { component: 'invalidator' } }),
+      create(ReplayDeadLettersRequestSchema, {
+        region: 'eu-west',
+        range: { case: 'timeRange', value: { sinceTime: timestampFromDate(since) } },
+        dryRun: true,
+        force: true,
+        filter: { component: 'invalidator' },
+      }),
       regions,
     );
     expect(plan.criteria).toMatchObject({ since, until: undefined, component: 'invalidator' });
@@ -81,9 +109,21 @@ describe('planReplay and replayRanges', () => {
   it.each([
     [{}, status.INVALID_ARGUMENT, 'region: name the region'],
     [{ region: 'mars' }, status.NOT_FOUND, 'region: unknown region "mars"'],
-    [{ region: 'us-east', range: { case: 'offsets' as const, value: { fromOffset: -1n } } }, status.INVALID_ARGUMENT, 'offsets.from_offset: must not be negative'],
-    [{ region: 'us-east', range: { case: 'offsets' as const, value: { partition: -2 } } }, status.INVALID_ARGUMENT, 'offsets.partition: must not be negative'],
-    [{ region: 'us-east', range: { case: 'offsets' as const, value: { fromOffset: 9n, toOffset: 3n } } }, status.INVALID_ARGUMENT, 'offsets.to_offset: 3 is before from_offset 9'],
+    [
+      { region: 'us-east', range: { case: 'offsets' as const, value: { fromOffset: -1n } } },
+      status.INVALID_ARGUMENT,
+      'offsets.from_offset: must not be negative',
+    ],
+    [
+      { region: 'us-east', range: { case: 'offsets' as const, value: { partition: -2 } } },
+      status.INVALID_ARGUMENT,
+      'offsets.partition: must not be negative',
+    ],
+    [
+      { region: 'us-east', range: { case: 'offsets' as const, value: { fromOffset: 9n, toOffset: 3n } } },
+      status.INVALID_ARGUMENT,
+      'offsets.to_offset: 3 is before from_offset 9',
+    ],
   ])('refuses bad replay request %#', (init, code, message) => {
     const err = refusal(() => planReplay(create(ReplayDeadLettersRequestSchema, init), regions));
     expect(err.code).toBe(code);
@@ -91,8 +131,16 @@ describe('planReplay and replayRanges', () => {
   });
 
   it('refuses a partition the DLQ does not have', () => {
-    const plan = planReplay(create(ReplayDeadLettersRequestSchema, { region: 'us-east', range: { case: 'offsets', value: { partition: 7 } } }), regions);
-    expect(refusal(() => replayRanges(plan, dlq)).message).toBe('offsets.partition: fabric.inval.us-east.dlq has no partition 7 (it has 2)');
+    const plan = planReplay(
+      create(ReplayDeadLettersRequestSchema, {
+        region: 'us-east',
+        range: { case: 'offsets', value: { partition: 7 } },
+      }),
+      regions,
+    );
+    expect(refusal(() => replayRanges(plan, dlq)).message).toBe(
+      'offsets.partition: fabric.inval.us-east.dlq has no partition 7 (it has 2)',
+    );
   });
 });
 

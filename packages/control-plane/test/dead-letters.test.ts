@@ -1,4 +1,12 @@
-import { create, DeadLetterSchema, InvalidationEventSchema, Operation, ReplayOutcome, timestampFromDate, toBinary } from '@fabric/proto';
+import {
+  create,
+  DeadLetterSchema,
+  InvalidationEventSchema,
+  Operation,
+  ReplayOutcome,
+  timestampFromDate,
+  toBinary,
+} from '@fabric/proto';
 import { describe, expect, it } from 'vitest';
 import { matchesCriteria, viewDeadLetter } from '../src/dead-letter-view.js';
 import type { RegionKafka } from '../src/region-kafka.js';
@@ -8,31 +16,74 @@ import type { ScannedRecord } from '../src/topic-scan.js';
 
 const kafkaTime = new Date('2024-05-01T12:00:05Z');
 const failedTime = new Date('2024-05-01T12:00:00Z');
-const event = create(InvalidationEventSchema, { id: 'eu-west:0/16:0', region: 'eu-west', table: 'public.users', operation: Operation.UPDATE, keys: ['user:1'] });
+const event = create(InvalidationEventSchema, {
+  id: 'eu-west:0/16:0',
+  region: 'eu-west',
+  table: 'public.users',
+  operation: Operation.UPDATE,
+  keys: ['user:1'],
+});
 
 function record(offset: number, value: Uint8Array | null): ScannedRecord {
   return { partition: 0, offset: BigInt(offset), time: kafkaTime, key: null, value: value && Buffer.from(value) };
 }
 
 function deadLetter(init: Parameters<typeof create<typeof DeadLetterSchema>>[1]): Uint8Array {
-  return toBinary(DeadLetterSchema, create(DeadLetterSchema, { region: 'eu-west', failedTime: timestampFromDate(failedTime), ...init }));
+  return toBinary(
+    DeadLetterSchema,
+    create(DeadLetterSchema, { region: 'eu-west', failedTime: timestampFromDate(failedTime), ...init }),
+  );
 }
 
-const invalidatorLetter = deadLetter({ component: 'invalidator', reason: 'Redis timeout after 5 attempts', original: toBinary(InvalidationEventSchema, event), attempts: 5 });
-const readerLetter = deadLetter({ component: 'cdc-reader', reason: 'column email missing', table: 'public.users', change: '{"id":1}' });
+const invalidatorLetter = deadLetter({
+  component: 'invalidator',
+  reason: 'Redis timeout after 5 attempts',
+  original: toBinary(InvalidationEventSchema, event),
+  attempts: 5,
+});
+const readerLetter = deadLetter({
+  component: 'cdc-reader',
+  reason: 'column email missing',
+  table: 'public.users',
+  change: '{"id":1}',
+});
 
 describe('viewDeadLetter', () => {
   it('decodes the original event of an invalidator dead letter as replayable', () => {
     const view = viewDeadLetter(record(3, invalidatorLetter));
-    expect(view).toMatchObject({ offset: 3n, replayable: true, notReplayableReason: '', failedAt: failedTime, kafkaTime });
+    expect(view).toMatchObject({
+      offset: 3n,
+      replayable: true,
+      notReplayableReason: '',
+      failedAt: failedTime,
+      kafkaTime,
+    });
     expect(view.event?.id).toBe('eu-west:0/16:0');
   });
 
   it.each([
     [readerLetter, 'no original event (cdc-reader)'],
-    [deadLetter({ component: 'invalidator', original: new Uint8Array([0xff, 0xff, 0xff]) }), 'original is not a decodable InvalidationEvent'],
-    [deadLetter({ component: 'invalidator', original: toBinary(InvalidationEventSchema, create(InvalidationEventSchema, { table: 'x' })) }), 'original has no event id'],
-    [deadLetter({ component: 'invalidator', original: toBinary(InvalidationEventSchema, create(InvalidationEventSchema, { id: 'x', operation: Operation.UPDATE })) }), 'original holds no cache operation'],
+    [
+      deadLetter({ component: 'invalidator', original: new Uint8Array([0xff, 0xff, 0xff]) }),
+      'original is not a decodable InvalidationEvent',
+    ],
+    [
+      deadLetter({
+        component: 'invalidator',
+        original: toBinary(InvalidationEventSchema, create(InvalidationEventSchema, { table: 'x' })),
+      }),
+      'original has no event id',
+    ],
+    [
+      deadLetter({
+        component: 'invalidator',
+        original: toBinary(
+          InvalidationEventSchema,
+          create(InvalidationEventSchema, { id: 'x', operation: Operation.UPDATE }),
+        ),
+      }),
+      'original holds no cache operation',
+    ],
     [new Uint8Array([0x0a, 0xff]), 'not a DeadLetter'],
     [null, 'empty DLQ record'],
   ])('refuses to replay %#, saying why', (value, reason) => {
@@ -42,7 +93,9 @@ describe('viewDeadLetter', () => {
   });
 
   it('falls back to the Kafka time when the writer left failed_time unset', () => {
-    expect(viewDeadLetter(record(0, toBinary(DeadLetterSchema, create(DeadLetterSchema, { component: 'x' })))).failedAt).toEqual(kafkaTime);
+    expect(
+      viewDeadLetter(record(0, toBinary(DeadLetterSchema, create(DeadLetterSchema, { component: 'x' })))).failedAt,
+    ).toEqual(kafkaTime);
   });
 });
 
@@ -69,11 +122,22 @@ describe('decideReplay and ReplayTally', () => {
   const notReplayable = viewDeadLetter(record(2, readerLetter));
 
   it('skips what was replayed unless forced, refuses what cannot be replayed, publishes nothing on a dry run', () => {
-    expect(decideReplay(replayable, { replayedBefore: false, force: false, dryRun: false })).toEqual({ action: 'publish' });
-    expect(decideReplay(replayable, { replayedBefore: true, force: false, dryRun: false })).toMatchObject({ outcome: ReplayOutcome.ALREADY_REPLAYED });
-    expect(decideReplay(replayable, { replayedBefore: true, force: true, dryRun: false })).toEqual({ action: 'publish' });
-    expect(decideReplay(replayable, { replayedBefore: false, force: false, dryRun: true })).toMatchObject({ outcome: ReplayOutcome.WOULD_REPLAY });
-    expect(decideReplay(notReplayable, { replayedBefore: false, force: true, dryRun: false })).toMatchObject({ outcome: ReplayOutcome.NOT_REPLAYABLE, reason: expect.stringContaining('cdc-reader') });
+    expect(decideReplay(replayable, { replayedBefore: false, force: false, dryRun: false })).toEqual({
+      action: 'publish',
+    });
+    expect(decideReplay(replayable, { replayedBefore: true, force: false, dryRun: false })).toMatchObject({
+      outcome: ReplayOutcome.ALREADY_REPLAYED,
+    });
+    expect(decideReplay(replayable, { replayedBefore: true, force: true, dryRun: false })).toEqual({
+      action: 'publish',
+    });
+    expect(decideReplay(replayable, { replayedBefore: false, force: false, dryRun: true })).toMatchObject({
+      outcome: ReplayOutcome.WOULD_REPLAY,
+    });
+    expect(decideReplay(notReplayable, { replayedBefore: false, force: true, dryRun: false })).toMatchObject({
+      outcome: ReplayOutcome.NOT_REPLAYABLE,
+      reason: expect.stringContaining('cdc-reader'),
+    });
   });
 
   it('counts outcomes and hands each item over once', () => {
@@ -84,10 +148,27 @@ describe('decideReplay and ReplayTally', () => {
     const first = tally.progress(false);
     tally.note(notReplayable, ReplayOutcome.NOT_REPLAYABLE, 'no original');
     const last = tally.progress(true);
-    expect(first).toMatchObject({ total: 4n, scanned: 4n, matched: 2n, replayed: 1n, skipped: 1n, notReplayable: 0n, done: false });
+    expect(first).toMatchObject({
+      total: 4n,
+      scanned: 4n,
+      matched: 2n,
+      replayed: 1n,
+      skipped: 1n,
+      notReplayable: 0n,
+      done: false,
+    });
     expect(first.items).toHaveLength(2);
-    expect(last).toMatchObject({ matched: 3n, replayed: 1n, skipped: 1n, notReplayable: 1n, done: true, dryRun: false });
-    expect(last.items).toEqual([{ partition: 0, offset: 2n, outcome: ReplayOutcome.NOT_REPLAYABLE, reason: 'no original', eventId: '' }]);
+    expect(last).toMatchObject({
+      matched: 3n,
+      replayed: 1n,
+      skipped: 1n,
+      notReplayable: 1n,
+      done: true,
+      dryRun: false,
+    });
+    expect(last.items).toEqual([
+      { partition: 0, offset: 2n, outcome: ReplayOutcome.NOT_REPLAYABLE, reason: 'no original', eventId: '' },
+    ]);
   });
 });
 
@@ -96,22 +177,31 @@ describe('ReplayLedger.pending', () => {
     const published: string[] = [];
     // Only the Kafka calls record() makes: create the ledger topic, publish its records.
     const kafka = {
-      admin: async (_what: string, work: (admin: unknown) => Promise<unknown>) => work({ createTopics: async () => true }),
+      admin: async (_what: string, work: (admin: unknown) => Promise<unknown>) =>
+        work({ createTopics: async () => true }),
       publish: async (_topic: string, records: Array<{ key: string }>) => {
         published.push(...records.map((r) => r.key));
         return [];
       },
     } as unknown as RegionKafka;
     const ledger = new ReplayLedger(kafka, 'fabric.inval.eu-west.dlq.replayed');
-    await ledger.record([
-      { partition: 0, offset: 3n, eventId: 'a' },
-      { partition: 0, offset: 7n, eventId: 'b' },
-      { partition: 1, offset: 0n, eventId: 'c' },
-    ], 'ops');
+    await ledger.record(
+      [
+        { partition: 0, offset: 3n, eventId: 'a' },
+        { partition: 0, offset: 7n, eventId: 'b' },
+        { partition: 1, offset: 0n, eventId: 'c' },
+      ],
+      'ops',
+    );
     expect(published).toEqual(['0:3', '0:7', '1:0']);
     expect(ledger.has(0, 7n)).toBe(true);
     expect(ledger.has(1, 7n)).toBe(false);
     // Partition 0 holds offsets 5..9 now (3 was removed by retention): 5 minus the replayed 7.
-    expect(ledger.pending([{ partition: 0, start: 5n, end: 10n }, { partition: 1, start: 0n, end: 2n }])).toBe(4n + 1n);
+    expect(
+      ledger.pending([
+        { partition: 0, start: 5n, end: 10n },
+        { partition: 1, start: 0n, end: 2n },
+      ]),
+    ).toBe(4n + 1n);
   });
 });

@@ -1,7 +1,7 @@
 import { ComponentStatus, RegionStatus, timestampDate } from '@fabric/proto';
 import { describe, expect, it } from 'vitest';
 import type { RegionConfig } from '../src/config.js';
-import { HEARTBEAT_STALE_SECONDS, regionLag, type Component, type RegionProbes } from '../src/lag.js';
+import { type Component, HEARTBEAT_STALE_SECONDS, type RegionProbes, regionLag } from '../src/lag.js';
 import type { Observed } from '../src/probes/observed.js';
 import type { DatabaseState } from '../src/probes/postgres.js';
 
@@ -9,7 +9,12 @@ const now = new Date('2024-05-01T12:00:10Z');
 const ago = (s: number) => new Date(now.getTime() - s * 1000);
 
 const home = { name: 'us-east', home: true, cdcSlot: 'fabric_cdc', subscriptionSlot: undefined } as RegionConfig;
-const replica = { name: 'eu-west', home: false, cdcSlot: 'fabric_cdc', subscriptionSlot: 'fabric_sub_eu_west' } as RegionConfig;
+const replica = {
+  name: 'eu-west',
+  home: false,
+  cdcSlot: 'fabric_cdc',
+  subscriptionSlot: 'fabric_sub_eu_west',
+} as RegionConfig;
 
 const primaryDb: Observed<DatabaseState> = {
   status: 'healthy',
@@ -22,7 +27,10 @@ const primaryDb: Observed<DatabaseState> = {
     ]),
   },
 };
-const replicaDb: Observed<DatabaseState> = { status: 'healthy', value: { walHead: '0/3000', heartbeat: ago(3.5), slots: new Map([['fabric_cdc', { active: true, lagBytes: 0n }]]) } };
+const replicaDb: Observed<DatabaseState> = {
+  status: 'healthy',
+  value: { walHead: '0/3000', heartbeat: ago(3.5), slots: new Map([['fabric_cdc', { active: true, lagBytes: 0n }]]) },
+};
 const unreachable = { status: 'unreachable', detail: 'ECONNREFUSED' } as const;
 
 function probes(patch: Partial<RegionProbes> = {}): RegionProbes {
@@ -38,7 +46,10 @@ function probes(patch: Partial<RegionProbes> = {}): RegionProbes {
     },
     deadLetters: 3n,
     reader: { status: 'healthy', value: { confirmedLsn: '0/3000', pending: 0, lastEventAt: ago(2) } },
-    invalidator: { status: 'healthy', value: { redis: 'up', lastAppliedCommitTime: ago(1.25), latencyP50Ms: 12, latencyP99Ms: 80 } },
+    invalidator: {
+      status: 'healthy',
+      value: { redis: 'up', lastAppliedCommitTime: ago(1.25), latencyP50Ms: 12, latencyP99Ms: 80 },
+    },
     ...patch,
   };
 }
@@ -68,7 +79,12 @@ describe('regionLag', () => {
 
   it('leaves numbers unset, not 0, when the invalidator does not answer, and says when it was last seen', () => {
     const seen = ago(30);
-    const lag = regionLag(replica, probes({ invalidator: unreachable }), (c) => (c === 'invalidator' ? seen : undefined), now);
+    const lag = regionLag(
+      replica,
+      probes({ invalidator: unreachable }),
+      (c) => (c === 'invalidator' ? seen : undefined),
+      now,
+    );
     expect(lag.freshnessSeconds).toBeUndefined();
     expect(lag.latencyP50Ms).toBeUndefined();
     expect(lag.latencyP99Ms).toBeUndefined();
@@ -79,26 +95,66 @@ describe('regionLag', () => {
   });
 
   it('keeps the numbers of a worker that answers unhealthy', () => {
-    const lag = regionLag(replica, probes({ invalidator: { status: 'unhealthy', detail: 'redis down', value: { redis: 'down', lastAppliedCommitTime: ago(40), latencyP50Ms: undefined, latencyP99Ms: undefined } } }), neverSeen, now);
+    const lag = regionLag(
+      replica,
+      probes({
+        invalidator: {
+          status: 'unhealthy',
+          detail: 'redis down',
+          value: { redis: 'down', lastAppliedCommitTime: ago(40), latencyP50Ms: undefined, latencyP99Ms: undefined },
+        },
+      }),
+      neverSeen,
+      now,
+    );
     expect(lag.freshnessSeconds).toBe(40);
     expect(lag.latencyP50Ms).toBeUndefined();
     expect(status(lag, 'invalidator')).toMatchObject({ status: ComponentStatus.UNHEALTHY, detail: 'redis down' });
   });
 
   it('calls a region whose every component is silent UNREACHABLE with nothing measured', () => {
-    const lag = regionLag(replica, probes({ database: unreachable, kafka: unreachable, reader: unreachable, invalidator: unreachable, deadLetters: undefined }), neverSeen, now);
+    const lag = regionLag(
+      replica,
+      probes({
+        database: unreachable,
+        kafka: unreachable,
+        reader: unreachable,
+        invalidator: unreachable,
+        deadLetters: undefined,
+      }),
+      neverSeen,
+      now,
+    );
     expect(lag.status).toBe(RegionStatus.UNREACHABLE);
-    expect(lag).toMatchObject({ replicationLagSeconds: undefined, cdcLagBytes: undefined, cdcIdleSeconds: undefined, kafkaLagTotal: undefined, freshnessSeconds: undefined, deadLetters: undefined });
+    expect(lag).toMatchObject({
+      replicationLagSeconds: undefined,
+      cdcLagBytes: undefined,
+      cdcIdleSeconds: undefined,
+      kafkaLagTotal: undefined,
+      freshnessSeconds: undefined,
+      deadLetters: undefined,
+    });
     expect(lag.kafkaLag).toEqual([]);
     // The primary still knows how far behind the replica's subscription is.
     expect(lag.replicationLagBytes).toBe(4096n);
   });
 
   it('reports the replication slot state and an unreachable primary', () => {
-    const inactive: Observed<DatabaseState> = { status: 'healthy', value: { ...primaryDb.value!, slots: new Map([['fabric_sub_eu_west', { active: false, lagBytes: 9n }]]) } } as Observed<DatabaseState>;
-    expect(status(regionLag(replica, probes({ primary: inactive }), neverSeen, now), 'replication')).toMatchObject({ status: ComponentStatus.UNHEALTHY, detail: expect.stringContaining('inactive') });
-    const gone: Observed<DatabaseState> = { status: 'healthy', value: { walHead: '0/1', heartbeat: ago(1), slots: new Map() } };
-    expect(status(regionLag(replica, probes({ primary: gone }), neverSeen, now), 'replication')?.detail).toContain('no slot fabric_sub_eu_west');
+    const inactive: Observed<DatabaseState> = {
+      status: 'healthy',
+      value: { ...primaryDb.value!, slots: new Map([['fabric_sub_eu_west', { active: false, lagBytes: 9n }]]) },
+    } as Observed<DatabaseState>;
+    expect(status(regionLag(replica, probes({ primary: inactive }), neverSeen, now), 'replication')).toMatchObject({
+      status: ComponentStatus.UNHEALTHY,
+      detail: expect.stringContaining('inactive'),
+    });
+    const gone: Observed<DatabaseState> = {
+      status: 'healthy',
+      value: { walHead: '0/1', heartbeat: ago(1), slots: new Map() },
+    };
+    expect(status(regionLag(replica, probes({ primary: gone }), neverSeen, now), 'replication')?.detail).toContain(
+      'no slot fabric_sub_eu_west',
+    );
     const lag = regionLag(replica, probes({ primary: unreachable }), neverSeen, now);
     expect(status(lag, 'replication')?.status).toBe(ComponentStatus.UNREACHABLE);
     expect(lag.replicationLagBytes).toBeUndefined();
@@ -111,9 +167,15 @@ describe('regionLag', () => {
     expect(lag.cdcLagBytes).toBe(128n);
     expect(status(lag, 'heartbeat')?.status).toBe(ComponentStatus.HEALTHY);
     expect(lag.components!.some((c) => c.component === 'replication')).toBe(false);
-    const stale: Observed<DatabaseState> = { status: 'healthy', value: { ...primaryDb.value!, heartbeat: ago(HEARTBEAT_STALE_SECONDS + 5) } } as Observed<DatabaseState>;
+    const stale: Observed<DatabaseState> = {
+      status: 'healthy',
+      value: { ...primaryDb.value!, heartbeat: ago(HEARTBEAT_STALE_SECONDS + 5) },
+    } as Observed<DatabaseState>;
     const staleLag = regionLag(home, probes({ database: stale, primary: stale }), neverSeen, now);
-    expect(status(staleLag, 'heartbeat')).toMatchObject({ status: ComponentStatus.UNHEALTHY, detail: expect.stringContaining('15 s ago') });
+    expect(status(staleLag, 'heartbeat')).toMatchObject({
+      status: ComponentStatus.UNHEALTHY,
+      detail: expect.stringContaining('15 s ago'),
+    });
     expect(staleLag.status).toBe(RegionStatus.DEGRADED);
     const down = regionLag(home, probes({ database: unreachable, primary: unreachable }), neverSeen, now);
     expect([down.replicationLagBytes, down.replicationLagSeconds]).toEqual([undefined, undefined]);

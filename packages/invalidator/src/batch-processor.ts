@@ -1,8 +1,8 @@
-import { Operation, type InvalidationEvent } from '@fabric/proto';
+import { type InvalidationEvent, Operation } from '@fabric/proto';
 import type { Logger } from 'pino';
 import { decodeInvalidation } from './decode.js';
 import type { ApplyResult } from './redis-applier.js';
-import { isTransient, retryDelay, type RetryPolicy } from './retry-policy.js';
+import { isTransient, type RetryPolicy, retryDelay } from './retry-policy.js';
 
 /** One record of the regional topic, as the consumer hands it over. */
 export interface SourceRecord {
@@ -86,7 +86,14 @@ export class BatchProcessor {
         } else if (!isTransient(error)) {
           this.giveUp(p, letters, 'permanent', `permanent failure: ${message(error)}`, attempt, error);
         } else if (attempt >= this.deps.policy.maxAttempts) {
-          this.giveUp(p, letters, 'exhausted', `still failing after ${attempt} attempts: ${message(error)}`, attempt, error);
+          this.giveUp(
+            p,
+            letters,
+            'exhausted',
+            `still failing after ${attempt} attempts: ${message(error)}`,
+            attempt,
+            error,
+          );
         } else {
           retry.push(p);
         }
@@ -118,7 +125,14 @@ export class BatchProcessor {
   }
 
   /** A heartbeat holds nothing to invalidate, so it is not worth a dead letter. */
-  private giveUp(p: Pending, letters: DeadLetterDraft[], cause: 'permanent' | 'exhausted', reason: string, attempts: number, error: unknown): void {
+  private giveUp(
+    p: Pending,
+    letters: DeadLetterDraft[],
+    cause: 'permanent' | 'exhausted',
+    reason: string,
+    attempts: number,
+    error: unknown,
+  ): void {
     if (p.event.operation === Operation.HEARTBEAT) this.deps.observer.heartbeatDropped(p.event, error);
     else letters.push({ record: p.record, cause, reason, attempts, event: p.event });
   }

@@ -90,12 +90,19 @@ const REGION = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
 const HOST_PORT = /^([^:\s]+):(\d{1,5})$/;
 
 /** Returns undefined when --help was asked for. */
-export function parseInvalidatorConfig(argv: string[], env: NodeJS.ProcessEnv = process.env, readFile = (f: string) => readFileSync(f, 'utf8')): InvalidatorConfig | undefined {
+export function parseInvalidatorConfig(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  readFile = (f: string) => readFileSync(f, 'utf8'),
+): InvalidatorConfig | undefined {
   const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true });
   if (values.help) return undefined;
   const region = requiredFlag('--region', values.region ?? env.FABRIC_REGION);
-  if (!REGION.test(region)) throw new ConfigError('--region', `"${region}" is not a region name (lowercase letters, digits, dashes)`);
-  const kafkaBrokers = hostPorts('--kafka', requiredFlag('--kafka', values.kafka ?? env.FABRIC_KAFKA_BROKERS)).map((n) => `${n.host}:${n.port}`);
+  if (!REGION.test(region))
+    throw new ConfigError('--region', `"${region}" is not a region name (lowercase letters, digits, dashes)`);
+  const kafkaBrokers = hostPorts('--kafka', requiredFlag('--kafka', values.kafka ?? env.FABRIC_KAFKA_BROKERS)).map(
+    (n) => `${n.host}:${n.port}`,
+  );
   const topic = values.topic ?? `fabric.inval.${region}`;
   const baseMs = integerFlag('--retry-base-ms', values['retry-base-ms'] ?? '200', 1, 60_000);
   const capMs = integerFlag('--retry-cap-ms', values['retry-cap-ms'] ?? '5000', 1, 600_000);
@@ -131,7 +138,8 @@ function redisTarget(values: Values, env: NodeJS.ProcessEnv, readFile: (f: strin
     } catch {
       throw new ConfigError('--redis', `"${url}" is not a URL; expected redis://host:port`);
     }
-    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new ConfigError('--redis', `must start with redis:// or rediss://, got "${parsed.protocol}"`);
+    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
+      throw new ConfigError('--redis', `must start with redis:// or rediss://, got "${parsed.protocol}"`);
     const db = parsed.pathname.length > 1 ? integerFlag('--redis', parsed.pathname.slice(1), 0, 15) : 0;
     target = {
       mode: 'standalone',

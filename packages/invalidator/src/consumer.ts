@@ -87,12 +87,25 @@ export class RegionConsumer {
     });
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
+  private async onBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+    commitOffsetsIfNecessary,
+  }: EachBatchPayload): Promise<void> {
     const control = { heartbeat, isRunning: () => isRunning() && !isStale() };
     for (let i = 0; i < batch.messages.length; i += this.opts.maxBatch) {
       if (!control.isRunning()) return;
       const chunk = batch.messages.slice(i, i + this.opts.maxBatch);
-      const records: SourceRecord[] = chunk.map((m) => ({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value }));
+      const records: SourceRecord[] = chunk.map((m) => ({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: m.offset,
+        key: m.key,
+        value: m.value,
+      }));
       this.opts.onBatch?.(records.length);
       const outcome = await this.opts.processor.process(records, control);
       // Unresolved, the chunk is fetched again by whoever owns the partition next.
@@ -101,7 +114,9 @@ export class RegionConsumer {
       resolveOffset(last);
       const next = (BigInt(last) + 1n).toString();
       if (this.opts.commitIntervalMs === 0 || this.stopping) {
-        await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
+        await commitOffsetsIfNecessary({
+          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
+        });
       } else {
         this.due.set(batch.partition, next);
       }
@@ -130,15 +145,22 @@ export class RegionConsumer {
     const offsets = [...this.due];
     this.due.clear();
     try {
-      await this.consumer.commitOffsets(offsets.map(([partition, offset]) => ({ topic: this.opts.topic, partition, offset })));
+      await this.consumer.commitOffsets(
+        offsets.map(([partition, offset]) => ({ topic: this.opts.topic, partition, offset })),
+      );
       if (this.commitFailing) this.opts.logger.info('offset commits succeed again');
       this.commitFailing = false;
     } catch (err) {
       // Put back what no newer chunk replaced; after a rebalance the new owner redelivers instead.
-      for (const [partition, offset] of offsets) if (!this.due.has(partition) && this.assigned.includes(partition)) this.due.set(partition, offset);
+      for (const [partition, offset] of offsets)
+        if (!this.due.has(partition) && this.assigned.includes(partition)) this.due.set(partition, offset);
       const detail = { err: err instanceof Error ? err.message : String(err), partitions: offsets.map(([p]) => p) };
       if (this.commitFailing) this.opts.logger.debug(detail, 'offset commit failed again');
-      else this.opts.logger.warn(detail, 'offset commit failed; retrying every interval (a restart meanwhile redelivers, harmlessly)');
+      else
+        this.opts.logger.warn(
+          detail,
+          'offset commit failed; retrying every interval (a restart meanwhile redelivers, harmlessly)',
+        );
       this.commitFailing = true;
     }
   }

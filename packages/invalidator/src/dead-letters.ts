@@ -25,7 +25,12 @@ export function toDeadLetter(region: string, draft: DeadLetterDraft, failedAt: D
 }
 
 /** Sends dead letters with acks from every in-sync replica before the source offsets move. */
-export function deadLetterPublisher(producer: Producer, region: string, topic: string, now: () => Date = () => new Date()) {
+export function deadLetterPublisher(
+  producer: Producer,
+  region: string,
+  topic: string,
+  now: () => Date = () => new Date(),
+) {
   return async (drafts: DeadLetterDraft[]): Promise<void> => {
     const failedAt = now();
     await producer.send({
@@ -34,7 +39,10 @@ export function deadLetterPublisher(producer: Producer, region: string, topic: s
       messages: drafts.map((d) => ({
         key: d.record.key,
         value: Buffer.from(toDeadLetter(region, d, failedAt)),
-        headers: { 'fabric-reason': d.reason.slice(0, 200), 'fabric-source': `${d.record.topic}/${d.record.partition}/${d.record.offset}` },
+        headers: {
+          'fabric-reason': d.reason.slice(0, 200),
+          'fabric-source': `${d.record.topic}/${d.record.partition}/${d.record.offset}`,
+        },
       })),
     });
   };

@@ -1,6 +1,8 @@
-import { fromBinary, InvalidationEventSchema, Operation, type InvalidationEvent } from '@fabric/proto';
+import { fromBinary, type InvalidationEvent, InvalidationEventSchema, Operation } from '@fabric/proto';
 
-export type Decoded = { ok: true; event: InvalidationEvent } | { ok: false; cause: 'undecodable' | 'invalid'; reason: string };
+export type Decoded =
+  | { ok: true; event: InvalidationEvent }
+  | { ok: false; cause: 'undecodable' | 'invalid'; reason: string };
 
 /**
  * Decodes one record of the regional topic and checks what the applier relies on. Anything
@@ -12,14 +14,27 @@ export function decodeInvalidation(value: Buffer | null): Decoded {
   try {
     event = fromBinary(InvalidationEventSchema, value);
   } catch (err) {
-    return { ok: false, cause: 'undecodable', reason: `undecodable: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      ok: false,
+      cause: 'undecodable',
+      reason: `undecodable: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
   if (event.operation === Operation.UNSPECIFIED || !(event.operation in Operation)) {
-    return { ok: false, cause: 'invalid', reason: `invalid event ${event.id || '(no id)'}: operation ${event.operation} is not known` };
+    return {
+      ok: false,
+      cause: 'invalid',
+      reason: `invalid event ${event.id || '(no id)'}: operation ${event.operation} is not known`,
+    };
   }
   for (const field of ['keys', 'tags', 'versions', 'patterns'] as const) {
     const at = event[field].findIndex((k) => k.length === 0);
-    if (at >= 0) return { ok: false, cause: 'invalid', reason: `invalid event ${event.id || '(no id)'}: ${field}[${at}] is empty` };
+    if (at >= 0)
+      return {
+        ok: false,
+        cause: 'invalid',
+        reason: `invalid event ${event.id || '(no id)'}: ${field}[${at}] is empty`,
+      };
   }
   return { ok: true, event };
 }

@@ -8,6 +8,8 @@ export class ApplyError extends Error {
     readonly eventId: string,
     override readonly cause: unknown,
   ) {
-    super(`${stage} failed for event ${eventId || '(no id)'}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    super(
+      `${stage} failed for event ${eventId || '(no id)'}: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
   }
 }

@@ -30,6 +30,8 @@ export class FreshnessTracker {
   }
 
   partitions(): Array<{ partition: number; lastAppliedCommitMs: number }> {
-    return [...this.applied].sort(([a], [b]) => a - b).map(([partition, lastAppliedCommitMs]) => ({ partition, lastAppliedCommitMs }));
+    return [...this.applied]
+      .sort(([a], [b]) => a - b)
+      .map(([partition, lastAppliedCommitMs]) => ({ partition, lastAppliedCommitMs }));
   }
 }

@@ -1,13 +1,26 @@
-export { RedisApplier, HEARTBEAT_KEY, type ApplyResult, type EventFailure, type RedisApplierOptions } from './redis-applier.js';
+export {
+  BatchProcessor,
+  type DeadLetterDraft,
+  type ProcessControl,
+  type ProcessObserver,
+  type ProcessOutcome,
+  type SourceRecord,
+} from './batch-processor.js';
+export { type InvalidatorConfig, parseInvalidatorConfig, type RedisTarget } from './config.js';
+export { toDeadLetter } from './dead-letters.js';
+export { type Decoded, decodeInvalidation } from './decode.js';
 export { ApplyError, type ApplyStage } from './errors.js';
-export { crc16, keySlot, groupBySlot, SLOTS } from './slot.js';
-export { expandTag } from './tag-script.js';
-export { BatchProcessor, type SourceRecord, type DeadLetterDraft, type ProcessControl, type ProcessObserver, type ProcessOutcome } from './batch-processor.js';
-export { decodeInvalidation, type Decoded } from './decode.js';
-export { isTransient, retryDelay, type RetryPolicy } from './retry-policy.js';
 export { FreshnessTracker } from './freshness.js';
 export { LatencyWindow } from './latency-window.js';
-export { parseInvalidatorConfig, type InvalidatorConfig, type RedisTarget } from './config.js';
+export {
+  type ApplyResult,
+  type EventFailure,
+  HEARTBEAT_KEY,
+  RedisApplier,
+  type RedisApplierOptions,
+} from './redis-applier.js';
 export { connectRedis } from './redis-connection.js';
-export { toDeadLetter } from './dead-letters.js';
-export { invalidatorStatus, type InvalidatorStatus } from './status.js';
+export { isTransient, type RetryPolicy, retryDelay } from './retry-policy.js';
+export { crc16, groupBySlot, keySlot, SLOTS } from './slot.js';
+export { type InvalidatorStatus, invalidatorStatus } from './status.js';
+export { expandTag } from './tag-script.js';

@@ -1,7 +1,14 @@
 #!/usr/bin/env node
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ConfigError,
+  createLogger,
+  kafkaLogCreator,
+  kafkaLogLevel,
+  onShutdownSignal,
+  startMetricsServer,
+} from '@fabric/runtime';
 import { Kafka } from 'kafkajs';
-import { ConfigError, createLogger, kafkaLogCreator, kafkaLogLevel, onShutdownSignal, startMetricsServer } from '@fabric/runtime';
 import { BatchProcessor } from './batch-processor.js';
 import { INVALIDATOR_HELP, parseInvalidatorConfig } from './config.js';
 import { RegionConsumer } from './consumer.js';
@@ -62,11 +69,23 @@ async function main(): Promise<number> {
       applied: (e, p) => metrics.applied(e, p),
       retrying: (n, attempt, delayMs, err) => {
         metrics.retrying(n, attempt, delayMs, err);
-        logger.warn({ events: n, attempt, delayMs, err: err instanceof Error ? err.message : String(err) }, 'retrying events after a Redis failure');
+        logger.warn(
+          { events: n, attempt, delayMs, err: err instanceof Error ? err.message : String(err) },
+          'retrying events after a Redis failure',
+        );
       },
       deadLettered: (d) => {
         metrics.deadLettered(d);
-        logger.warn({ reason: d.reason, attempts: d.attempts, eventId: d.event?.id, partition: d.record.partition, offset: d.record.offset }, 'event dead-lettered');
+        logger.warn(
+          {
+            reason: d.reason,
+            attempts: d.attempts,
+            eventId: d.event?.id,
+            partition: d.record.partition,
+            offset: d.record.offset,
+          },
+          'event dead-lettered',
+        );
       },
       heartbeatDropped: (e, err) => {
         metrics.heartbeatDropped();
@@ -75,17 +94,43 @@ async function main(): Promise<number> {
     },
     logger,
   });
-  const consumer = new RegionConsumer({ kafka, topic: config.topic, groupId: config.groupId, maxBatch: config.maxBatch, commitIntervalMs: config.commitIntervalMs, processor, freshness, logger, onBatch: (n) => metrics.batch(n) });
+  const consumer = new RegionConsumer({
+    kafka,
+    topic: config.topic,
+    groupId: config.groupId,
+    maxBatch: config.maxBatch,
+    commitIntervalMs: config.commitIntervalMs,
+    processor,
+    freshness,
+    logger,
+    onBatch: (n) => metrics.batch(n),
+  });
   const server = await startMetricsServer(metrics.registry, {
     host: config.metricsHost,
     port: config.metricsPort,
-    health: () => invalidatorStatus({ region: config.region, groupId: config.groupId, topic: config.topic, redis, metrics, freshness, assigned: () => consumer.assigned }),
+    health: () =>
+      invalidatorStatus({
+        region: config.region,
+        groupId: config.groupId,
+        topic: config.topic,
+        redis,
+        metrics,
+        freshness,
+        assigned: () => consumer.assigned,
+      }),
   });
   await consumer.start(partitions);
-  logger.info({ metricsPort: server.port, topic: config.topic, group: config.groupId, partitions, redis: config.redis.mode }, 'invalidator started');
+  logger.info(
+    { metricsPort: server.port, topic: config.topic, group: config.groupId, partitions, redis: config.redis.mode },
+    'invalidator started',
+  );
 
-  const outcome = await Promise.race([signalled.then((signal) => ({ signal })), consumer.failure.then((err) => ({ err }))]);
-  if ('err' in outcome) logger.error({ err: outcome.err }, 'kafka consumer gave up; exiting so a restart rejoins the group');
+  const outcome = await Promise.race([
+    signalled.then((signal) => ({ signal })),
+    consumer.failure.then((err) => ({ err })),
+  ]);
+  if ('err' in outcome)
+    logger.error({ err: outcome.err }, 'kafka consumer gave up; exiting so a restart rejoins the group');
   else logger.info(outcome, 'stopping');
   await consumer.stop().catch((err: unknown) => logger.warn({ err }, 'unclean consumer stop'));
   await Promise.allSettled([producer.disconnect(), server.close()]);
@@ -95,10 +140,15 @@ async function main(): Promise<number> {
 }
 
 /** Starts anyway after the timeout: events then retry and, if Redis stays away, reach the DLQ. */
-async function waitForRedis(redis: ReturnType<typeof connectRedis>, timeoutMs: number, logger: ReturnType<typeof createLogger>): Promise<void> {
+async function waitForRedis(
+  redis: ReturnType<typeof connectRedis>,
+  timeoutMs: number,
+  logger: ReturnType<typeof createLogger>,
+): Promise<void> {
   if (redis.status === 'ready') return;
   const ready = new Promise<boolean>((resolve) => redis.once('ready', () => resolve(true)));
-  if (!(await Promise.race([ready, sleep(timeoutMs).then(() => false)]))) logger.warn({ timeoutMs }, 'redis not ready yet; starting anyway, events will retry');
+  if (!(await Promise.race([ready, sleep(timeoutMs).then(() => false)])))
+    logger.warn({ timeoutMs }, 'redis not ready yet; starting anyway, events will retry');
 }
 
 async function topicPartitions(kafka: Kafka, topic: string, deadLetterTopic: string): Promise<number> {
@@ -106,7 +156,9 @@ async function topicPartitions(kafka: Kafka, topic: string, deadLetterTopic: str
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    for (const t of [topic, deadLetterTopic]) if (!existing.has(t)) throw new ConfigError(t === topic ? '--topic' : '--dlq-topic', `topic ${t} does not exist; create it first`);
+    for (const t of [topic, deadLetterTopic])
+      if (!existing.has(t))
+        throw new ConfigError(t === topic ? '--topic' : '--dlq-topic', `topic ${t} does not exist; create it first`);
     const meta = await admin.fetchTopicMetadata({ topics: [topic] });
     return meta.topics[0]?.partitions.length ?? 1;
   } finally {
@@ -118,7 +170,9 @@ main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     const known = err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(`fabric-invalidator: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`);
+    process.stderr.write(
+      `fabric-invalidator: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`,
+    );
     process.exit(known ? 2 : 1);
   },
 );

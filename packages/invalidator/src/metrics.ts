@@ -1,5 +1,5 @@
-import { timestampMs, type InvalidationEvent, Operation } from '@fabric/proto';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { type InvalidationEvent, Operation, timestampMs } from '@fabric/proto';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { DeadLetterDraft, ProcessObserver } from './batch-processor.js';
 import type { FreshnessTracker } from './freshness.js';
 import { LatencyWindow } from './latency-window.js';
@@ -31,10 +31,28 @@ export class InvalidatorMetrics implements ProcessObserver {
     this.registry.setDefaultLabels({ region, component: 'invalidator' });
     collectDefaultMetrics({ register: this.registry, prefix: 'fabric_inval_process_' });
     const registers = [this.registry];
-    this.events = new Counter({ name: 'fabric_inval_events_applied_total', help: 'Events applied to Redis, by operation (redeliveries count again)', labelNames: ['operation'], registers });
-    this.deadLetters = new Counter({ name: 'fabric_inval_dead_letters_total', help: 'Records sent to the DLQ topic, by cause (undecodable, invalid, permanent, exhausted)', labelNames: ['cause'], registers });
-    this.retries = new Counter({ name: 'fabric_inval_retries_total', help: 'Event retries after a transient Redis failure', registers });
-    this.heartbeatsDropped = new Counter({ name: 'fabric_inval_heartbeats_dropped_total', help: 'Heartbeat events given up on (Redis unreachable); they carry nothing to dead-letter', registers });
+    this.events = new Counter({
+      name: 'fabric_inval_events_applied_total',
+      help: 'Events applied to Redis, by operation (redeliveries count again)',
+      labelNames: ['operation'],
+      registers,
+    });
+    this.deadLetters = new Counter({
+      name: 'fabric_inval_dead_letters_total',
+      help: 'Records sent to the DLQ topic, by cause (undecodable, invalid, permanent, exhausted)',
+      labelNames: ['cause'],
+      registers,
+    });
+    this.retries = new Counter({
+      name: 'fabric_inval_retries_total',
+      help: 'Event retries after a transient Redis failure',
+      registers,
+    });
+    this.heartbeatsDropped = new Counter({
+      name: 'fabric_inval_heartbeats_dropped_total',
+      help: 'Heartbeat events given up on (Redis unreachable); they carry nothing to dead-letter',
+      registers,
+    });
     this.commitToApplied = new Histogram({
       name: 'fabric_inval_commit_to_applied_seconds',
       help: 'Primary commit to applied in this region, per event',
@@ -49,10 +67,29 @@ export class InvalidatorMetrics implements ProcessObserver {
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60],
       registers,
     });
-    this.applySeconds = new Histogram({ name: 'fabric_inval_apply_seconds', help: 'One Redis apply round (pipelines for a chunk)', buckets: [0.0005, 0.001, 0.005, 0.02, 0.1, 0.5, 2], registers });
-    this.batchSize = new Histogram({ name: 'fabric_inval_apply_batch_size', help: 'Events per Redis apply round', buckets: [1, 5, 20, 100, 500, 2000], registers });
-    this.redisOps = new Counter({ name: 'fabric_inval_redis_operations_total', help: 'Redis effects: keys and leases unlinked, versions bumped, tags expanded, patterns scanned', labelNames: ['op'], registers });
-    this.redisUp = new Gauge({ name: 'fabric_inval_redis_up', help: '1 while the Redis connection is ready', registers });
+    this.applySeconds = new Histogram({
+      name: 'fabric_inval_apply_seconds',
+      help: 'One Redis apply round (pipelines for a chunk)',
+      buckets: [0.0005, 0.001, 0.005, 0.02, 0.1, 0.5, 2],
+      registers,
+    });
+    this.batchSize = new Histogram({
+      name: 'fabric_inval_apply_batch_size',
+      help: 'Events per Redis apply round',
+      buckets: [1, 5, 20, 100, 500, 2000],
+      registers,
+    });
+    this.redisOps = new Counter({
+      name: 'fabric_inval_redis_operations_total',
+      help: 'Redis effects: keys and leases unlinked, versions bumped, tags expanded, patterns scanned',
+      labelNames: ['op'],
+      registers,
+    });
+    this.redisUp = new Gauge({
+      name: 'fabric_inval_redis_up',
+      help: '1 while the Redis connection is ready',
+      registers,
+    });
     const tracker = this.freshness;
     new Gauge({
       name: 'fabric_inval_freshness_seconds',
@@ -88,7 +125,8 @@ export class InvalidatorMetrics implements ProcessObserver {
   applied(event: InvalidationEvent, partition: number): void {
     this.totals.applied++;
     this.events.inc({ operation: operationName(event.operation) });
-    if (event.emittedTime) this.emittedToApplied.observe(Math.max(0, this.now() - timestampMs(event.emittedTime)) / 1000);
+    if (event.emittedTime)
+      this.emittedToApplied.observe(Math.max(0, this.now() - timestampMs(event.emittedTime)) / 1000);
     if (!event.primaryCommitTime) return;
     const commitMs = timestampMs(event.primaryCommitTime);
     const latencyMs = Math.max(0, this.now() - commitMs);

@@ -1,5 +1,5 @@
-import { Operation, timestampMs, type InvalidationEvent } from '@fabric/proto';
-import { isUnknownScript, leaseKey, tagKey, type RedisClient } from '@fabric/sdk';
+import { type InvalidationEvent, Operation, timestampMs } from '@fabric/proto';
+import { isUnknownScript, leaseKey, type RedisClient, tagKey } from '@fabric/sdk';
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ApplyError, type ApplyStage } from './errors.js';
@@ -75,7 +75,15 @@ export class RedisApplier {
   }
 
   async apply(events: readonly InvalidationEvent[]): Promise<ApplyResult> {
-    const result: ApplyResult = { keysUnlinked: 0, leasesRevoked: 0, versionsBumped: 0, tagsExpanded: 0, patternsScanned: 0, heartbeats: 0, failed: [] };
+    const result: ApplyResult = {
+      keysUnlinked: 0,
+      leasesRevoked: 0,
+      versionsBumped: 0,
+      tagsExpanded: 0,
+      patternsScanned: 0,
+      heartbeats: 0,
+      failed: [],
+    };
     const failures = new Map<number, EventFailure>();
     const fail: Fail = (index, stage, cause) => {
       if (failures.has(index)) return;
@@ -92,7 +100,14 @@ export class RedisApplier {
       const keys = new Set(event.keys);
       keysByEvent.set(index, keys);
       if (!this.redis.isCluster) {
-        for (const tag of event.tags) scripts.push({ slot: 0, stage: 'tag', args: expandTag.command([tagKey(tag)], ['1']), events: [index], count: 'tagsExpanded' });
+        for (const tag of event.tags)
+          scripts.push({
+            slot: 0,
+            stage: 'tag',
+            args: expandTag.command([tagKey(tag)], ['1']),
+            events: [index],
+            count: 'tagsExpanded',
+          });
       }
       // Round trips before the pipeline only where the keys are not known yet.
       if ((this.redis.isCluster && event.tags.length > 0) || event.patterns.length > 0) {
@@ -106,7 +121,8 @@ export class RedisApplier {
 
     await this.restoreTags(popped, failures);
     result.failed = [...failures.values()].sort((a, b) => a.index - b.index);
-    for (const f of result.failed) this.logger.warn({ eventId: f.eventId, stage: f.error.stage, err: f.error.cause }, 'invalidation event failed');
+    for (const f of result.failed)
+      this.logger.warn({ eventId: f.eventId, stage: f.error.stage, err: f.error.cause }, 'invalidation event failed');
     return result;
   }
 
@@ -123,7 +139,11 @@ export class RedisApplier {
     try {
       if (this.redis.isCluster) {
         for (const tag of event.tags) {
-          const [values, leases, ...members] = (await expandTag.run(this.redis, [tagKey(tag)], ['0'])) as [number, number, ...string[]];
+          const [values, leases, ...members] = (await expandTag.run(this.redis, [tagKey(tag)], ['0'])) as [
+            number,
+            number,
+            ...string[],
+          ];
           result.keysUnlinked += values;
           result.leasesRevoked += leases;
           members.forEach((m) => keys.add(m));
@@ -151,16 +171,35 @@ export class RedisApplier {
       const keys = [...new Set(group.map((e) => e.key))];
       const blamed = [...new Set(group.map((e) => e.index))];
       commands.push({ slot, stage: 'unlink', args: ['unlink', ...keys], events: blamed, count: 'keysUnlinked' });
-      commands.push({ slot, stage: 'unlink', args: ['unlink', ...keys.map(leaseKey)], events: blamed, count: 'leasesRevoked' });
+      commands.push({
+        slot,
+        stage: 'unlink',
+        args: ['unlink', ...keys.map(leaseKey)],
+        events: blamed,
+        count: 'leasesRevoked',
+      });
     }
     for (const index of keysByEvent.keys()) {
-      for (const key of events[index]!.versions) commands.push({ slot: slotOf(key), stage: 'incr', args: ['incr', key], events: [index], count: 'versionsBumped' });
+      for (const key of events[index]!.versions)
+        commands.push({
+          slot: slotOf(key),
+          stage: 'incr',
+          args: ['incr', key],
+          events: [index],
+          count: 'versionsBumped',
+        });
     }
     const heartbeatSlot = slotOf(HEARTBEAT_KEY);
     events.forEach((event, index) => {
       if (event.operation !== Operation.HEARTBEAT) return;
       const at = event.primaryCommitTime ? timestampMs(event.primaryCommitTime) : Date.now();
-      commands.push({ slot: heartbeatSlot, stage: 'heartbeat', args: ['set', HEARTBEAT_KEY, String(at)], events: [index], count: 'heartbeats' });
+      commands.push({
+        slot: heartbeatSlot,
+        stage: 'heartbeat',
+        args: ['set', HEARTBEAT_KEY, String(at)],
+        events: [index],
+        count: 'heartbeats',
+      });
     });
     return commands;
   }
@@ -183,7 +222,9 @@ export class RedisApplier {
           batch.forEach((c) => c.events.forEach((i) => fail(i, c.stage, err)));
           return;
         }
-        const unknownScript = reloaded ? [] : batch.filter((c, i) => c.args[0] === 'evalsha' && isUnknownScript(replies[i]?.[0]));
+        const unknownScript = reloaded
+          ? []
+          : batch.filter((c, i) => c.args[0] === 'evalsha' && isUnknownScript(replies[i]?.[0]));
         if (unknownScript.length > 0) {
           try {
             await expandTag.load(this.redis);
@@ -208,11 +249,18 @@ export class RedisApplier {
    * members then failed, put them back so the retried event finds them again; otherwise the
    * retry would see an empty set and leave the members cached.
    */
-  private async restoreTags(popped: Map<number, Array<[string, string[]]>>, failures: Map<number, EventFailure>): Promise<void> {
+  private async restoreTags(
+    popped: Map<number, Array<[string, string[]]>>,
+    failures: Map<number, EventFailure>,
+  ): Promise<void> {
     const restores = [...failures.keys()].flatMap((index) => popped.get(index) ?? []);
     await Promise.all(
       restores.map(([tag, members]) =>
-        this.redis.sadd(tagKey(tag), ...members).catch((err: unknown) => this.logger.error({ err, tag }, 'could not restore tag members after a failed apply')),
+        this.redis
+          .sadd(tagKey(tag), ...members)
+          .catch((err: unknown) =>
+            this.logger.error({ err, tag }, 'could not restore tag members after a failed apply'),
+          ),
       ),
     );
   }

@@ -1,5 +1,5 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { RedisClient } from '@fabric/sdk';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { RedisTarget } from './config.js';
 
 /**

@@ -26,7 +26,11 @@ export function keySlot(key: string): number {
  * Groups items by the slot of their key: a multi-key command or a pipeline sent to a
  * Redis Cluster must stay within one slot.
  */
-export function groupBySlot<T>(items: Iterable<T>, keyOf: (item: T) => string, slotOf: (key: string) => number = keySlot): Map<number, T[]> {
+export function groupBySlot<T>(
+  items: Iterable<T>,
+  keyOf: (item: T) => string,
+  slotOf: (key: string) => number = keySlot,
+): Map<number, T[]> {
   const groups = new Map<number, T[]>();
   for (const item of items) {
     const slot = slotOf(keyOf(item));

@@ -21,7 +21,15 @@ export interface InvalidatorStatus {
   partitions: Array<{ partition: number; lastAppliedCommitTime: string }>;
 }
 
-export function invalidatorStatus(deps: { region: string; groupId: string; topic: string; redis: RedisClient; metrics: InvalidatorMetrics; freshness: FreshnessTracker; assigned: () => number[] }): InvalidatorStatus {
+export function invalidatorStatus(deps: {
+  region: string;
+  groupId: string;
+  topic: string;
+  redis: RedisClient;
+  metrics: InvalidatorMetrics;
+  freshness: FreshnessTracker;
+  assigned: () => number[];
+}): InvalidatorStatus {
   const { metrics, freshness } = deps;
   const redisUp = deps.redis.status === 'ready';
   const last = freshness.lastAppliedCommitMs();
@@ -39,6 +47,8 @@ export function invalidatorStatus(deps: { region: string; groupId: string; topic
     freshnessSeconds: freshness.freshnessSeconds(),
     latencyMs: { p50: p50 ?? null, p99: p99 ?? null, count: metrics.latency.count },
     ...metrics.totals,
-    partitions: freshness.partitions().map((p) => ({ partition: p.partition, lastAppliedCommitTime: new Date(p.lastAppliedCommitMs).toISOString() })),
+    partitions: freshness
+      .partitions()
+      .map((p) => ({ partition: p.partition, lastAppliedCommitTime: new Date(p.lastAppliedCommitMs).toISOString() })),
   };
 }

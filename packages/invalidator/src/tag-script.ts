@@ -1,4 +1,4 @@
-import { LUA_COMPANION, LEASE_PREFIX, LuaScript } from '@fabric/sdk';
+import { LEASE_PREFIX, LUA_COMPANION, LuaScript } from '@fabric/sdk';
 
 /**
  * KEYS: tag set. ARGV: '1' to unlink the members and their leases here, '0' to return them.

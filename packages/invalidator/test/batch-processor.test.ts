@@ -1,4 +1,11 @@
-import { create, InvalidationEventSchema, Operation, timestampFromMs, toBinary, type InvalidationEvent } from '@fabric/proto';
+import {
+  create,
+  type InvalidationEvent,
+  InvalidationEventSchema,
+  Operation,
+  timestampFromMs,
+  toBinary,
+} from '@fabric/proto';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { BatchProcessor, type DeadLetterDraft, type SourceRecord } from '../src/batch-processor.js';
@@ -9,7 +16,20 @@ const logger = pino({ level: 'silent' });
 const policy = { maxAttempts: 4, baseMs: 100, capMs: 1000 };
 
 function record(offset: number, fields: Partial<InvalidationEvent> | Buffer | null): SourceRecord {
-  const value = fields === null || Buffer.isBuffer(fields) ? fields : Buffer.from(toBinary(InvalidationEventSchema, create(InvalidationEventSchema, { id: `e${offset}`, operation: Operation.UPDATE, keys: [`k${offset}`], ...fields })));
+  const value =
+    fields === null || Buffer.isBuffer(fields)
+      ? fields
+      : Buffer.from(
+          toBinary(
+            InvalidationEventSchema,
+            create(InvalidationEventSchema, {
+              id: `e${offset}`,
+              operation: Operation.UPDATE,
+              keys: [`k${offset}`],
+              ...fields,
+            }),
+          ),
+        );
   return { topic: 't', partition: 0, offset: String(offset), key: null, value };
 }
 
@@ -19,11 +39,26 @@ function replyError(message: string): Error {
   return err;
 }
 
-const ok = (failed: ApplyResult['failed'] = []): ApplyResult => ({ keysUnlinked: 0, leasesRevoked: 0, versionsBumped: 0, tagsExpanded: 0, patternsScanned: 0, heartbeats: 0, failed });
-const failure = (index: number, events: InvalidationEvent[], cause: unknown) => ({ index, eventId: events[index]!.id, error: new ApplyError('unlink', events[index]!.id, cause) });
+const ok = (failed: ApplyResult['failed'] = []): ApplyResult => ({
+  keysUnlinked: 0,
+  leasesRevoked: 0,
+  versionsBumped: 0,
+  tagsExpanded: 0,
+  patternsScanned: 0,
+  heartbeats: 0,
+  failed,
+});
+const failure = (index: number, events: InvalidationEvent[], cause: unknown) => ({
+  index,
+  eventId: events[index]!.id,
+  error: new ApplyError('unlink', events[index]!.id, cause),
+});
 
 /** A processor around a scripted applier: `script(attempt, events)` answers each apply call. */
-function harness(script: (call: number, events: InvalidationEvent[]) => ApplyResult | Promise<ApplyResult>, opts: { running?: () => boolean; publish?: (d: DeadLetterDraft[]) => Promise<void>; policy?: typeof policy } = {}) {
+function harness(
+  script: (call: number, events: InvalidationEvent[]) => ApplyResult | Promise<ApplyResult>,
+  opts: { running?: () => boolean; publish?: (d: DeadLetterDraft[]) => Promise<void>; policy?: typeof policy } = {},
+) {
   const calls: string[][] = [];
   const sleeps: number[] = [];
   const letters: DeadLetterDraft[] = [];
@@ -39,7 +74,13 @@ function harness(script: (call: number, events: InvalidationEvent[]) => ApplyRes
     sleep: async (ms) => void sleeps.push(ms),
     random: () => 0.999,
     logger,
-    observer: { applyResult() {}, applied: (e) => void applied.push(e.id), retrying() {}, deadLettered() {}, heartbeatDropped() {} },
+    observer: {
+      applyResult() {},
+      applied: (e) => void applied.push(e.id),
+      retrying() {},
+      deadLettered() {},
+      heartbeatDropped() {},
+    },
   });
   const control = { heartbeat: async () => void heartbeats++, isRunning: opts.running ?? (() => true) };
   return { processor, control, calls, sleeps, letters, applied, heartbeats: () => heartbeats };
@@ -55,7 +96,16 @@ describe('BatchProcessor', () => {
   });
 
   it('retries only the events that failed transiently, with growing capped delays', async () => {
-    const h = harness((call, events) => (call < 3 ? ok(events.map((_, i) => i).filter((i) => events[i]!.id === 'e2').map((i) => failure(i, events, new Error('Connection is closed.')))) : ok()));
+    const h = harness((call, events) =>
+      call < 3
+        ? ok(
+            events
+              .map((_, i) => i)
+              .filter((i) => events[i]!.id === 'e2')
+              .map((i) => failure(i, events, new Error('Connection is closed.'))),
+          )
+        : ok(),
+    );
     const outcome = await h.processor.process([record(1, {}), record(2, {}), record(3, {})], h.control);
     expect(outcome).toEqual({ status: 'done', applied: 3, deadLettered: 0 });
     expect(h.calls).toEqual([['e1', 'e2', 'e3'], ['e2'], ['e2']]);
@@ -77,7 +127,9 @@ describe('BatchProcessor', () => {
   });
 
   it('does not retry a deterministic Redis reply (e.g. INCR on a non-integer)', async () => {
-    const h = harness((_, events) => ok([failure(0, events, replyError('ERR value is not an integer or out of range'))]));
+    const h = harness((_, events) =>
+      ok([failure(0, events, replyError('ERR value is not an integer or out of range'))]),
+    );
     const outcome = await h.processor.process([record(1, {}), record(2, {})], h.control);
     expect(outcome).toEqual({ status: 'done', applied: 1, deadLettered: 1 });
     expect(h.calls).toHaveLength(1);
@@ -85,13 +137,28 @@ describe('BatchProcessor', () => {
   });
 
   it('retries transient replies such as LOADING', async () => {
-    const h = harness((call, events) => (call === 1 ? ok([failure(0, events, replyError('LOADING Redis is loading the dataset in memory'))]) : ok()));
-    expect(await h.processor.process([record(1, {})], h.control)).toEqual({ status: 'done', applied: 1, deadLettered: 0 });
+    const h = harness((call, events) =>
+      call === 1 ? ok([failure(0, events, replyError('LOADING Redis is loading the dataset in memory'))]) : ok(),
+    );
+    expect(await h.processor.process([record(1, {})], h.control)).toEqual({
+      status: 'done',
+      applied: 1,
+      deadLettered: 0,
+    });
   });
 
   it('sends undecodable, empty and invalid records to the DLQ without calling Redis for them', async () => {
     const h = harness(() => ok());
-    const outcome = await h.processor.process([record(1, Buffer.from([0xff, 0xff, 0xff])), record(2, null), record(3, { operation: Operation.UNSPECIFIED }), record(4, {}), record(5, { keys: ['a', ''] })], h.control);
+    const outcome = await h.processor.process(
+      [
+        record(1, Buffer.from([0xff, 0xff, 0xff])),
+        record(2, null),
+        record(3, { operation: Operation.UNSPECIFIED }),
+        record(4, {}),
+        record(5, { keys: ['a', ''] }),
+      ],
+      h.control,
+    );
     expect(outcome).toEqual({ status: 'done', applied: 1, deadLettered: 4 });
     expect(h.calls).toEqual([['e4']]);
     expect(h.letters.map((l) => [l.record.offset, l.cause, l.attempts])).toEqual([
@@ -104,14 +171,23 @@ describe('BatchProcessor', () => {
   });
 
   it('treats a throwing apply as a failure of every event', async () => {
-    const h = harness((call) => (call === 1 ? Promise.reject(new Error('Stream isn\'t writeable')) : ok()));
-    expect(await h.processor.process([record(1, {}), record(2, {})], h.control)).toEqual({ status: 'done', applied: 2, deadLettered: 0 });
-    expect(h.calls).toEqual([['e1', 'e2'], ['e1', 'e2']]);
+    const h = harness((call) => (call === 1 ? Promise.reject(new Error("Stream isn't writeable")) : ok()));
+    expect(await h.processor.process([record(1, {}), record(2, {})], h.control)).toEqual({
+      status: 'done',
+      applied: 2,
+      deadLettered: 0,
+    });
+    expect(h.calls).toEqual([
+      ['e1', 'e2'],
+      ['e1', 'e2'],
+    ]);
   });
 
   it('keeps the group heartbeat going while it waits', async () => {
     const slow = { maxAttempts: 2, baseMs: 3500, capMs: 3500 };
-    const h = harness((call, events) => (call === 1 ? ok([failure(0, events, new Error('timeout'))]) : ok()), { policy: slow });
+    const h = harness((call, events) => (call === 1 ? ok([failure(0, events, new Error('timeout'))]) : ok()), {
+      policy: slow,
+    });
     await h.processor.process([record(1, {})], h.control);
     expect(h.sleeps).toEqual([1000, 1000, 1000, 496]);
     expect(h.heartbeats()).toBe(4);
@@ -119,11 +195,16 @@ describe('BatchProcessor', () => {
 
   it('stops retrying when the consumer stops, dead-lettering nothing', async () => {
     let running = true;
-    const h = harness((_, events) => {
-      running = false;
-      return ok([failure(0, events, new Error('Connection is closed.'))]);
-    }, { running: () => running });
-    expect(await h.processor.process([record(1, Buffer.from([0xff])), record(2, {})], h.control)).toEqual({ status: 'interrupted' });
+    const h = harness(
+      (_, events) => {
+        running = false;
+        return ok([failure(0, events, new Error('Connection is closed.'))]);
+      },
+      { running: () => running },
+    );
+    expect(await h.processor.process([record(1, Buffer.from([0xff])), record(2, {})], h.control)).toEqual({
+      status: 'interrupted',
+    });
     expect(h.letters).toEqual([]);
   });
 

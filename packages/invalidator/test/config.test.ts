@@ -25,20 +25,38 @@ describe('invalidator config', () => {
   });
 
   it('takes ACL credentials and TLS from the URL, a password file and a CA file', () => {
-    const c = parse([...base, '--redis', 'rediss://app:s%40cret@cache:6379', '--redis-tls-ca', '/ca.pem'], {}, { '/ca.pem': 'PEM' })!;
+    const c = parse(
+      [...base, '--redis', 'rediss://app:s%40cret@cache:6379', '--redis-tls-ca', '/ca.pem'],
+      {},
+      { '/ca.pem': 'PEM' },
+    )!;
     expect(c.redis).toMatchObject({ username: 'app', password: 's@cret', tls: { ca: 'PEM' } });
-    const d = parse([...base, '--redis', 'redis://cache', '--redis-user', 'inv', '--redis-password-file', '/pw', '--redis-tls'], {}, { '/pw': 'hunter2\n' })!;
+    const d = parse(
+      [...base, '--redis', 'redis://cache', '--redis-user', 'inv', '--redis-password-file', '/pw', '--redis-tls'],
+      {},
+      { '/pw': 'hunter2\n' },
+    )!;
     expect(d.redis).toMatchObject({ username: 'inv', password: 'hunter2', tls: {} });
-    expect(parse([...base, '--redis', 'redis://cache'], { FABRIC_REDIS_PASSWORD: 'env-pw' })!.redis.password).toBe('env-pw');
+    expect(parse([...base, '--redis', 'redis://cache'], { FABRIC_REDIS_PASSWORD: 'env-pw' })!.redis.password).toBe(
+      'env-pw',
+    );
   });
 
   it('commits after every chunk with --commit-interval-ms 0', () => {
     expect(parse([...base, '--redis', 'redis://c', '--commit-interval-ms', '0'])!.commitIntervalMs).toBe(0);
-    expect(() => parse([...base, '--redis', 'redis://c', '--commit-interval-ms', '-1'])).toThrow(/--commit-interval-ms/);
+    expect(() => parse([...base, '--redis', 'redis://c', '--commit-interval-ms', '-1'])).toThrow(
+      /--commit-interval-ms/,
+    );
   });
 
   it('accepts cluster seed nodes', () => {
-    expect(parse([...base, '--redis-cluster', 'a:7000,b:7001'])!.redis).toMatchObject({ mode: 'cluster', nodes: [{ host: 'a', port: 7000 }, { host: 'b', port: 7001 }] });
+    expect(parse([...base, '--redis-cluster', 'a:7000,b:7001'])!.redis).toMatchObject({
+      mode: 'cluster',
+      nodes: [
+        { host: 'a', port: 7000 },
+        { host: 'b', port: 7001 },
+      ],
+    });
   });
 
   it('names the bad field', () => {
@@ -51,8 +69,14 @@ describe('invalidator config', () => {
       [[...base, '--redis', 'redis://c', '--redis-cluster', 'a:1'], /^--redis-cluster: give either/],
       [[...base, '--redis-cluster', 'a:1,b'], /^--redis-cluster\[1\]/],
       [[...base, '--redis', 'redis://c', '--max-attempts', '0'], /^--max-attempts: must be an integer from 1/],
-      [[...base, '--redis', 'redis://c', '--retry-base-ms', '500', '--retry-cap-ms', '100'], /^--retry-cap-ms: must be at least/],
-      [[...base, '--redis', 'redis://c', '--redis-password-file', '/missing'], /^--redis-password-file: cannot read \/missing/],
+      [
+        [...base, '--redis', 'redis://c', '--retry-base-ms', '500', '--retry-cap-ms', '100'],
+        /^--retry-cap-ms: must be at least/,
+      ],
+      [
+        [...base, '--redis', 'redis://c', '--redis-password-file', '/missing'],
+        /^--redis-password-file: cannot read \/missing/,
+      ],
     ];
     for (const [argv, message] of cases) expect(() => parse(argv), argv.join(' ')).toThrow(message);
   });

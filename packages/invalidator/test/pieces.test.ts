@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { ApplyError } from '../src/errors.js';
 import { FreshnessTracker } from '../src/freshness.js';
 import { LatencyWindow } from '../src/latency-window.js';
 import { isTransient } from '../src/retry-policy.js';
-import { ApplyError } from '../src/errors.js';
 
 describe('LatencyWindow', () => {
   it('answers nearest-rank percentiles over the newest samples only', () => {
@@ -48,7 +48,9 @@ describe('isTransient', () => {
 describe('redisErrorHint', () => {
   it('names the flag for errors reconnecting cannot fix, and stays quiet for outages', async () => {
     const { redisErrorHint } = await import('../src/redis-errors.js');
-    expect(redisErrorHint(new Error('WRONGPASS invalid username-password pair or user is disabled.'))).toMatch(/--redis-password-file/);
+    expect(redisErrorHint(new Error('WRONGPASS invalid username-password pair or user is disabled.'))).toMatch(
+      /--redis-password-file/,
+    );
     expect(redisErrorHint(new Error('unable to verify the first certificate'))).toMatch(/--redis-tls-ca/);
     expect(redisErrorHint(new Error('connect ECONNREFUSED 127.0.0.1:6379'))).toBeUndefined();
   });

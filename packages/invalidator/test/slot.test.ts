@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { leaseKey, tagKey } from '@fabric/sdk';
+import { describe, expect, it } from 'vitest';
 import { groupBySlot, keySlot } from '../src/slot.js';
 
 describe('cluster slots', () => {
@@ -19,13 +19,16 @@ describe('cluster slots', () => {
   });
 
   it('puts every key in the slot of its lease', () => {
-    for (const key of ['user:42', 'user:{42}:profile', 'product:9:v2', 'ключ:1']) expect(keySlot(leaseKey(key)), key).toBe(keySlot(key));
+    for (const key of ['user:42', 'user:{42}:profile', 'product:9:v2', 'ключ:1'])
+      expect(keySlot(leaseKey(key)), key).toBe(keySlot(key));
     expect(keySlot(tagKey('team:7:members'))).toBe(keySlot('team:7:members'));
   });
 
   it('groups items by the slot of their key', () => {
     const groups = groupBySlot(['{a}1', '{a}2', 'foo', '{b}1'], (k) => k);
-    expect([...groups.values()].map((g) => g.sort())).toEqual(expect.arrayContaining([['{a}1', '{a}2'], ['foo'], ['{b}1']]));
+    expect([...groups.values()].map((g) => g.sort())).toEqual(
+      expect.arrayContaining([['{a}1', '{a}2'], ['foo'], ['{b}1']]),
+    );
     expect(groups.size).toBe(3);
   });
 });

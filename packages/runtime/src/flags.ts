@@ -9,6 +9,7 @@ export function requiredFlag(path: string, value: string | undefined): string {
 /** A flag that must be a whole number in [min, max]; the error names the flag and the value. */
 export function integerFlag(path: string, raw: string, min: number, max: number): number {
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(path, `must be an integer from ${min} to ${max}, got "${raw}"`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(path, `must be an integer from ${min} to ${max}, got "${raw}"`);
   return n;
 }

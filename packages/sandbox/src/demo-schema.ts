@@ -52,7 +52,13 @@ alter table fabric.outbox replica identity full;
 `;
 
 /** Tables the primary publishes to every regional replica. */
-export const REPLICATED_TABLES = ['public.teams', 'public.users', 'public.products', 'fabric.heartbeat', 'fabric.outbox'];
+export const REPLICATED_TABLES = [
+  'public.teams',
+  'public.users',
+  'public.products',
+  'fabric.heartbeat',
+  'fabric.outbox',
+];
 
 export const DATABASE = 'fabric';
 export const PUBLICATION = 'fabric_regions';

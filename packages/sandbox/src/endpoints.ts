@@ -4,8 +4,8 @@ import type { SandboxConfig } from './config.js';
 import { DATABASE } from './demo-schema.js';
 import { deadLetterTopic, invalidationTopic } from './kafka.js';
 import { planNetwork } from './network.js';
-import { planPorts } from './ports.js';
 import { isAlive } from './pid.js';
+import { planPorts } from './ports.js';
 
 export interface RegionEndpoints {
   region: string;
@@ -49,7 +49,11 @@ export function describeEndpoints(config: SandboxConfig): SandboxEndpoints {
           database: DATABASE,
           url: `postgres://postgres@${at}:${ports.postgres}/${DATABASE}`,
         },
-        kafka: { brokers: [`${at}:${ports.kafka}`], topic: invalidationTopic(name), deadLetterTopic: deadLetterTopic(name) },
+        kafka: {
+          brokers: [`${at}:${ports.kafka}`],
+          topic: invalidationTopic(name),
+          deadLetterTopic: deadLetterTopic(name),
+        },
         redis: { host: at, port: ports.redis, url: `redis://${at}:${ports.redis}` },
         metrics: { reader: ports.readerMetrics, invalidator: ports.invalidatorMetrics },
         ...(netns ? { netns } : {}),

@@ -1,13 +1,20 @@
+export { type Binaries, findBinaries, findPgBin } from './binaries.js';
 export * from './config.js';
-export * from './errors.js';
-export * from './ports.js';
-export * from './endpoints.js';
-export { Sandbox, defaultKafkaLibs, type SandboxDeps, type ServiceKind } from './sandbox.js';
-export { ServiceProcess, type ServiceSpec, type ExitStatus } from './service-process.js';
-export { findBinaries, findPgBin, type Binaries } from './binaries.js';
-export { invalidationTopic, deadLetterTopic } from './kafka.js';
 export { DATABASE, DEMO_SCHEMA, PUBLICATION, REPLICATED_TABLES } from './demo-schema.js';
-export { subscriptionName } from './replication.js';
-export { Supervisor, type SupervisorFiles } from './supervisor.js';
-export { planNetwork, setUpNetwork, tearDownNetwork, NetworkSetupError, type NetworkPlan, type RegionNetwork } from './network.js';
+export * from './endpoints.js';
+export * from './errors.js';
+export { deadLetterTopic, invalidationTopic } from './kafka.js';
+export {
+  type NetworkPlan,
+  NetworkSetupError,
+  planNetwork,
+  type RegionNetwork,
+  setUpNetwork,
+  tearDownNetwork,
+} from './network.js';
+export * from './ports.js';
 export { ping as pingRedis } from './redis.js';
+export { subscriptionName } from './replication.js';
+export { defaultKafkaLibs, Sandbox, type SandboxDeps, type ServiceKind } from './sandbox.js';
+export { type ExitStatus, ServiceProcess, type ServiceSpec } from './service-process.js';
+export { Supervisor, type SupervisorFiles } from './supervisor.js';

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -50,9 +50,16 @@ export async function startKafka(opts: KafkaOptions): Promise<ServiceProcess> {
 
   if (!existsSync(path.join(dataDir, 'meta.properties'))) {
     try {
-      await run(opts.java, [...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId(opts.dir)}`, '--config', propsFile]);
+      await run(opts.java, [
+        ...jvm,
+        'kafka.tools.StorageTool',
+        'format',
+        `--cluster-id=${clusterId(opts.dir)}`,
+        '--config',
+        propsFile,
+      ]);
     } catch (err) {
-      const out = (err as { stdout?: string; stderr?: string });
+      const out = err as { stdout?: string; stderr?: string };
       throw new ServiceStartError(name, `storage format failed: ${(out.stderr || out.stdout || String(err)).trim()}`);
     }
   }
@@ -62,7 +69,15 @@ export async function startKafka(opts: KafkaOptions): Promise<ServiceProcess> {
       name,
       command: opts.java,
       // Serial GC and a small heap: three brokers share two cores with everything else.
-      args: [`-Xms${opts.heap}`, `-Xmx${opts.heap}`, '-XX:+UseSerialGC', '-Djava.awt.headless=true', ...jvm, 'kafka.Kafka', propsFile],
+      args: [
+        `-Xms${opts.heap}`,
+        `-Xmx${opts.heap}`,
+        '-XX:+UseSerialGC',
+        '-Djava.awt.headless=true',
+        ...jvm,
+        'kafka.Kafka',
+        propsFile,
+      ],
       logFile: opts.logFile,
       stopSignal: 'SIGTERM',
       setpriv: opts.setpriv,
@@ -139,7 +154,11 @@ function serverProperties(opts: KafkaOptions, dataDir: string): string {
     'num.io.threads': 2,
     'log.retention.hours': 168,
   };
-  return Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+  return (
+    Object.entries(props)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n'
+  );
 }
 
 const LOG4J = `log4j.rootLogger=WARN, stdout

@@ -38,13 +38,20 @@ export function planNetwork(config: SandboxConfig): NetworkPlan {
     bridge: `fab${id}`,
     gateway: `${net}.1`,
     subnet: `${net}.0/24`,
-    regions: Object.fromEntries(config.regions.map((r, i) => [r.name, { host: `${net}.${10 + i}`, netns: `fabric-${id}-${r.name}`, veth: `fv${id}r${i}` }])),
+    regions: Object.fromEntries(
+      config.regions.map((r, i) => [
+        r.name,
+        { host: `${net}.${10 + i}`, netns: `fabric-${id}-${r.name}`, veth: `fv${id}r${i}` },
+      ]),
+    ),
   };
 }
 
 export class NetworkSetupError extends SandboxError {
   constructor(step: string, detail: string) {
-    super(`network namespaces: ${step} failed: ${detail.trim()} (netns mode needs root and the ip command from iproute2; or run without --netns)`);
+    super(
+      `network namespaces: ${step} failed: ${detail.trim()} (netns mode needs root and the ip command from iproute2; or run without --netns)`,
+    );
   }
 }
 

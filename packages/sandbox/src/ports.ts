@@ -40,7 +40,10 @@ export function planPorts(regionNames: readonly string[], base: number): PortPla
   const plan = { regions, controlPlane, controlPlaneMetrics: controlPlane + 1 };
   const highest = controlPlane + 1;
   if (highest > 65535) {
-    throw new ConfigError('portBase', `${base} leaves no room: the sandbox needs ports up to ${highest}; use a base of at most ${65535 - (highest - base)}`);
+    throw new ConfigError(
+      'portBase',
+      `${base} leaves no room: the sandbox needs ports up to ${highest}; use a base of at most ${65535 - (highest - base)}`,
+    );
   }
   return plan;
 }

@@ -5,9 +5,9 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { ServiceStartError } from './errors.js';
-import { ServiceProcess } from './service-process.js';
 import type { RunAs } from './run-as.js';
 import { ownedDir } from './run-as.js';
+import { ServiceProcess } from './service-process.js';
 import { waitUntilReady } from './wait.js';
 
 const run = promisify(execFile);

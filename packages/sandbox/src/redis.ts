@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { ServiceProcess } from './service-process.js';
 import { ownedDir } from './run-as.js';
+import { ServiceProcess } from './service-process.js';
 import { waitUntilReady } from './wait.js';
 
 export interface RedisOptions {
@@ -26,13 +26,20 @@ export async function startRedis(opts: RedisOptions): Promise<ServiceProcess> {
       name: `${opts.region} redis`,
       command: opts.redisServer,
       args: [
-        '--port', String(opts.port),
-        '--bind', opts.host,
-        '--dir', opts.dir,
-        '--save', '',
-        '--appendonly', 'no',
-        '--protected-mode', 'no',
-        '--daemonize', 'no',
+        '--port',
+        String(opts.port),
+        '--bind',
+        opts.host,
+        '--dir',
+        opts.dir,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--protected-mode',
+        'no',
+        '--daemonize',
+        'no',
       ],
       logFile: opts.logFile,
       stopSignal: 'SIGTERM',

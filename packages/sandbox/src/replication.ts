@@ -23,9 +23,19 @@ export async function ensureSchema(db: DatabaseEndpoint): Promise<void> {
 }
 
 export async function ensurePublication(primary: DatabaseEndpoint): Promise<void> {
-  const exists = await query(primary.host, primary.port, DATABASE, `select 1 from pg_publication where pubname = '${PUBLICATION}'`);
+  const exists = await query(
+    primary.host,
+    primary.port,
+    DATABASE,
+    `select 1 from pg_publication where pubname = '${PUBLICATION}'`,
+  );
   if (exists.rowCount === 0) {
-    await query(primary.host, primary.port, DATABASE, `create publication ${PUBLICATION} for table ${REPLICATED_TABLES.join(', ')}`);
+    await query(
+      primary.host,
+      primary.port,
+      DATABASE,
+      `create publication ${PUBLICATION} for table ${REPLICATED_TABLES.join(', ')}`,
+    );
   }
 }
 
@@ -36,10 +46,20 @@ export async function ensurePublication(primary: DatabaseEndpoint): Promise<void
  */
 export async function ensureSubscription(replica: DatabaseEndpoint, primary: DatabaseEndpoint): Promise<void> {
   const name = subscriptionName(replica.region);
-  const exists = await query(replica.host, replica.port, DATABASE, `select 1 from pg_subscription where subname = '${name}'`);
+  const exists = await query(
+    replica.host,
+    replica.port,
+    DATABASE,
+    `select 1 from pg_subscription where subname = '${name}'`,
+  );
   if (exists.rowCount === 0) {
     const conninfo = `host=${primary.host} port=${primary.port} dbname=${DATABASE} user=postgres application_name=${name}`;
-    await query(replica.host, replica.port, DATABASE, `create subscription ${name} connection '${conninfo}' publication ${PUBLICATION}`);
+    await query(
+      replica.host,
+      replica.port,
+      DATABASE,
+      `create subscription ${name} connection '${conninfo}' publication ${PUBLICATION}`,
+    );
   }
   // Subscriptions default to synchronous_commit=off: applied changes then reach the replica's
   // own WAL only at the next WAL writer round (200 ms), and its CDC reader sees them that
@@ -48,7 +68,11 @@ export async function ensureSubscription(replica: DatabaseEndpoint, primary: Dat
 }
 
 /** Waits until the initial table copy has finished and every table streams. */
-export async function waitForSubscriptionSync(replica: DatabaseEndpoint, logger: Logger, timeoutMs = 120_000): Promise<void> {
+export async function waitForSubscriptionSync(
+  replica: DatabaseEndpoint,
+  logger: Logger,
+  timeoutMs = 120_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const sql = `select count(*)::int as total, count(*) filter (where srsubstate in ('r', 's'))::int as ready
                from pg_subscription_rel r join pg_subscription s on s.oid = r.srsubid

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, chownSync } from 'node:fs';
+import { chownSync, mkdirSync } from 'node:fs';
 import { MissingBinaryError } from './errors.js';
 
 export interface RunAs {
@@ -40,9 +40,13 @@ export function ownedDir(dir: string, owner: RunAs | undefined): string {
 export function reachableBy(dir: string, owner: RunAs | undefined): boolean {
   if (!owner) return true;
   try {
-    execFileSync('setpriv', [`--reuid=${owner.uid}`, `--regid=${owner.gid}`, '--init-groups', '--', 'test', '-x', dir], {
-      stdio: 'ignore',
-    });
+    execFileSync(
+      'setpriv',
+      [`--reuid=${owner.uid}`, `--regid=${owner.gid}`, '--init-groups', '--', 'test', '-x', dir],
+      {
+        stdio: 'ignore',
+      },
+    );
     return true;
   } catch {
     return false;

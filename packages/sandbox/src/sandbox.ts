@@ -2,17 +2,24 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { findBinaries, type Binaries } from './binaries.js';
+import { type Binaries, findBinaries } from './binaries.js';
 import type { SandboxConfig } from './config.js';
-import { describeEndpoints, homeRegion, STATE_FILE, type RegionEndpoints, type SandboxEndpoints, type SandboxState } from './endpoints.js';
+import {
+  describeEndpoints,
+  homeRegion,
+  type RegionEndpoints,
+  type SandboxEndpoints,
+  type SandboxState,
+  STATE_FILE,
+} from './endpoints.js';
 import { startKafka } from './kafka.js';
 import { SandboxLock } from './lock.js';
-import { planPorts, assertPortsFree, type PortPlan } from './ports.js';
+import { type NetworkPlan, planNetwork, setUpNetwork, tearDownNetwork } from './network.js';
+import { assertPortsFree, type PortPlan, planPorts } from './ports.js';
 import { startPostgres } from './postgres.js';
 import { startRedis } from './redis.js';
 import { ensurePublication, ensureSchema, ensureSubscription, waitForSubscriptionSync } from './replication.js';
-import { ownedDir, postgresUser, reachableBy, type RunAs } from './run-as.js';
-import { planNetwork, setUpNetwork, tearDownNetwork, type NetworkPlan } from './network.js';
+import { ownedDir, postgresUser, type RunAs, reachableBy } from './run-as.js';
 import { ServiceProcess, type ServiceSpec } from './service-process.js';
 import { Supervisor, type SupervisorFiles } from './supervisor.js';
 
@@ -58,7 +65,10 @@ export class Sandbox {
     const lock = SandboxLock.acquire(config.stateDir);
     const sandbox = new Sandbox(config, describeEndpoints(config), lock, logger, binaries);
     try {
-      const plan = planPorts(config.regions.map((r) => r.name), config.portBase);
+      const plan = planPorts(
+        config.regions.map((r) => r.name),
+        config.portBase,
+      );
       // Namespaces are new and empty; only the shared address can have a port taken.
       if (config.network === 'shared') await assertPortsFree(plan, config.host);
       else setUpNetwork(sandbox.network, logger);
@@ -83,14 +93,33 @@ export class Sandbox {
         const dir = path.join(this.config.stateDir, region.region);
         mkdirSync(path.join(dir, 'logs'), { recursive: true });
         const log = (name: string) => path.join(dir, 'logs', `${name}.log`);
-        const common = { region: region.region, host: region.postgres.host, netns: region.netns, setpriv: bin.setpriv, logger: this.logger };
+        const common = {
+          region: region.region,
+          host: region.postgres.host,
+          netns: region.netns,
+          setpriv: bin.setpriv,
+          logger: this.logger,
+        };
         // Kafka is the slowest to boot; the others start beside it.
         const started = await Promise.allSettled([
           this.track(region.region, 'postgres', () =>
-            startPostgres({ ...common, port: region.postgres.port, dataDir: path.join(pgRoot, region.region), logFile: log('postgres'), pgBin: bin.pgBin, runAs }),
+            startPostgres({
+              ...common,
+              port: region.postgres.port,
+              dataDir: path.join(pgRoot, region.region),
+              logFile: log('postgres'),
+              pgBin: bin.pgBin,
+              runAs,
+            }),
           ),
           this.track(region.region, 'redis', () =>
-            startRedis({ ...common, port: region.redis.port, dir: path.join(dir, 'redis'), logFile: log('redis'), redisServer: bin.redisServer }),
+            startRedis({
+              ...common,
+              port: region.redis.port,
+              dir: path.join(dir, 'redis'),
+              logFile: log('redis'),
+              redisServer: bin.redisServer,
+            }),
           ),
           this.track(region.region, 'kafka', () =>
             startKafka({
@@ -151,7 +180,12 @@ export class Sandbox {
    * It runs in the region's namespace unless `global` (the control plane serves every
    * region and stays reachable from the host).
    */
-  startWorker(region: string, kind: string, spec: Omit<ServiceSpec, 'setpriv' | 'logFile' | 'name' | 'netns'>, opts: { global?: boolean } = {}): Supervisor {
+  startWorker(
+    region: string,
+    kind: string,
+    spec: Omit<ServiceSpec, 'setpriv' | 'logFile' | 'name' | 'netns'>,
+    opts: { global?: boolean } = {},
+  ): Supervisor {
     const full: ServiceSpec = {
       ...spec,
       name: `${region} ${kind}`,
@@ -159,7 +193,12 @@ export class Sandbox {
       logFile: path.join(this.config.stateDir, region, 'logs', `${kind}.log`),
       netns: opts.global ? undefined : this.network.regions[region]?.netns,
     };
-    const worker = new Supervisor(full.name, async () => ServiceProcess.start(full, this.logger), this.runFiles(region, kind), this.logger);
+    const worker = new Supervisor(
+      full.name,
+      async () => ServiceProcess.start(full, this.logger),
+      this.runFiles(region, kind),
+      this.logger,
+    );
     void worker.start().catch((err: unknown) => this.logger.error({ err, worker: full.name }, 'worker did not start'));
     this.workers.push({ region, kind, worker });
     return worker;
@@ -208,7 +247,9 @@ export class Sandbox {
 
 /** The repository's shared jar folder, so every state directory reuses one download. */
 export function defaultKafkaLibs(): string {
-  return process.env.FABRIC_KAFKA_LIBS ?? path.resolve(new URL('.', import.meta.url).pathname, '../../../.fabric/kafka-libs');
+  return (
+    process.env.FABRIC_KAFKA_LIBS ?? path.resolve(new URL('.', import.meta.url).pathname, '../../../.fabric/kafka-libs')
+  );
 }
 
 /**
@@ -220,6 +261,9 @@ function postgresRoot(stateDir: string, runAs: RunAs | undefined, logger: Logger
   if (reachableBy(stateDir, runAs)) return ownedDir(inState, runAs);
   const digest = createHash('sha1').update(stateDir).digest('hex').slice(0, 10);
   const fallback = path.join('/var/tmp', `fabric-postgres-${digest}`);
-  logger.warn({ stateDir, dataDir: fallback }, 'postgres user cannot reach the state directory; keeping PostgreSQL data in /var/tmp');
+  logger.warn(
+    { stateDir, dataDir: fallback },
+    'postgres user cannot reach the state directory; keeping PostgreSQL data in /var/tmp',
+  );
   return ownedDir(fallback, runAs);
 }

@@ -59,7 +59,10 @@ export class Supervisor {
       if (this.stopped) return;
       rmSync(this.files.pidFile, { force: true });
       if (existsSync(this.files.holdFile)) {
-        this.logger.warn({ process: this.name, ...status, holdFile: this.files.holdFile }, 'exited and held; restarts when the hold file is removed');
+        this.logger.warn(
+          { process: this.name, ...status, holdFile: this.files.holdFile },
+          'exited and held; restarts when the hold file is removed',
+        );
         while (existsSync(this.files.holdFile) && !this.stopped) await this.pause(HOLD_POLL_MS);
         this.attempt = 0;
       } else {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ServiceProcess } from './service-process.js';
 import { ServiceStartError } from './errors.js';
+import type { ServiceProcess } from './service-process.js';
 
 /**
  * Polls `probe` until it resolves, the process exits, or the deadline passes. Failing on
@@ -42,5 +42,9 @@ async function poll(service: ServiceProcess, probe: () => Promise<unknown>, time
     await sleep(250);
   }
   const reason = lastError instanceof Error ? lastError.message : String(lastError);
-  throw new ServiceStartError(service.spec.name, `not ready after ${timeoutMs} ms (last error: ${reason})`, service.spec.logFile);
+  throw new ServiceStartError(
+    service.spec.name,
+    `not ready after ${timeoutMs} ms (last error: ${reason})`,
+    service.spec.logFile,
+  );
 }

@@ -17,10 +17,14 @@ describe('findBinaries', () => {
 
   it('says how to resolve the Kafka jars when the folder is empty', () => {
     const empty = mkdtempSync(path.join(os.tmpdir(), 'kafka-libs-'));
-    expect(() => findBinaries(empty)).toThrow(/mvn -q -f packages\/sandbox\/kafka\/pom.xml dependency:copy-dependencies/);
+    expect(() => findBinaries(empty)).toThrow(
+      /mvn -q -f packages\/sandbox\/kafka\/pom.xml dependency:copy-dependencies/,
+    );
   });
 
   it('names the missing command and the apt package', () => {
-    expect(() => findBinaries('/nonexistent', { PATH: '/nonexistent' })).toThrow(/redis-server not found\. Install it: apt-get install redis-server/);
+    expect(() => findBinaries('/nonexistent', { PATH: '/nonexistent' })).toThrow(
+      /redis-server not found\. Install it: apt-get install redis-server/,
+    );
   });
 });

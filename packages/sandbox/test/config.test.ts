@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, resolveSandboxConfig, regionIdent } from '../src/index.js';
+import { ConfigError, regionIdent, resolveSandboxConfig } from '../src/index.js';
 
 function errorOf(fn: () => unknown): ConfigError {
   try {

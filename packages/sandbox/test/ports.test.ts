@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { assertPortsFree, ConfigError, listPorts, planPorts, PortTakenError, REGION_STRIDE } from '../src/index.js';
+import { assertPortsFree, ConfigError, listPorts, PortTakenError, planPorts, REGION_STRIDE } from '../src/index.js';
 
 describe('planPorts', () => {
   it('gives each region its own block and the control plane the ports after them', () => {

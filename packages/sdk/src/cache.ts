@@ -60,7 +60,15 @@ const MAX_POLL_MS = 50;
  * instead of loading too, which is the stampede protection.
  */
 export class FabricCache {
-  readonly stats: CacheStats = { hits: 0, misses: 0, loads: 0, fills: 0, refusedFills: 0, staleServed: 0, uncachedLoads: 0 };
+  readonly stats: CacheStats = {
+    hits: 0,
+    misses: 0,
+    loads: 0,
+    fills: 0,
+    refusedFills: 0,
+    staleServed: 0,
+    uncachedLoads: 0,
+  };
   private readonly serializer: Serializer;
   private readonly staleTtlMs: number;
 
@@ -69,7 +77,8 @@ export class FabricCache {
     private readonly opts: FabricCacheOptions,
   ) {
     if (!(opts.ttlSeconds > 0)) throw new CacheOptionsError(`ttlSeconds must be > 0, got ${opts.ttlSeconds}`);
-    if (!(opts.ttlJitter >= 0 && opts.ttlJitter <= 1)) throw new CacheOptionsError(`ttlJitter must be within 0..1, got ${opts.ttlJitter}`);
+    if (!(opts.ttlJitter >= 0 && opts.ttlJitter <= 1))
+      throw new CacheOptionsError(`ttlJitter must be within 0..1, got ${opts.ttlJitter}`);
     if (!(opts.leaseMs > 0)) throw new CacheOptionsError(`leaseMs must be > 0, got ${opts.leaseMs}`);
     if (!(opts.waitMs >= 0)) throw new CacheOptionsError(`waitMs must be >= 0, got ${opts.waitMs}`);
     this.serializer = opts.serializer ?? jsonSerializer;
@@ -87,7 +96,11 @@ export class FabricCache {
     let pause = 5;
     for (;;) {
       const token = randomUUID();
-      const [taken, stale] = (await acquireLease.run(this.redis, [lease, staleKey(key)], [token, this.opts.leaseMs])) as [number, string | null | undefined];
+      const [taken, stale] = (await acquireLease.run(
+        this.redis,
+        [lease, staleKey(key)],
+        [token, this.opts.leaseMs],
+      )) as [number, string | null | undefined];
       if (taken === 1) return this.fill(key, token, loader, opts);
       if ((opts.allowStale ?? this.opts.staleOk) && typeof stale === 'string') {
         this.stats.staleServed++;
@@ -143,7 +156,11 @@ export class FabricCache {
       await releaseLease.run(this.redis, [leaseKey(key)], [token]).catch(() => undefined);
       throw err;
     }
-    const written = await fillIfLeased.run(this.redis, [key, leaseKey(key), staleKey(key)], [token, payload, version, this.ttlMs(), this.staleTtlMs]);
+    const written = await fillIfLeased.run(
+      this.redis,
+      [key, leaseKey(key), staleKey(key)],
+      [token, payload, version, this.ttlMs(), this.staleTtlMs],
+    );
     if (written === 1) this.stats.fills++;
     else this.stats.refusedFills++;
     return value;
@@ -155,14 +172,20 @@ export class FabricCache {
     const value = await loader();
     const fields: string[] = [VALUE_FIELD, this.serialize(key, value)];
     if (version !== '') fields.push(VERSION_FIELD, version);
-    await this.redis.multi().del(key).hset(key, ...fields).pexpire(key, this.ttlMs()).exec();
+    await this.redis
+      .multi()
+      .del(key)
+      .hset(key, ...fields)
+      .pexpire(key, this.ttlMs())
+      .exec();
     this.stats.fills++;
     return value;
   }
 
   private serialize(key: string, value: unknown): string {
     const text = this.serializer.serialize(value);
-    if (text === undefined) throw new CacheSerializationError(key, 'the serializer returned nothing (JSON cannot store undefined)');
+    if (text === undefined)
+      throw new CacheSerializationError(key, 'the serializer returned nothing (JSON cannot store undefined)');
     return text;
   }
 

@@ -1,5 +1,5 @@
-import { LuaScript } from './script.js';
 import { VALUE_FIELD, VERSION_FIELD } from './layout.js';
+import { LuaScript } from './script.js';
 
 /**
  * KEYS: lease, stale. ARGV: token, leaseMs.

@@ -20,7 +20,9 @@ describe('FabricCache options', () => {
 describe('emitInvalidation', () => {
   function recorder() {
     const calls: Array<{ text: string; values: unknown[] }> = [];
-    const client = { query: async (text: string, values: unknown[]) => void calls.push({ text, values }) } as unknown as ClientBase;
+    const client = {
+      query: async (text: string, values: unknown[]) => void calls.push({ text, values }),
+    } as unknown as ClientBase;
     return { calls, client };
   }
 
@@ -28,8 +30,14 @@ describe('emitInvalidation', () => {
     const { calls, client } = recorder();
     await emitInvalidation(client, { keys: ['user:1'], tags: ['team:7'] }, 'message');
     await emitInvalidation(client, { versions: ['ver:user:1'] }, 'outbox');
-    expect(calls[0]).toEqual({ text: "select pg_logical_emit_message(true, 'fabric', $1)", values: ['{"keys":["user:1"],"tags":["team:7"],"versions":[]}'] });
-    expect(calls[1]).toEqual({ text: 'insert into fabric.outbox (payload) values ($1::jsonb)', values: ['{"keys":[],"tags":[],"versions":["ver:user:1"]}'] });
+    expect(calls[0]).toEqual({
+      text: "select pg_logical_emit_message(true, 'fabric', $1)",
+      values: ['{"keys":["user:1"],"tags":["team:7"],"versions":[]}'],
+    });
+    expect(calls[1]).toEqual({
+      text: 'insert into fabric.outbox (payload) values ($1::jsonb)',
+      values: ['{"keys":[],"tags":[],"versions":["ver:user:1"]}'],
+    });
   });
 
   it('refuses payloads the reader would dead-letter', async () => {

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchContext } from '../context.js';
 import { PubSub } from '../pubsub.js';
 import type { SeedDesignClass } from '../seed-designs.js';
-import { summarize, fmtMs, type LatencySummary } from '../stats.js';
+import { fmtMs, type LatencySummary, summarize } from '../stats.js';
 import { SyncDel } from '../sync-del.js';
 
 const DESIGNS: ReadonlyArray<readonly [string, SeedDesignClass]> = [
@@ -37,10 +37,16 @@ export async function seedBaselines(ctx: BenchContext): Promise<BaselinesResult>
     await sleep(1000);
     const run: DesignRun = {
       achievedRate: res.achievedRate,
-      perRegion: Object.fromEntries([...d.samples].map(([r, s]) => [r, { ...summarize(s), failures: d.failures.get(r) ?? 0 }])),
+      perRegion: Object.fromEntries(
+        [...d.samples].map(([r, s]) => [r, { ...summarize(s), failures: d.failures.get(r) ?? 0 }]),
+      ),
     };
     out[name] = run;
-    progress(`baseline ${name}: achieved ${res.achievedRate.toFixed(0)}/s; ${Object.entries(run.perRegion).map(([r, s]) => `${r} p99 ${fmtMs(s.p99)} ms`).join(', ')}`);
+    progress(
+      `baseline ${name}: achieved ${res.achievedRate.toFixed(0)}/s; ${Object.entries(run.perRegion)
+        .map(([r, s]) => `${r} p99 ${fmtMs(s.p99)} ms`)
+        .join(', ')}`,
+    );
     d.close();
   }
   return out;

@@ -5,22 +5,22 @@
 // Debezium: commit (source.ts_ms) → change handed to the embedded engine's consumer. Ours:
 // commit → the Kafka record timestamp of the published event (and → the reader's decode
 // time, emitted_time) on the home topic.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { decodeInvalidation } from '@fabric/invalidator';
-import { Kafka, logLevel } from 'kafkajs';
 import type { RegionEndpoints } from '@fabric/sandbox';
+import { Kafka, logLevel } from 'kafkajs';
 import type { BenchContext } from '../context.js';
-import { parseProbeLine, streamStats, type ProbeLine, type StreamStats } from '../debezium-stats.js';
+import { type ProbeLine, parseProbeLine, type StreamStats, streamStats } from '../debezium-stats.js';
 import { pgbench } from '../pgbench.js';
-import { succeeded, type PhaseOutcome } from '../phase.js';
+import { type PhaseOutcome, succeeded } from '../phase.js';
 import { query } from '../query.js';
 import { repoPath } from '../repo-root.js';
-import { summarize, type LatencySummary } from '../stats.js';
+import { type LatencySummary, summarize } from '../stats.js';
 import { waitFor } from '../wait.js';
 import type { SourceLimitResult } from './source.js';
 
@@ -50,7 +50,14 @@ export const DEBEZIUM_POLL_INTERVAL_MS = 5;
 export interface DebeziumResult {
   version: string;
   pollIntervalMs: number;
-  live: { rate: number; durationMs: number; committed: number; achievedRate: number; debezium: StreamStats; reader: ReaderStream };
+  live: {
+    rate: number;
+    durationMs: number;
+    committed: number;
+    achievedRate: number;
+    debezium: StreamStats;
+    reader: ReaderStream;
+  };
   catchUp: {
     changes: number;
     pgbenchTps: number;
@@ -68,7 +75,10 @@ export interface DebeziumResult {
 async function ensureLibs(progress: (m: string) => void): Promise<void> {
   if (existsSync(LIBS) && readdirSync(LIBS).some((f) => f.startsWith('debezium-embedded-'))) return;
   progress(`debezium: resolving the engine into ${LIBS} (mvn)`);
-  await run('mvn', ['-q', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${LIBS}`], { maxBuffer: 1 << 24, timeout: 600_000 });
+  await run('mvn', ['-q', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${LIBS}`], {
+    maxBuffer: 1 << 24,
+    timeout: 600_000,
+  });
 }
 
 async function ensureClasses(): Promise<void> {
@@ -87,9 +97,24 @@ class Probe {
   readonly exited: Promise<unknown>;
 
   constructor(home: RegionEndpoints, offsets: string, log: string) {
-    this.child = spawn('java', ['-Xmx384m', '-cp', `${LIBS}/*:${CLASSES}`, 'DebeziumProbe', home.postgres.host, String(home.postgres.port), home.postgres.database, offsets, SLOT, String(DEBEZIUM_POLL_INTERVAL_MS)], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    this.child = spawn(
+      'java',
+      [
+        '-Xmx384m',
+        '-cp',
+        `${LIBS}/*:${CLASSES}`,
+        'DebeziumProbe',
+        home.postgres.host,
+        String(home.postgres.port),
+        home.postgres.database,
+        offsets,
+        SLOT,
+        String(DEBEZIUM_POLL_INTERVAL_MS),
+      ],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     this.child.stderr?.pipe(createWriteStream(log, { flags: 'a' }));
     this.exited = new Promise((resolve) => this.child.once('exit', resolve));
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
@@ -118,7 +143,10 @@ class Probe {
 async function dropSlot(home: RegionEndpoints): Promise<void> {
   for (let i = 0; i < 20; i++) {
     try {
-      await query(home.postgres.url, `select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '${SLOT}'`);
+      await query(
+        home.postgres.url,
+        `select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '${SLOT}'`,
+      );
       break;
     } catch {
       await sleep(500); // still active for a moment after the probe exited
@@ -127,10 +155,15 @@ async function dropSlot(home: RegionEndpoints): Promise<void> {
   await query(home.postgres.url, `drop publication if exists ${SLOT}`).catch(() => {});
 }
 
-const tsMs = (t: { seconds: bigint; nanos: number } | undefined): number | null => (t ? Number(t.seconds) * 1000 + t.nanos / 1e6 : null);
+const tsMs = (t: { seconds: bigint; nanos: number } | undefined): number | null =>
+  t ? Number(t.seconds) * 1000 + t.nanos / 1e6 : null;
 
 /** Our home reader's events for public.users published between two offset snapshots. */
-async function readerStream(home: RegionEndpoints, from: Map<number, string>, to: Map<number, string>): Promise<ReaderStream> {
+async function readerStream(
+  home: RegionEndpoints,
+  from: Map<number, string>,
+  to: Map<number, string>,
+): Promise<ReaderStream> {
   const kafka = new Kafka({ clientId: 'bench-dbz', brokers: home.kafka.brokers, logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `bench-dbz-${Date.now()}` });
   const publish: number[] = [];
@@ -171,11 +204,20 @@ async function readerStream(home: RegionEndpoints, from: Map<number, string>, to
     await consumer.disconnect().catch(() => {});
   }
   const n = publish.length;
-  return { changes: n, rate: n >= 2 && last > first ? n / ((last - first) / 1000) : null, publish: summarize(publish), decode: summarize(decode) };
+  return {
+    changes: n,
+    rate: n >= 2 && last > first ? n / ((last - first) / 1000) : null,
+    publish: summarize(publish),
+    decode: summarize(decode),
+  };
 }
 
 async function topicOffsets(home: RegionEndpoints): Promise<Map<number, string>> {
-  const admin = new Kafka({ clientId: 'bench-dbz-admin', brokers: home.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({
+    clientId: 'bench-dbz-admin',
+    brokers: home.kafka.brokers,
+    logLevel: logLevel.NOTHING,
+  }).admin();
   await admin.connect();
   try {
     return new Map((await admin.fetchTopicOffsets(home.kafka.topic)).map((o) => [o.partition, o.high]));
@@ -184,7 +226,10 @@ async function topicOffsets(home: RegionEndpoints): Promise<Map<number, string>>
   }
 }
 
-export async function debeziumBaseline(ctx: BenchContext, source: PhaseOutcome<SourceLimitResult> | undefined): Promise<DebeziumResult> {
+export async function debeziumBaseline(
+  ctx: BenchContext,
+  source: PhaseOutcome<SourceLimitResult> | undefined,
+): Promise<DebeziumResult> {
   const { home, writer, progress, opts, stateDir } = ctx;
   await ensureLibs(progress);
   await ensureClasses();
@@ -193,17 +238,24 @@ export async function debeziumBaseline(ctx: BenchContext, source: PhaseOutcome<S
   mkdirSync(dir, { recursive: true });
   const offsets = path.join(dir, 'offsets.dat');
   const log = path.join(dir, 'probe.log');
-  const version = readdirSync(LIBS).find((f) => f.startsWith('debezium-embedded-'))?.replace(/^debezium-embedded-|\.jar$/g, '') ?? 'n/a';
+  const version =
+    readdirSync(LIBS)
+      .find((f) => f.startsWith('debezium-embedded-'))
+      ?.replace(/^debezium-embedded-|\.jar$/g, '') ?? 'n/a';
   await dropSlot(home);
   let probe: Probe | undefined;
   try {
     progress(`debezium: starting the embedded engine ${version} (slot ${SLOT}, pgoutput, snapshot.mode=never)`);
     probe = new Probe(home, offsets, log);
     const p0 = probe;
-    if ((await waitFor(() => p0.readyAt !== null || !p0.running, 120_000, 100)) === null || !p0.running) throw new Error(`the Debezium probe did not start streaming; see ${log}`);
+    if ((await waitFor(() => p0.readyAt !== null || !p0.running, 120_000, 100)) === null || !p0.running)
+      throw new Error(`the Debezium probe did not start streaming; see ${log}`);
     // Warm-up: until the engine hands over changes (slot streaming, JIT warm), not measured.
     const warm = await writer.run({ rate: 200, batch: 1, durationMs: 2000 });
-    if ((await waitFor(() => p0.lines.length >= warm.changes, 60_000, 100)) === null) throw new Error(`the Debezium probe saw ${p0.lines.length} of ${warm.changes} warm-up changes in 60 s; see ${log}`);
+    if ((await waitFor(() => p0.lines.length >= warm.changes, 60_000, 100)) === null)
+      throw new Error(
+        `the Debezium probe saw ${p0.lines.length} of ${warm.changes} warm-up changes in 60 s; see ${log}`,
+      );
     await sleep(1000);
 
     // Live: a fixed-rate burst with both running.
@@ -218,7 +270,9 @@ export async function debeziumBaseline(ctx: BenchContext, source: PhaseOutcome<S
     const to = await topicOffsets(home);
     const debezium = streamStats(p0.lines.slice(seen0));
     const reader = await readerStream(home, from, to);
-    progress(`debezium: live: Debezium ${debezium.changes} changes, p99 ${debezium.latency.p99?.toFixed(0)} ms; our reader ${reader.changes} changes, publish p99 ${reader.publish.p99?.toFixed(0)} ms`);
+    progress(
+      `debezium: live: Debezium ${debezium.changes} changes, p99 ${debezium.latency.p99?.toFixed(0)} ms; our reader ${reader.changes} changes, publish p99 ${reader.publish.p99?.toFixed(0)} ms`,
+    );
 
     // Catch-up: probe stopped, a pgbench burst, probe started again: time to drain.
     await p0.stop();
@@ -232,14 +286,26 @@ export async function debeziumBaseline(ctx: BenchContext, source: PhaseOutcome<S
     const drainMs = p1.readyAt === null ? null : await waitFor(() => p1.lines.length >= burst.txns, 300_000, 50);
     // The drain is over once the last burst change was handed over; measured from READY.
     const lastSeen = p1.lines[burst.txns - 1];
-    const drainFromReady = drainMs === null || p1.readyAt === null || !lastSeen ? drainMs : Math.max(1, lastSeen.seenMs - (performance.timeOrigin + p1.readyAt));
+    const drainFromReady =
+      drainMs === null || p1.readyAt === null || !lastSeen
+        ? drainMs
+        : Math.max(1, lastSeen.seenMs - (performance.timeOrigin + p1.readyAt));
     const catchUpRate = drainFromReady ? burst.txns / (drainFromReady / 1000) : null;
-    progress(`debezium: catch-up ${burst.txns} changes: startup ${startupMs?.toFixed(0)} ms, drained in ${drainFromReady?.toFixed(0) ?? 'n/a'} ms = ${catchUpRate?.toFixed(0) ?? 'n/a'} changes/s`);
+    progress(
+      `debezium: catch-up ${burst.txns} changes: startup ${startupMs?.toFixed(0)} ms, drained in ${drainFromReady?.toFixed(0) ?? 'n/a'} ms = ${catchUpRate?.toFixed(0) ?? 'n/a'} changes/s`,
+    );
     return {
       version,
       pollIntervalMs: DEBEZIUM_POLL_INTERVAL_MS,
       live: { rate, durationMs, committed: w.changes, achievedRate: w.achievedRate, debezium, reader },
-      catchUp: { changes: burst.txns, pgbenchTps: burst.tps, startupMs, drainMs: drainFromReady, rate: catchUpRate, readerRate: succeeded(source)?.readerCatchUpRate ?? null },
+      catchUp: {
+        changes: burst.txns,
+        pgbenchTps: burst.tps,
+        startupMs,
+        drainMs: drainFromReady,
+        rate: catchUpRate,
+        readerRate: succeeded(source)?.readerCatchUpRate ?? null,
+      },
     };
   } finally {
     await probe?.stop();

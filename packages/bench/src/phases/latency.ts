@@ -6,7 +6,7 @@ import type { HealthzLatency } from '../results.js';
 import type { ComponentUsage } from '../sampler.js';
 import type { BenchSession } from '../session.js';
 import { warmUp } from '../warm-up.js';
-import { measureRun, type MeasuredRun } from './measure.js';
+import { type MeasuredRun, measureRun } from './measure.js';
 
 export interface LatencyPhase {
   run: MeasuredRun;
@@ -24,7 +24,15 @@ export async function latencyPhase({ ctx, sampler }: BenchSession, label: string
   const run = await measureRun(ctx, { rate: opts.rate, batch: opts.batch, durationMs: opts.duration * 1000, label });
   const resources = sampler.results();
   const healthz = Object.fromEntries(
-    await Promise.all(regions.map(async (r) => [r.region, { before: before.get(r.region)?.latencyMs, after: (await invalidatorHealth(r))?.latencyMs }] as const)),
+    await Promise.all(
+      regions.map(
+        async (r) =>
+          [
+            r.region,
+            { before: before.get(r.region)?.latencyMs, after: (await invalidatorHealth(r))?.latencyMs },
+          ] as const,
+      ),
+    ),
   );
   return { run, resources, healthz };
 }

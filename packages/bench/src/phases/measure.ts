@@ -2,7 +2,7 @@
 // from the probes, backlog sampled every second, Kafka lag at the end, then drains.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchContext } from '../context.js';
-import { summarize, fmtMs, type LatencySummary } from '../stats.js';
+import { fmtMs, type LatencySummary, summarize } from '../stats.js';
 import { judgeStep, type StepVerdict } from '../stepping.js';
 import { waitFor } from '../wait.js';
 
@@ -92,8 +92,32 @@ export async function measureRun(ctx: BenchContext, { rate, batch, durationMs, l
     const sum = summarize(samples.get(r) ?? []);
     worstP99 = Math.max(worstP99, sum.p99 ?? Infinity);
     const m = p.matcher;
-    perRegion[r] = { ...sum, unmatched: m.unmatched, beforeCommitReturned: m.beforeCommitReturned, overlapped: m.overlapped, missed: m.missed + m.pending.size, kafkaLagAtEnd: lagAtEnd[r] ?? null };
+    perRegion[r] = {
+      ...sum,
+      unmatched: m.unmatched,
+      beforeCommitReturned: m.beforeCommitReturned,
+      overlapped: m.overlapped,
+      missed: m.missed + m.pending.size,
+      kafkaLagAtEnd: lagAtEnd[r] ?? null,
+    };
   }
-  const verdict = judgeStep({ target: rate, achieved: res.achievedRate, backlog, p99: Number.isFinite(worstP99) ? worstP99 : null });
-  return { label, rate, batch, durationMs, achievedRate: res.achievedRate, writeErrors: res.errors, changes: res.changes, backlog, drainMs, perRegion, verdict };
+  const verdict = judgeStep({
+    target: rate,
+    achieved: res.achievedRate,
+    backlog,
+    p99: Number.isFinite(worstP99) ? worstP99 : null,
+  });
+  return {
+    label,
+    rate,
+    batch,
+    durationMs,
+    achievedRate: res.achievedRate,
+    writeErrors: res.errors,
+    changes: res.changes,
+    backlog,
+    drainMs,
+    perRegion,
+    verdict,
+  };
 }

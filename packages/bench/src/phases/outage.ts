@@ -10,17 +10,17 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import type { RegionEndpoints } from '@fabric/sandbox';
+import { Redis } from 'ioredis';
 import type { BenchContext } from '../context.js';
 import { invalidatorHealth } from '../fabric-state.js';
 import { fillKeys } from '../fill-keys.js';
 import type { DlqReplay, OutageDesignName, OutageDesignRun, OutageResult } from '../outage-result.js';
 import { PubSub } from '../pubsub.js';
 import { repoPath } from '../repo-root.js';
-import type { SeedDesign } from '../seed-designs.js';
 import { currentValues } from '../seed.js';
-import { countStale, sameValues, type StaleCount } from '../stale.js';
+import type { SeedDesign } from '../seed-designs.js';
+import { countStale, type StaleCount, sameValues } from '../stale.js';
 import { SyncDel } from '../sync-del.js';
 import { waitFor } from '../wait.js';
 import { Writer } from '../writer.js';
@@ -33,7 +33,13 @@ const SETTLE_MS = 10_000;
 const LEAD_MS = 1000;
 const CHUNK = 1000;
 
-const ADMIN = { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 5000, retryStrategy: () => 50, lazyConnect: true } as const;
+const ADMIN = {
+  maxRetriesPerRequest: 1,
+  enableOfflineQueue: false,
+  commandTimeout: 5000,
+  retryStrategy: () => 50,
+  lazyConnect: true,
+} as const;
 
 /** GET user:<id> for every id (null = not cached). */
 async function readCache(redisUrl: string, ids: readonly number[]): Promise<Array<string | null>> {
@@ -42,7 +48,8 @@ async function readCache(redisUrl: string, ids: readonly number[]): Promise<Arra
   try {
     await r.connect();
     const out: Array<string | null> = [];
-    for (let i = 0; i < ids.length; i += CHUNK) out.push(...(await r.mget(...ids.slice(i, i + CHUNK).map((id) => `user:${id}`))));
+    for (let i = 0; i < ids.length; i += CHUNK)
+      out.push(...(await r.mget(...ids.slice(i, i + CHUNK).map((id) => `user:${id}`))));
     return out;
   } finally {
     r.disconnect();
@@ -52,11 +59,15 @@ async function readCache(redisUrl: string, ids: readonly number[]): Promise<Arra
 /** The region's rows once its replica has caught up with the primary (or after 30 s). */
 async function regionTruth(home: RegionEndpoints, region: RegionEndpoints, n: number): Promise<Map<number, string>> {
   let truth = new Map<number, string>();
-  await waitFor(async () => {
-    const [h, r] = await Promise.all([currentValues(home.postgres.url, n), currentValues(region.postgres.url, n)]);
-    truth = r;
-    return sameValues(h, r);
-  }, 30_000, 200);
+  await waitFor(
+    async () => {
+      const [h, r] = await Promise.all([currentValues(home.postgres.url, n), currentValues(region.postgres.url, n)]);
+      truth = r;
+      return sameValues(h, r);
+    },
+    30_000,
+    200,
+  );
   return truth;
 }
 
@@ -77,7 +88,8 @@ async function connectWhenUp(url: string, timeoutMs = 30_000): Promise<Redis> {
       return r;
     } catch (err) {
       r.disconnect();
-      if (performance.now() - start > timeoutMs) throw new Error(`Redis at ${url} not answering ${timeoutMs} ms after restart: ${String(err)}`);
+      if (performance.now() - start > timeoutMs)
+        throw new Error(`Redis at ${url} not answering ${timeoutMs} ms after restart: ${String(err)}`);
       await sleep(20);
     }
   }
@@ -162,7 +174,9 @@ export async function outages(ctx: BenchContext): Promise<OutageResult> {
       await admin.config('SET', 'save', '3600 1');
       const snapshot = await admin.mget(...ids.map((id) => `user:${id}`)).catch(() => null);
       admin.disconnect();
-      progress(`outage ${name}: stopping ${target.region}'s Redis for ${outageMs / 1000} s while writing ${rate}/s to ${n} rows`);
+      progress(
+        `outage ${name}: stopping ${target.region}'s Redis for ${outageMs / 1000} s while writing ${rate}/s to ${n} rows`,
+      );
       await fabric.service('stop', target.region, 'redis');
       redisDown = true;
       const downAt = performance.now();
@@ -189,7 +203,9 @@ export async function outages(ctx: BenchContext): Promise<OutageResult> {
       if (rdbFile) rmSync(rdbFile, { force: true });
       const w = await writing;
 
-      progress(`outage ${name}: Redis back after ${(downMs / 1000).toFixed(1)} s (${restored === 'rdb' ? 'pre-outage values loaded from its RDB' : 'pre-outage values written back'}); ${writesWhileDown} writes while down; settling ${SETTLE_MS / 1000} s`);
+      progress(
+        `outage ${name}: Redis back after ${(downMs / 1000).toFixed(1)} s (${restored === 'rdb' ? 'pre-outage values loaded from its RDB' : 'pre-outage values written back'}); ${writesWhileDown} writes while down; settling ${SETTLE_MS / 1000} s`,
+      );
       await sleep(SETTLE_MS);
       const after = name === 'fabric' ? await invalidatorHealth(target) : null;
       const kafkaLagAtCount = name === 'fabric' ? await kafkaLag.lag(target.region) : null;
@@ -199,14 +215,19 @@ export async function outages(ctx: BenchContext): Promise<OutageResult> {
         writes: w.changes,
         writesWhileDown,
         keysWrittenWhileDown: keysWhileDown.size,
-        failures: name === 'fabric' ? Math.max(0, (after?.retries ?? 0) - (before?.retries ?? 0)) : (design?.failures.get(target.region) ?? 0),
+        failures:
+          name === 'fabric'
+            ? Math.max(0, (after?.retries ?? 0) - (before?.retries ?? 0))
+            : (design?.failures.get(target.region) ?? 0),
         deadLettered: name === 'fabric' ? (after && before ? after.deadLettered - before.deadLettered : null) : null,
         downMs,
         restored,
         kafkaLagAtCount,
         stale,
       };
-      progress(`outage ${name}: ${stale.stale} stale of ${n} keys (${stale.missing} not cached), ${runResult.failures} failed invalidations${runResult.deadLettered === null ? '' : `, ${runResult.deadLettered} dead-lettered`}`);
+      progress(
+        `outage ${name}: ${stale.stale} stale of ${n} keys (${stale.missing} not cached), ${runResult.failures} failed invalidations${runResult.deadLettered === null ? '' : `, ${runResult.deadLettered} dead-lettered`}`,
+      );
       design?.close();
       if (name === 'fabric') runResult.replay = await replayDlq(ctx, target, ids);
       result.runs.push(runResult);
@@ -227,8 +248,16 @@ async function replayDlq(ctx: BenchContext, target: RegionEndpoints, ids: readon
   let parsed: ReplayJson = {};
   let error: string | undefined;
   try {
-    const { stdout } = await run(process.execPath, [CLI, 'dlq', 'replay', '--region', target.region, '--state-dir', stateDir, '--json'], { maxBuffer: 1 << 26, timeout: 120_000 });
-    const line = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+    const { stdout } = await run(
+      process.execPath,
+      [CLI, 'dlq', 'replay', '--region', target.region, '--state-dir', stateDir, '--json'],
+      { maxBuffer: 1 << 26, timeout: 120_000 },
+    );
+    const line = stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .pop();
     parsed = line ? (JSON.parse(line) as ReplayJson) : {};
   } catch (err) {
     // The CLI says why on stderr; the message's first line is only the command.
@@ -239,7 +268,17 @@ async function replayDlq(ctx: BenchContext, target: RegionEndpoints, ids: readon
   await sleep(2000);
   const after = await staleIn(home, target, ids);
   const num = (v: number | string | undefined): number => Number(v ?? 0);
-  const out: DlqReplay = { replayed: num(parsed.replayed), skipped: num(parsed.skipped), notReplayable: num(parsed.notReplayable), matched: num(parsed.matched), drainMs, after, ...(error ? { error } : {}) };
-  progress(`outage fabric: replayed ${out.replayed} dead letters${error ? ` (failed: ${error})` : ''}; ${after.stale} stale after the replay`);
+  const out: DlqReplay = {
+    replayed: num(parsed.replayed),
+    skipped: num(parsed.skipped),
+    notReplayable: num(parsed.notReplayable),
+    matched: num(parsed.matched),
+    drainMs,
+    after,
+    ...(error ? { error } : {}),
+  };
+  progress(
+    `outage fabric: replayed ${out.replayed} dead letters${error ? ` (failed: ${error})` : ''}; ${after.stale} stale after the replay`,
+  );
   return out;
 }

@@ -31,7 +31,13 @@ export async function soloRegion(opts: BenchOptions, stateDir: string, progress:
   try {
     await prepareSession(session, primeCaches);
     const { run, resources, healthz } = await latencyPhase(session, 'solo');
-    return { region, readyMs: fabric.readyMs, run, healthz: healthz[region] ?? { before: undefined, after: undefined }, resources };
+    return {
+      region,
+      readyMs: fabric.readyMs,
+      run,
+      healthz: healthz[region] ?? { before: undefined, after: undefined },
+      resources,
+    };
   } finally {
     await session.close();
   }

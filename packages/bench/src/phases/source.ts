@@ -5,7 +5,7 @@ import type { RegionEndpoints } from '@fabric/sandbox';
 import type { BenchContext } from '../context.js';
 import { readerHealth } from '../fabric-state.js';
 import { lsnReached } from '../lsn.js';
-import { pgbench, type PgbenchResult } from '../pgbench.js';
+import { type PgbenchResult, pgbench } from '../pgbench.js';
 import { query } from '../query.js';
 import { waitFor } from '../wait.js';
 
@@ -25,7 +25,8 @@ export interface SourceLimitResult {
 const currentLsn = async (home: RegionEndpoints): Promise<string> =>
   (await query<{ l: string }>(home.postgres.url, 'select pg_current_wal_lsn()::text as l')).rows[0]?.l ?? '0/0';
 
-const readerConfirmed = async (home: RegionEndpoints, lsn: string): Promise<boolean> => lsnReached((await readerHealth(home))?.confirmedLsn, lsn);
+const readerConfirmed = async (home: RegionEndpoints, lsn: string): Promise<boolean> =>
+  lsnReached((await readerHealth(home))?.confirmedLsn, lsn);
 
 export async function sourceLimit(ctx: BenchContext): Promise<SourceLimitResult> {
   const { home, fabric, progress, opts } = ctx;
@@ -35,7 +36,9 @@ export async function sourceLimit(ctx: BenchContext): Promise<SourceLimitResult>
   const live = await pgbench(home, { rows: opts.rows, seconds, clients: 16 });
   const endLsn = await currentLsn(home);
   const liveDrainMs = await waitFor(() => readerConfirmed(home, endLsn), 120_000, 100);
-  progress(`source limit: primary ${live.tps.toFixed(0)} updates/s; home reader confirmed the burst's end LSN ${liveDrainMs === null ? 'not within 120 s' : `${(liveDrainMs / 1000).toFixed(1)} s after pgbench ended`}`);
+  progress(
+    `source limit: primary ${live.tps.toFixed(0)} updates/s; home reader confirmed the burst's end LSN ${liveDrainMs === null ? 'not within 120 s' : `${(liveDrainMs / 1000).toFixed(1)} s after pgbench ended`}`,
+  );
 
   // Catch-up: the home reader held while pgbench runs, then released: decode throughput.
   progress('source limit: home cdc-reader held, pgbench burst, then reader released (catch-up throughput)');
@@ -47,6 +50,8 @@ export async function sourceLimit(ctx: BenchContext): Promise<SourceLimitResult>
   await waitFor(async () => (await readerHealth(home)) !== null, 60_000, 50);
   const catchUpMs = await waitFor(() => readerConfirmed(home, burstEnd), 300_000, 50);
   const readerCatchUpRate = catchUpMs ? burst.txns / (catchUpMs / 1000) : null;
-  progress(`source limit: reader caught up ${burst.txns} changes in ${catchUpMs === null ? 'n/a' : (catchUpMs / 1000).toFixed(1)} s = ${readerCatchUpRate?.toFixed(0) ?? 'n/a'} changes/s`);
+  progress(
+    `source limit: reader caught up ${burst.txns} changes in ${catchUpMs === null ? 'n/a' : (catchUpMs / 1000).toFixed(1)} s = ${readerCatchUpRate?.toFixed(0) ?? 'n/a'} changes/s`,
+  );
   return { live, liveDrainMs, burst, catchUpMs, readerCatchUpRate };
 }

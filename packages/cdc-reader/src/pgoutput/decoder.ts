@@ -6,9 +6,9 @@
 import { DecodeError } from './errors.js';
 import { bigIntToLsn, type Lsn } from './lsn.js';
 import {
-  PG_EPOCH_UNIX_MICROS,
   type Column,
   type OldTupleKind,
+  PG_EPOCH_UNIX_MICROS,
   type PgoutputMessage,
   type Relation,
   type ReplicaIdentity,
@@ -98,7 +98,11 @@ class Reader {
   cstring(what: string): string {
     const end = this.buf.indexOf(0, this.pos);
     if (end < 0) {
-      throw new DecodeError('truncated', `${TAG_NAMES[this.tag] ?? this.tag} message truncated: unterminated string for ${what} at offset ${this.pos}`, this.tag);
+      throw new DecodeError(
+        'truncated',
+        `${TAG_NAMES[this.tag] ?? this.tag} message truncated: unterminated string for ${what} at offset ${this.pos}`,
+        this.tag,
+      );
     }
     const s = this.buf.toString('utf8', this.pos, end);
     this.pos = end + 1;
@@ -187,7 +191,12 @@ export class PgoutputDecoder {
       case 'I': {
         const relation = this.lookup(r.uint32('relation oid'), tag);
         const kind = r.char('tuple kind');
-        if (kind !== 'N') throw new DecodeError('malformed', `INSERT into ${qualified(relation)}: expected new tuple 'N', got ${JSON.stringify(kind)}`, tag);
+        if (kind !== 'N')
+          throw new DecodeError(
+            'malformed',
+            `INSERT into ${qualified(relation)}: expected new tuple 'N', got ${JSON.stringify(kind)}`,
+            tag,
+          );
         return { tag: 'insert', relation, newTuple: this.decodeTuple(r, relation, 'new') };
       }
       case 'U': {
@@ -200,15 +209,26 @@ export class PgoutputDecoder {
           oldTuple = this.decodeTuple(r, relation, 'old');
           kind = r.char('tuple kind');
         }
-        if (kind !== 'N') throw new DecodeError('malformed', `UPDATE of ${qualified(relation)}: expected new tuple 'N', got ${JSON.stringify(kind)}`, tag);
+        if (kind !== 'N')
+          throw new DecodeError(
+            'malformed',
+            `UPDATE of ${qualified(relation)}: expected new tuple 'N', got ${JSON.stringify(kind)}`,
+            tag,
+          );
         const newTuple = this.decodeTuple(r, relation, 'new');
-        return oldKind ? { tag: 'update', relation, oldKind, oldTuple: oldTuple!, newTuple } : { tag: 'update', relation, newTuple };
+        return oldKind
+          ? { tag: 'update', relation, oldKind, oldTuple: oldTuple!, newTuple }
+          : { tag: 'update', relation, newTuple };
       }
       case 'D': {
         const relation = this.lookup(r.uint32('relation oid'), tag);
         const kind = r.char('tuple kind');
         if (kind !== 'K' && kind !== 'O') {
-          throw new DecodeError('malformed', `DELETE from ${qualified(relation)}: expected old tuple 'K' or 'O', got ${JSON.stringify(kind)}`, tag);
+          throw new DecodeError(
+            'malformed',
+            `DELETE from ${qualified(relation)}: expected old tuple 'K' or 'O', got ${JSON.stringify(kind)}`,
+            tag,
+          );
         }
         return { tag: 'delete', relation, oldKind: kind, oldTuple: this.decodeTuple(r, relation, 'old') };
       }
@@ -242,10 +262,15 @@ export class PgoutputDecoder {
     const name = r.cstring('relation name');
     const identity = r.char('replica identity');
     if (!IDENTITIES.has(identity)) {
-      throw new DecodeError('malformed', `RELATION ${schema}.${name}: unknown replica identity ${JSON.stringify(identity)}`, 'R');
+      throw new DecodeError(
+        'malformed',
+        `RELATION ${schema}.${name}: unknown replica identity ${JSON.stringify(identity)}`,
+        'R',
+      );
     }
     const ncols = r.int16('column count');
-    if (ncols < 0) throw new DecodeError('malformed', `RELATION ${schema}.${name}: negative column count ${ncols}`, 'R');
+    if (ncols < 0)
+      throw new DecodeError('malformed', `RELATION ${schema}.${name}: negative column count ${ncols}`, 'R');
     const columns: Column[] = [];
     for (let i = 0; i < ncols; i++) {
       const flags = r.uint8('column flags');
@@ -303,7 +328,10 @@ export class PgoutputDecoder {
           break;
         }
         default:
-          throw new DecodeError('malformed', `${which} tuple of ${qualified(relation)}: unknown column kind ${JSON.stringify(kind)} for ${column.name}`);
+          throw new DecodeError(
+            'malformed',
+            `${which} tuple of ${qualified(relation)}: unknown column kind ${JSON.stringify(kind)} for ${column.name}`,
+          );
       }
     }
     return { values, unchangedToast };

@@ -23,7 +23,7 @@ function oldRowOf(kind: 'K' | 'O', tuple: Tuple, keyColumns: string[]): Row {
   if (kind === 'O') return { ...tuple.values };
   const row: Row = {};
   for (const name of keyColumns) {
-    if (Object.prototype.hasOwnProperty.call(tuple.values, name)) row[name] = tuple.values[name] ?? null;
+    if (Object.hasOwn(tuple.values, name)) row[name] = tuple.values[name] ?? null;
   }
   return row;
 }
@@ -36,7 +36,13 @@ export function toRowChange(msg: RowMessage, table: string = qualifiedName(msg.r
   const keyColumns = keyColumnsOf(msg.relation);
   switch (msg.tag) {
     case 'insert':
-      return { kind: 'insert', table, keyColumns, newRow: { ...msg.newTuple.values }, unchangedToast: [...msg.newTuple.unchangedToast] };
+      return {
+        kind: 'insert',
+        table,
+        keyColumns,
+        newRow: { ...msg.newTuple.values },
+        unchangedToast: [...msg.newTuple.unchangedToast],
+      };
     case 'update': {
       const change: RowChange = {
         kind: 'update',
@@ -49,6 +55,12 @@ export function toRowChange(msg: RowMessage, table: string = qualifiedName(msg.r
       return change;
     }
     case 'delete':
-      return { kind: 'delete', table, keyColumns, oldRow: oldRowOf(msg.oldKind, msg.oldTuple, keyColumns), unchangedToast: [] };
+      return {
+        kind: 'delete',
+        table,
+        keyColumns,
+        oldRow: oldRowOf(msg.oldKind, msg.oldTuple, keyColumns),
+        unchangedToast: [],
+      };
   }
 }

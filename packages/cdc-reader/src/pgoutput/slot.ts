@@ -42,8 +42,10 @@ export interface TableName {
 /** Splits "schema.table" at the first dot; a bare name is in schema public. */
 export function parseTableName(table: string): TableName {
   const dot = table.indexOf('.');
-  const parsed = dot < 0 ? { schema: 'public', name: table } : { schema: table.slice(0, dot), name: table.slice(dot + 1) };
-  if (!parsed.schema || !parsed.name) throw new SlotSetupError(`invalid table name ${JSON.stringify(table)} (expected "schema.table")`);
+  const parsed =
+    dot < 0 ? { schema: 'public', name: table } : { schema: table.slice(0, dot), name: table.slice(dot + 1) };
+  if (!parsed.schema || !parsed.name)
+    throw new SlotSetupError(`invalid table name ${JSON.stringify(table)} (expected "schema.table")`);
   return parsed;
 }
 
@@ -63,7 +65,12 @@ const DUPLICATE_OBJECT = '42710';
  * would break a subscription applying into it), so that is refused here.
  */
 async function checkTable(client: pg.Client, t: TableName): Promise<void> {
-  const { rows } = await client.query<{ relreplident: string; relkind: string; has_pk: boolean; has_ri_index: boolean }>(
+  const { rows } = await client.query<{
+    relreplident: string;
+    relkind: string;
+    has_pk: boolean;
+    has_ri_index: boolean;
+  }>(
     `select c.relreplident, c.relkind,
             exists (select 1 from pg_index i where i.indrelid = c.oid and i.indisprimary) as has_pk,
             exists (select 1 from pg_index i where i.indrelid = c.oid and i.indisreplident) as has_ri_index
@@ -73,8 +80,12 @@ async function checkTable(client: pg.Client, t: TableName): Promise<void> {
   );
   const row = rows[0];
   if (!row) throw new SlotSetupError(`table ${key(t)} does not exist`);
-  if (row.relkind !== 'r' && row.relkind !== 'p') throw new SlotSetupError(`${key(t)} is not a table (relkind ${row.relkind})`);
-  const usable = row.relreplident === 'f' || (row.relreplident === 'd' && row.has_pk) || (row.relreplident === 'i' && row.has_ri_index);
+  if (row.relkind !== 'r' && row.relkind !== 'p')
+    throw new SlotSetupError(`${key(t)} is not a table (relkind ${row.relkind})`);
+  const usable =
+    row.relreplident === 'f' ||
+    (row.relreplident === 'd' && row.has_pk) ||
+    (row.relreplident === 'i' && row.has_ri_index);
   if (!usable) {
     throw new SlotSetupError(
       `table ${key(t)} has no usable replica identity (REPLICA IDENTITY ${row.relreplident === 'n' ? 'NOTHING' : 'DEFAULT without a primary key'}); ` +
@@ -83,8 +94,14 @@ async function checkTable(client: pg.Client, t: TableName): Promise<void> {
   }
 }
 
-async function publicationState(client: pg.Client, publication: string): Promise<{ allTables: boolean; tables: Set<string> } | undefined> {
-  const pub = await client.query<{ puballtables: boolean }>('select puballtables from pg_publication where pubname = $1', [publication]);
+async function publicationState(
+  client: pg.Client,
+  publication: string,
+): Promise<{ allTables: boolean; tables: Set<string> } | undefined> {
+  const pub = await client.query<{ puballtables: boolean }>(
+    'select puballtables from pg_publication where pubname = $1',
+    [publication],
+  );
   if (pub.rowCount === 0) return undefined;
   const { rows } = await client.query<{ schemaname: string; tablename: string }>(
     'select schemaname, tablename from pg_publication_tables where pubname = $1',
@@ -93,8 +110,16 @@ async function publicationState(client: pg.Client, publication: string): Promise
   return { allTables: pub.rows[0]!.puballtables, tables: new Set(rows.map((r) => `${r.schemaname}.${r.tablename}`)) };
 }
 
-async function slotState(client: pg.Client, slot: string): Promise<{ plugin: string | null; slot_type: string; database: string | null; confirmed_flush_lsn: string | null } | undefined> {
-  const { rows } = await client.query('select plugin, slot_type, database, confirmed_flush_lsn from pg_replication_slots where slot_name = $1', [slot]);
+async function slotState(
+  client: pg.Client,
+  slot: string,
+): Promise<
+  { plugin: string | null; slot_type: string; database: string | null; confirmed_flush_lsn: string | null } | undefined
+> {
+  const { rows } = await client.query(
+    'select plugin, slot_type, database, confirmed_flush_lsn from pg_replication_slots where slot_name = $1',
+    [slot],
+  );
   return rows[0];
 }
 
@@ -108,7 +133,10 @@ function isDuplicate(err: unknown): boolean {
  * against a concurrent reader doing the same. Does not remove tables from the publication.
  * `client` must be a normal (non-replication) connection, not inside a transaction.
  */
-export async function ensureSlotAndPublication(client: pg.Client, opts: SlotAndPublicationOptions): Promise<SlotAndPublicationResult> {
+export async function ensureSlotAndPublication(
+  client: pg.Client,
+  opts: SlotAndPublicationOptions,
+): Promise<SlotAndPublicationResult> {
   const tables: TableName[] = [];
   const seen = new Set<string>();
   for (const table of opts.tables) {
@@ -124,9 +152,10 @@ export async function ensureSlotAndPublication(client: pg.Client, opts: SlotAndP
   const addedTables: string[] = [];
   let pub = await publicationState(client, opts.publication);
   if (!pub) {
-    const sql = tables.length > 0
-      ? `CREATE PUBLICATION ${quoteIdent(opts.publication)} FOR TABLE ${tables.map(sqlTable).join(', ')}`
-      : `CREATE PUBLICATION ${quoteIdent(opts.publication)}`;
+    const sql =
+      tables.length > 0
+        ? `CREATE PUBLICATION ${quoteIdent(opts.publication)} FOR TABLE ${tables.map(sqlTable).join(', ')}`
+        : `CREATE PUBLICATION ${quoteIdent(opts.publication)}`;
     try {
       await client.query(sql);
       createdPublication = true;
@@ -161,7 +190,9 @@ export async function ensureSlotAndPublication(client: pg.Client, opts: SlotAndP
     if (!slot) throw new SlotSetupError(`replication slot ${opts.slot} vanished while being created`);
   }
   if (slot.slot_type !== 'logical' || slot.plugin !== 'pgoutput') {
-    throw new SlotSetupError(`replication slot ${opts.slot} exists but is ${slot.slot_type}/${slot.plugin ?? 'no plugin'}, expected logical/pgoutput`);
+    throw new SlotSetupError(
+      `replication slot ${opts.slot} exists but is ${slot.slot_type}/${slot.plugin ?? 'no plugin'}, expected logical/pgoutput`,
+    );
   }
   const db = (await client.query<{ db: string }>('select current_database() as db')).rows[0]!.db;
   if (slot.database !== db) {

@@ -19,12 +19,13 @@
  * - A non-transactional message's LSN is the end of its record: confirming it marks that
  *   message done (not redelivered after a reconnect), like a COMMIT's endLsn.
  */
-import { LogicalReplicationService } from 'pg-logical-replication';
+
 import type pg from 'pg';
+import { LogicalReplicationService } from 'pg-logical-replication';
 import type { Logger } from 'pino';
 import { PgoutputDecoder } from './decoder.js';
 import { KeepaliveGate } from './keepalive-gate.js';
-import { bigIntToLsn, lsnToBigInt, type Lsn } from './lsn.js';
+import { bigIntToLsn, type Lsn, lsnToBigInt } from './lsn.js';
 import type { PgoutputMessage } from './messages.js';
 import { PG_EPOCH_UNIX_MICROS } from './messages.js';
 
@@ -76,7 +77,8 @@ const SLOT_NAME_RE = /^[a-z0-9_]{1,63}$/;
 
 /** START_REPLICATION for pgoutput v1. Publication names are quoted (the server would downcase them otherwise). */
 export function startReplicationSql(slot: string, publication: string, startLsn: Lsn = '0/0'): string {
-  if (!SLOT_NAME_RE.test(slot)) throw new Error(`invalid replication slot name ${JSON.stringify(slot)} (lower-case letters, digits, underscores)`);
+  if (!SLOT_NAME_RE.test(slot))
+    throw new Error(`invalid replication slot name ${JSON.stringify(slot)} (lower-case letters, digits, underscores)`);
   if (!publication) throw new Error('publication name is empty');
   const start = bigIntToLsn(lsnToBigInt(startLsn));
   const pubIdent = `"${publication.replace(/"/g, '""')}"`.replace(/'/g, "''");
@@ -87,7 +89,13 @@ export function startReplicationSql(slot: string, publication: string, startLsn:
  * Standby status update ('r'): write, flush and apply positions, client clock in
  * microseconds since 2000-01-01, reply-requested flag.
  */
-export function standbyStatusUpdate(write: bigint, flush: bigint, apply: bigint, nowMs: number = Date.now(), replyRequested = false): Buffer {
+export function standbyStatusUpdate(
+  write: bigint,
+  flush: bigint,
+  apply: bigint,
+  nowMs: number = Date.now(),
+  replyRequested = false,
+): Buffer {
   const buf = Buffer.alloc(34);
   buf.write('r', 0, 'latin1');
   buf.writeBigUInt64BE(write, 1);
@@ -187,7 +195,10 @@ export class ReplicationStream {
    * settles with the error) and nothing after that message is handled.
    */
   start(handler: MessageHandler): Promise<void> {
-    if (this.state !== 'idle') return Promise.reject(new ReplicationStreamError(`start() called on a ${this.state} stream; a ReplicationStream is single-use`));
+    if (this.state !== 'idle')
+      return Promise.reject(
+        new ReplicationStreamError(`start() called on a ${this.state} stream; a ReplicationStream is single-use`),
+      );
     this.state = 'starting';
     const decoder = new PgoutputDecoder();
     const service = new LogicalReplicationService(
@@ -223,7 +234,10 @@ export class ReplicationStream {
       if (this.state !== 'starting') return;
       this.state = 'streaming';
       this.copyBoth = true;
-      this.timer = setInterval(() => this.tick(), Math.max(50, Math.min(this.statusIntervalMs, this.heartbeatIntervalMs)));
+      this.timer = setInterval(
+        () => this.tick(),
+        Math.max(50, Math.min(this.statusIntervalMs, this.heartbeatIntervalMs)),
+      );
       this.timer.unref();
       this.log.info('replication started');
       this.startWaiter?.resolve();
@@ -251,7 +265,9 @@ export class ReplicationStream {
   confirm(lsn: Lsn): void {
     const value = lsnToBigInt(lsn);
     if (value > this.seen) {
-      throw new ReplicationStreamError(`confirm(${lsn}) is beyond the last position received from the server (${bigIntToLsn(this.seen)})`);
+      throw new ReplicationStreamError(
+        `confirm(${lsn}) is beyond the last position received from the server (${bigIntToLsn(this.seen)})`,
+      );
     }
     if (value <= this.confirmed) return;
     this.confirmed = value;
@@ -276,7 +292,11 @@ export class ReplicationStream {
       this.startWaiter?.reject(new ReplicationStreamError('stopped before replication started'));
       this.startWaiter = null;
     }
-    if (this.current) await withTimeout(this.current.catch(() => undefined), this.stopTimeoutMs);
+    if (this.current)
+      await withTimeout(
+        this.current.catch(() => undefined),
+        this.stopTimeoutMs,
+      );
     await this.shutdown('stop');
     this.log.info({ confirmed: this.confirmedLsn }, 'replication stopped');
     this.finish(undefined);
@@ -324,7 +344,8 @@ export class ReplicationStream {
   private tick(): void {
     if (this.state !== 'streaming') return;
     const now = Date.now();
-    if (this.confirmed > this.lastSentFlush && now - this.lastSentAt >= this.statusIntervalMs) this.sendStatus('interval');
+    if (this.confirmed > this.lastSentFlush && now - this.lastSentAt >= this.statusIntervalMs)
+      this.sendStatus('interval');
     else if (now - this.lastSentAt >= this.heartbeatIntervalMs) this.sendStatus('heartbeat');
   }
 
@@ -426,7 +447,13 @@ async function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
     timer = setTimeout(() => resolve(false), ms);
   });
   try {
-    return await Promise.race([p.then(() => true, () => true), timeout]);
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -1,7 +1,14 @@
-export { KeyRulesError } from './errors.js';
 export type { ColumnValue, Row, RowChange } from './change.js';
-export { compileTemplate, renderTemplate, type Template, type TemplatePart } from './template.js';
-export { parseKeyRules, OPERATION_KINDS, type KeyRules, type TableRule, type TruncateRule, type OperationKind } from './schema.js';
+export { KeyRulesError } from './errors.js';
+export { type ExplicitResult, MAX_EXPLICIT_ENTRIES, parseExplicitInvalidation } from './explicit.js';
 export { loadKeyRules } from './load.js';
-export { renderChange, renderTruncate, type RenderResult, type TruncateResult } from './render.js';
-export { parseExplicitInvalidation, MAX_EXPLICIT_ENTRIES, type ExplicitResult } from './explicit.js';
+export { type RenderResult, renderChange, renderTruncate, type TruncateResult } from './render.js';
+export {
+  type KeyRules,
+  OPERATION_KINDS,
+  type OperationKind,
+  parseKeyRules,
+  type TableRule,
+  type TruncateRule,
+} from './schema.js';
+export { compileTemplate, renderTemplate, type Template, type TemplatePart } from './template.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { KeyRulesError } from './errors.js';
-import { parseKeyRules, type KeyRules } from './schema.js';
+import { type KeyRules, parseKeyRules } from './schema.js';
 
 /** Read and validate a rules file; every failure, I/O included, is a KeyRulesError naming the path. */
 export async function loadKeyRules(path: string): Promise<KeyRules> {

@@ -4,8 +4,8 @@
  * silently dropping it would leave a stale cache entry nobody knows about.
  */
 import type { ColumnValue, Row, RowChange } from './change.js';
-import { OPERATION_KINDS, type KeyRules, type TableRule } from './schema.js';
-import { placeholders, renderTemplate, usesOldRow, type Lookup, type LookupResult } from './template.js';
+import { type KeyRules, OPERATION_KINDS, type TableRule } from './schema.js';
+import { type Lookup, type LookupResult, placeholders, renderTemplate, usesOldRow } from './template.js';
 
 export type RenderResult =
   | { status: 'ok'; keys: string[]; tags: string[]; versions: string[] }
@@ -17,8 +17,7 @@ export type TruncateResult =
   | { status: 'skip'; reason: string }
   | { status: 'error'; reason: string };
 
-const has = (row: Row | undefined, column: string): row is Row =>
-  row !== undefined && Object.prototype.hasOwnProperty.call(row, column);
+const has = (row: Row | undefined, column: string): row is Row => row !== undefined && Object.hasOwn(row, column);
 
 const found = (value: ColumnValue): LookupResult => ({ ok: true, value });
 const missing = (error: string): LookupResult => ({ ok: false, error });
@@ -49,7 +48,9 @@ function oldValue(change: RowChange, column: string): LookupResult {
     return newValue(change, column);
   }
   if (change.oldRow === undefined) {
-    return missing(`old value of column "${column}" is not available: pgoutput sent no old row` + fullIdentityHint(change.table));
+    return missing(
+      `old value of column "${column}" is not available: pgoutput sent no old row` + fullIdentityHint(change.table),
+    );
   }
   return missing(`column "${column}" is not in the old row` + (isKey ? '' : fullIdentityHint(change.table)));
 }
@@ -145,9 +146,18 @@ export function renderTruncate(rules: KeyRules, table: string): TruncateResult {
   if (!rule) return { status: 'skip', reason: `no key rule for table ${table}` };
   // Without an explicit rule we cannot know which keys a TRUNCATE made stale; say how to fix it.
   if (!rule.truncate) {
-    return { status: 'error', reason: `no truncate rule for table ${table}; add tables[${JSON.stringify(table)}].truncate` };
+    return {
+      status: 'error',
+      reason: `no truncate rule for table ${table}; add tables[${JSON.stringify(table)}].truncate`,
+    };
   }
   const { keys, tags, versions, patterns } = rule.truncate;
   const unique = (list: readonly string[]) => [...new Set(list)];
-  return { status: 'ok', keys: unique(keys), tags: unique(tags), versions: unique(versions), patterns: unique(patterns) };
+  return {
+    status: 'ok',
+    keys: unique(keys),
+    tags: unique(tags),
+    versions: unique(versions),
+    patterns: unique(patterns),
+  };
 }

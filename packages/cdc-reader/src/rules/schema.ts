@@ -2,7 +2,7 @@
  * Parse and validate a key rules file. Everything is checked here, once, at start-up: a
  * mistake found later would mean either a crash loop on the hot path or stale caches.
  */
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { type Document, isNode, LineCounter, parseDocument } from 'yaml';
 import { KeyRulesError } from './errors.js';
 import { compileTemplate, IDENTIFIER, literalText, type Template } from './template.js';
 
@@ -150,9 +150,11 @@ class Validator {
     if (value === undefined) return undefined;
     const columns = this.strings(value, at, 'column names');
     // An empty list would skip every UPDATE of the table: almost certainly a mistake.
-    if (columns.length === 0) this.fail(at, 'expected at least one column name (omit when_columns to react to every UPDATE)');
+    if (columns.length === 0)
+      this.fail(at, 'expected at least one column name (omit when_columns to react to every UPDATE)');
     columns.forEach((c, i) => {
-      if (!IDENTIFIER.test(c)) this.fail(at.index(i), `invalid column name ${JSON.stringify(c)}; expected [A-Za-z_][A-Za-z0-9_]*`);
+      if (!IDENTIFIER.test(c))
+        this.fail(at.index(i), `invalid column name ${JSON.stringify(c)}; expected [A-Za-z_][A-Za-z0-9_]*`);
     });
     return columns;
   }
@@ -230,7 +232,8 @@ export function parseKeyRules(text: string, source: string): KeyRules {
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) {
     // The library's own advice for this one ("use parseAllDocuments") would mislead an operator.
-    const message = problem.code === 'MULTIPLE_DOCS' ? 'expected a single YAML document (found "---")' : problem.message;
+    const message =
+      problem.code === 'MULTIPLE_DOCS' ? 'expected a single YAML document (found "---")' : problem.message;
     throw new KeyRulesError(source, '', `invalid YAML: ${message}`, problem.linePos?.[0].line);
   }
   let value: unknown;

@@ -54,7 +54,9 @@ export function compileTemplate(source: string): CompileResult {
       const old = inner.startsWith('old.');
       const column = old ? inner.slice('old.'.length) : inner;
       if (!IDENTIFIER.test(column)) {
-        return fail(`invalid placeholder "{${inner}}" at character ${i + 1} (column names match [A-Za-z_][A-Za-z0-9_]*)`);
+        return fail(
+          `invalid placeholder "{${inner}}" at character ${i + 1} (column names match [A-Za-z_][A-Za-z0-9_]*)`,
+        );
       }
       if (text !== '') parts.push({ kind: 'text', text });
       text = '';

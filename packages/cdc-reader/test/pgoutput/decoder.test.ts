@@ -91,12 +91,16 @@ describe('PgoutputDecoder', () => {
       expect(msg.tag === 'relation' && msg.relation.replicaIdentity).toBe(identity);
     }
     const cat = d.decode(relationMsg(2, '', 'pg_thing', 'n', [{ name: 'x', typeOid: 23, typmod: 4 }]));
-    expect(cat).toMatchObject({ relation: { schema: 'pg_catalog', name: 'pg_thing', columns: [{ name: 'x', typeOid: 23, isKey: false }] } });
+    expect(cat).toMatchObject({
+      relation: { schema: 'pg_catalog', name: 'pg_thing', columns: [{ name: 'x', typeOid: 23, isKey: false }] },
+    });
     expect(d.relation(16400)?.name).toBe('keyed');
   });
 
   it('rejects an unknown replica identity', () => {
-    expect(decodeError(() => new PgoutputDecoder().decode(relationMsg(1, 'public', 't', 'x', []))).message).toMatch(/replica identity "x"/);
+    expect(decodeError(() => new PgoutputDecoder().decode(relationMsg(1, 'public', 't', 'x', []))).message).toMatch(
+      /replica identity "x"/,
+    );
   });
 
   it('decodes TYPE', () => {
@@ -106,12 +110,20 @@ describe('PgoutputDecoder', () => {
       schema: 'public',
       name: 'mood',
     });
-    expect(new PgoutputDecoder().decode(Wire.tag('Y').u32(1).cstr('').cstr('x').build())).toMatchObject({ schema: 'pg_catalog' });
+    expect(new PgoutputDecoder().decode(Wire.tag('Y').u32(1).cstr('').cstr('x').build())).toMatchObject({
+      schema: 'pg_catalog',
+    });
   });
 
   it("decodes INSERT: text values verbatim, 'n' as null, 'b' as \\x hex", () => {
     const d = decoderWith(USERS);
-    const msg = d.decode(Wire.tag('I').u32(16386).char('N').tuple(['42', null, Buffer.from([0x00, 0xff, 0x10])]).build());
+    const msg = d.decode(
+      Wire.tag('I')
+        .u32(16386)
+        .char('N')
+        .tuple(['42', null, Buffer.from([0x00, 0xff, 0x10])])
+        .build(),
+    );
     expect(msg).toEqual({
       tag: 'insert',
       relation: d.relation(16386),
@@ -144,7 +156,9 @@ describe('PgoutputDecoder', () => {
   });
 
   it("decodes UPDATE with a key ('K') old tuple", () => {
-    const msg = decoderWith(KEYED).decode(Wire.tag('U').u32(16400).char('K').tuple(['1', null, null]).char('N').tuple(['2', 'l', null]).build());
+    const msg = decoderWith(KEYED).decode(
+      Wire.tag('U').u32(16400).char('K').tuple(['1', null, null]).char('N').tuple(['2', 'l', null]).build(),
+    );
     expect(msg).toMatchObject({
       tag: 'update',
       oldKind: 'K',
@@ -154,7 +168,15 @@ describe('PgoutputDecoder', () => {
   });
 
   it("decodes UPDATE with a full ('O') old tuple", () => {
-    const msg = decoderWith(USERS).decode(Wire.tag('U').u32(16386).char('O').tuple(['42', 'Ann', 'long bio']).char('N').tuple(['42', 'Anne', undefined]).build());
+    const msg = decoderWith(USERS).decode(
+      Wire.tag('U')
+        .u32(16386)
+        .char('O')
+        .tuple(['42', 'Ann', 'long bio'])
+        .char('N')
+        .tuple(['42', 'Anne', undefined])
+        .build(),
+    );
     expect(msg).toMatchObject({
       tag: 'update',
       oldKind: 'O',
@@ -180,8 +202,12 @@ describe('PgoutputDecoder', () => {
 
   it('rejects a DELETE without an old tuple kind and an INSERT without N', () => {
     const d = decoderWith(KEYED);
-    expect(decodeError(() => d.decode(Wire.tag('D').u32(16400).char('N').tuple(['7', null, null]).build())).code).toBe('malformed');
-    expect(decodeError(() => d.decode(Wire.tag('I').u32(16400).char('K').tuple(['7', null, null]).build())).code).toBe('malformed');
+    expect(decodeError(() => d.decode(Wire.tag('D').u32(16400).char('N').tuple(['7', null, null]).build())).code).toBe(
+      'malformed',
+    );
+    expect(decodeError(() => d.decode(Wire.tag('I').u32(16400).char('K').tuple(['7', null, null]).build())).code).toBe(
+      'malformed',
+    );
   });
 
   it('decodes TRUNCATE with every combination of its flags', () => {
@@ -194,7 +220,12 @@ describe('PgoutputDecoder', () => {
     ];
     for (const [options, cascade, restartIdentity] of cases) {
       const msg = d.decode(Wire.tag('T').u32(2).u8(options).u32(16400).u32(16386).build());
-      expect(msg).toEqual({ tag: 'truncate', relations: [d.relation(16400), d.relation(16386)], cascade, restartIdentity });
+      expect(msg).toEqual({
+        tag: 'truncate',
+        relations: [d.relation(16400), d.relation(16386)],
+        cascade,
+        restartIdentity,
+      });
     }
   });
 
@@ -202,12 +233,24 @@ describe('PgoutputDecoder', () => {
     const d = new PgoutputDecoder();
     const raw = Wire.tag('M').u8(1).u64(0x1a2b3cn).cstr('fabric').u32(14).bytes(Buffer.from('{"keys":["a"]}')).build();
     const msg = d.decode(raw);
-    expect(msg).toEqual({ tag: 'message', transactional: true, lsn: '0/1A2B3C', prefix: 'fabric', content: Buffer.from('{"keys":["a"]}') });
+    expect(msg).toEqual({
+      tag: 'message',
+      transactional: true,
+      lsn: '0/1A2B3C',
+      prefix: 'fabric',
+      content: Buffer.from('{"keys":["a"]}'),
+    });
     raw.fill(0); // the connection reuses its receive buffer
     expect(msg.tag === 'message' && msg.content.toString()).toBe('{"keys":["a"]}');
 
     const nontx = d.decode(Wire.tag('M').u8(0).u64(5n).cstr('other').u32(0).build());
-    expect(nontx).toEqual({ tag: 'message', transactional: false, lsn: '0/5', prefix: 'other', content: Buffer.alloc(0) });
+    expect(nontx).toEqual({
+      tag: 'message',
+      transactional: false,
+      lsn: '0/5',
+      prefix: 'other',
+      content: Buffer.alloc(0),
+    });
   });
 
   it('replaces the cached relation when RELATION is re-sent (after ALTER TABLE)', () => {
@@ -222,11 +265,16 @@ describe('PgoutputDecoder', () => {
       ]),
     );
     const msg = d.decode(Wire.tag('I').u32(16400).char('N').tuple(['1', 'a', null, '5']).build());
-    expect(msg).toMatchObject({ relation: { name: 'keyed_renamed', replicaIdentity: 'f' }, newTuple: { values: { id: '1', label: 'a', note: null, extra: '5' } } });
+    expect(msg).toMatchObject({
+      relation: { name: 'keyed_renamed', replicaIdentity: 'f' },
+      newTuple: { values: { id: '1', label: 'a', note: null, extra: '5' } },
+    });
     // Messages decoded before keep the relation they were decoded with.
     expect(before.columns).toHaveLength(3);
     // The old shape no longer decodes.
-    expect(decodeError(() => d.decode(Wire.tag('I').u32(16400).char('N').tuple(['1', 'a', null]).build())).message).toMatch(/3 column\(s\) but its RELATION message has 4/);
+    expect(
+      decodeError(() => d.decode(Wire.tag('I').u32(16400).char('N').tuple(['1', 'a', null]).build())).message,
+    ).toMatch(/3 column\(s\) but its RELATION message has 4/);
   });
 
   it('fails with a typed error for an unknown relation id', () => {
@@ -271,7 +319,16 @@ describe('PgoutputDecoder', () => {
 
   it('rejects an unknown column kind in a tuple', () => {
     const d = decoderWith(KEYED);
-    const buf = Wire.tag('I').u32(16400).char('N').i16(3).char('t').i32(1).bytes(Buffer.from('1')).char('x').char('n').build();
+    const buf = Wire.tag('I')
+      .u32(16400)
+      .char('N')
+      .i16(3)
+      .char('t')
+      .i32(1)
+      .bytes(Buffer.from('1'))
+      .char('x')
+      .char('n')
+      .build();
     expect(decodeError(() => d.decode(buf)).message).toMatch(/unknown column kind "x" for label/);
   });
 

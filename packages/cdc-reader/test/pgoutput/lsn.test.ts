@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { bigIntToLsn, compareLsn, isLsn, lsnDiff, lsnToBigInt, maxLsn, normalizeLsn, readLsn, ZERO_LSN } from '../../src/pgoutput/index.js';
+import {
+  bigIntToLsn,
+  compareLsn,
+  isLsn,
+  lsnDiff,
+  lsnToBigInt,
+  maxLsn,
+  normalizeLsn,
+  readLsn,
+  ZERO_LSN,
+} from '../../src/pgoutput/index.js';
 
 describe('lsn', () => {
   it('parses "X/Y" into the 64-bit position', () => {
@@ -19,7 +29,8 @@ describe('lsn', () => {
   });
 
   it('round-trips and normalizes', () => {
-    for (const v of [0n, 1n, 0xffff_ffffn, 0x1_0000_0000n, 0x1234_5678_9abc_def0n]) expect(lsnToBigInt(bigIntToLsn(v))).toBe(v);
+    for (const v of [0n, 1n, 0xffff_ffffn, 0x1_0000_0000n, 0x1234_5678_9abc_def0n])
+      expect(lsnToBigInt(bigIntToLsn(v))).toBe(v);
     expect(normalizeLsn('0/000016b3')).toBe('0/16B3');
   });
 

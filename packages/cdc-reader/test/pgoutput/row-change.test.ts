@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isRowMessage, qualifiedName, toRowChange, type Relation, type RowMessage } from '../../src/pgoutput/index.js';
+import { isRowMessage, qualifiedName, type Relation, type RowMessage, toRowChange } from '../../src/pgoutput/index.js';
 import type { RowChange } from '../../src/rules/index.js';
 
 const full: Relation = {
@@ -20,11 +20,21 @@ const keyed: Relation = {
     { name: 'status', typeOid: 25, isKey: false },
   ],
 };
-const nothing: Relation = { id: 3, schema: 'public', name: 'log', replicaIdentity: 'n', columns: [{ name: 'line', typeOid: 25, isKey: false }] };
+const nothing: Relation = {
+  id: 3,
+  schema: 'public',
+  name: 'log',
+  replicaIdentity: 'n',
+  columns: [{ name: 'line', typeOid: 25, isKey: false }],
+};
 
 describe('toRowChange', () => {
   it('maps an insert', () => {
-    const msg: RowMessage = { tag: 'insert', relation: full, newTuple: { values: { id: '1', team_id: '7', name: 'Ann', bio: null }, unchangedToast: [] } };
+    const msg: RowMessage = {
+      tag: 'insert',
+      relation: full,
+      newTuple: { values: { id: '1', team_id: '7', name: 'Ann', bio: null }, unchangedToast: [] },
+    };
     expect(toRowChange(msg)).toEqual<RowChange>({
       kind: 'insert',
       table: 'public.users',
@@ -67,19 +77,45 @@ describe('toRowChange', () => {
     expect(change.oldRow).not.toHaveProperty('status');
     expect(change.keyColumns).toEqual(['tenant', 'id']);
 
-    const del: RowMessage = { tag: 'delete', relation: keyed, oldKind: 'K', oldTuple: { values: { tenant: '5', id: '10', status: null }, unchangedToast: [] } };
-    expect(toRowChange(del)).toEqual<RowChange>({ kind: 'delete', table: 'app.orders', keyColumns: ['tenant', 'id'], oldRow: { tenant: '5', id: '10' }, unchangedToast: [] });
+    const del: RowMessage = {
+      tag: 'delete',
+      relation: keyed,
+      oldKind: 'K',
+      oldTuple: { values: { tenant: '5', id: '10', status: null }, unchangedToast: [] },
+    };
+    expect(toRowChange(del)).toEqual<RowChange>({
+      kind: 'delete',
+      table: 'app.orders',
+      keyColumns: ['tenant', 'id'],
+      oldRow: { tenant: '5', id: '10' },
+      unchangedToast: [],
+    });
   });
 
   it('has no oldRow when pgoutput sent no old tuple', () => {
-    const msg: RowMessage = { tag: 'update', relation: keyed, newTuple: { values: { tenant: '5', id: '9', status: 'x' }, unchangedToast: [] } };
+    const msg: RowMessage = {
+      tag: 'update',
+      relation: keyed,
+      newTuple: { values: { tenant: '5', id: '9', status: 'x' }, unchangedToast: [] },
+    };
     const change = toRowChange(msg);
     expect(change).not.toHaveProperty('oldRow');
-    expect(change).toEqual<RowChange>({ kind: 'update', table: 'app.orders', keyColumns: ['tenant', 'id'], newRow: { tenant: '5', id: '9', status: 'x' }, unchangedToast: [] });
+    expect(change).toEqual<RowChange>({
+      kind: 'update',
+      table: 'app.orders',
+      keyColumns: ['tenant', 'id'],
+      newRow: { tenant: '5', id: '9', status: 'x' },
+      unchangedToast: [],
+    });
   });
 
   it("maps a delete with an 'O' old tuple (REPLICA IDENTITY FULL)", () => {
-    const msg: RowMessage = { tag: 'delete', relation: full, oldKind: 'O', oldTuple: { values: { id: '1', team_id: null, name: 'A', bio: 'b' }, unchangedToast: [] } };
+    const msg: RowMessage = {
+      tag: 'delete',
+      relation: full,
+      oldKind: 'O',
+      oldTuple: { values: { id: '1', team_id: null, name: 'A', bio: 'b' }, unchangedToast: [] },
+    };
     expect(toRowChange(msg)).toEqual<RowChange>({
       kind: 'delete',
       table: 'public.users',
@@ -90,12 +126,21 @@ describe('toRowChange', () => {
   });
 
   it("drops an unchanged-TOAST column from an 'O' old tuple rather than inventing a value", () => {
-    const msg: RowMessage = { tag: 'delete', relation: full, oldKind: 'O', oldTuple: { values: { id: '1', team_id: null, name: 'A' }, unchangedToast: ['bio'] } };
+    const msg: RowMessage = {
+      tag: 'delete',
+      relation: full,
+      oldKind: 'O',
+      oldTuple: { values: { id: '1', team_id: null, name: 'A' }, unchangedToast: ['bio'] },
+    };
     expect(toRowChange(msg).oldRow).toEqual({ id: '1', team_id: null, name: 'A' });
   });
 
   it('gives empty keyColumns for REPLICA IDENTITY NOTHING', () => {
-    const msg: RowMessage = { tag: 'insert', relation: nothing, newTuple: { values: { line: 'x' }, unchangedToast: [] } };
+    const msg: RowMessage = {
+      tag: 'insert',
+      relation: nothing,
+      newTuple: { values: { line: 'x' }, unchangedToast: [] },
+    };
     expect(toRowChange(msg).keyColumns).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import type pg from 'pg';
+import { describe, expect, it } from 'vitest';
 import { ensureSlotAndPublication, parseTableName, quoteIdent, SlotSetupError } from '../../src/pgoutput/index.js';
 
 describe('quoteIdent / parseTableName', () => {
@@ -38,12 +38,20 @@ function fakeClient(state: FakeState) {
         const t = state.tables[`${params[0]}.${params[1]}`];
         return rows(t ? [{ relkind: 'r', has_pk: false, has_ri_index: false, ...t }] : []);
       }
-      if (text.startsWith('select puballtables')) return rows(state.publication ? [{ puballtables: state.publication.all }] : []);
+      if (text.startsWith('select puballtables'))
+        return rows(state.publication ? [{ puballtables: state.publication.all }] : []);
       if (text.includes('from pg_publication_tables')) {
-        return rows((state.publication?.tables ?? []).map((t) => ({ schemaname: t.split('.')[0], tablename: t.split('.').slice(1).join('.') })));
+        return rows(
+          (state.publication?.tables ?? []).map((t) => ({
+            schemaname: t.split('.')[0],
+            tablename: t.split('.').slice(1).join('.'),
+          })),
+        );
       }
       if (text.startsWith('CREATE PUBLICATION')) {
-        const names = [...text.matchAll(/"((?:[^"]|"")*)"\."((?:[^"]|"")*)"/g)].map((m) => `${m[1]!.replace(/""/g, '"')}.${m[2]!.replace(/""/g, '"')}`);
+        const names = [...text.matchAll(/"((?:[^"]|"")*)"\."((?:[^"]|"")*)"/g)].map(
+          (m) => `${m[1]!.replace(/""/g, '"')}.${m[2]!.replace(/""/g, '"')}`,
+        );
         state.publication = { all: false, tables: names };
         if (state.raceOn === 'publication') {
           state.raceOn = undefined;
@@ -82,11 +90,19 @@ describe('ensureSlotAndPublication', () => {
   it('creates the publication (quoted names) before the slot', async () => {
     const state: FakeState = { tables: goodTables };
     const { client, statements } = fakeClient(state);
-    const result = await ensureSlotAndPublication(client, { slot: 'cdc', publication: 'pub', tables: ['public.users', 'public.teams', 'My Schema.Odd"Name', 'public.users'] });
+    const result = await ensureSlotAndPublication(client, {
+      slot: 'cdc',
+      publication: 'pub',
+      tables: ['public.users', 'public.teams', 'My Schema.Odd"Name', 'public.users'],
+    });
     expect(result).toEqual({ createdPublication: true, addedTables: [], createdSlot: true, confirmedFlushLsn: '0/10' });
     const create = statements.find((s) => s.startsWith('CREATE PUBLICATION'));
-    expect(create).toBe('CREATE PUBLICATION "pub" FOR TABLE "public"."users", "public"."teams", "My Schema"."Odd""Name"');
-    expect(statements.findIndex((s) => s.startsWith('CREATE PUBLICATION'))).toBeLessThan(statements.findIndex((s) => s.includes('pg_create_logical_replication_slot')));
+    expect(create).toBe(
+      'CREATE PUBLICATION "pub" FOR TABLE "public"."users", "public"."teams", "My Schema"."Odd""Name"',
+    );
+    expect(statements.findIndex((s) => s.startsWith('CREATE PUBLICATION'))).toBeLessThan(
+      statements.findIndex((s) => s.includes('pg_create_logical_replication_slot')),
+    );
   });
 
   it('is idempotent and only adds the tables that are missing', async () => {
@@ -94,18 +110,37 @@ describe('ensureSlotAndPublication', () => {
     const { client } = fakeClient(state);
     await ensureSlotAndPublication(client, { slot: 'cdc', publication: 'pub', tables: ['public.users'] });
     const { client: again, statements } = fakeClient(state);
-    const result = await ensureSlotAndPublication(again, { slot: 'cdc', publication: 'pub', tables: ['public.users', 'public.teams'] });
-    expect(result).toEqual({ createdPublication: false, addedTables: ['public.teams'], createdSlot: false, confirmedFlushLsn: '0/10' });
-    expect(statements.filter((s) => /^(CREATE|ALTER)|pg_create/.test(s))).toEqual(['ALTER PUBLICATION "pub" ADD TABLE "public"."teams"']);
+    const result = await ensureSlotAndPublication(again, {
+      slot: 'cdc',
+      publication: 'pub',
+      tables: ['public.users', 'public.teams'],
+    });
+    expect(result).toEqual({
+      createdPublication: false,
+      addedTables: ['public.teams'],
+      createdSlot: false,
+      confirmedFlushLsn: '0/10',
+    });
+    expect(statements.filter((s) => /^(CREATE|ALTER)|pg_create/.test(s))).toEqual([
+      'ALTER PUBLICATION "pub" ADD TABLE "public"."teams"',
+    ]);
     const { client: third, statements: none } = fakeClient(state);
-    expect(await ensureSlotAndPublication(third, { slot: 'cdc', publication: 'pub', tables: ['public.users', 'public.teams'] })).toMatchObject({ addedTables: [], createdSlot: false });
+    expect(
+      await ensureSlotAndPublication(third, {
+        slot: 'cdc',
+        publication: 'pub',
+        tables: ['public.users', 'public.teams'],
+      }),
+    ).toMatchObject({ addedTables: [], createdSlot: false });
     expect(none.filter((s) => /^(CREATE|ALTER)|pg_create/.test(s))).toEqual([]);
   });
 
   it('leaves a FOR ALL TABLES publication alone', async () => {
     const state: FakeState = { tables: goodTables, publication: { all: true, tables: [] } };
     const { client, statements } = fakeClient(state);
-    expect(await ensureSlotAndPublication(client, { slot: 'cdc', publication: 'pub', tables: ['public.users'] })).toMatchObject({ addedTables: [] });
+    expect(
+      await ensureSlotAndPublication(client, { slot: 'cdc', publication: 'pub', tables: ['public.users'] }),
+    ).toMatchObject({ addedTables: [] });
     expect(statements.some((s) => s.startsWith('ALTER'))).toBe(false);
   });
 
@@ -113,7 +148,11 @@ describe('ensureSlotAndPublication', () => {
     for (const raceOn of ['publication', 'slot'] as const) {
       const state: FakeState = { tables: goodTables, raceOn };
       const { client } = fakeClient(state);
-      const result = await ensureSlotAndPublication(client, { slot: 'cdc', publication: 'pub', tables: ['public.users'] });
+      const result = await ensureSlotAndPublication(client, {
+        slot: 'cdc',
+        publication: 'pub',
+        tables: ['public.users'],
+      });
       expect(result.createdPublication).toBe(raceOn !== 'publication');
       expect(result.createdSlot).toBe(raceOn !== 'slot');
     }
@@ -121,20 +160,42 @@ describe('ensureSlotAndPublication', () => {
 
   it('refuses missing tables and tables without a usable replica identity', async () => {
     const state: FakeState = {
-      tables: { 'public.nopk': { relreplident: 'd' }, 'public.nothing': { relreplident: 'n', has_pk: true }, 'public.v': { relreplident: 'd', relkind: 'v' } },
+      tables: {
+        'public.nopk': { relreplident: 'd' },
+        'public.nothing': { relreplident: 'n', has_pk: true },
+        'public.v': { relreplident: 'd', relkind: 'v' },
+      },
     };
     const { client, statements } = fakeClient(state);
-    await expect(ensureSlotAndPublication(client, { slot: 'cdc', publication: 'pub', tables: ['public.absent'] })).rejects.toThrow(/public.absent does not exist/);
-    await expect(ensureSlotAndPublication(client, { slot: 'cdc', publication: 'pub', tables: ['public.nopk'] })).rejects.toThrow(/DEFAULT without a primary key/);
-    await expect(ensureSlotAndPublication(client, { slot: 'cdc', publication: 'pub', tables: ['public.nothing'] })).rejects.toThrow(/REPLICA IDENTITY NOTHING/);
-    await expect(ensureSlotAndPublication(client, { slot: 'cdc', publication: 'pub', tables: ['public.v'] })).rejects.toThrow(/not a table/);
+    await expect(
+      ensureSlotAndPublication(client, { slot: 'cdc', publication: 'pub', tables: ['public.absent'] }),
+    ).rejects.toThrow(/public.absent does not exist/);
+    await expect(
+      ensureSlotAndPublication(client, { slot: 'cdc', publication: 'pub', tables: ['public.nopk'] }),
+    ).rejects.toThrow(/DEFAULT without a primary key/);
+    await expect(
+      ensureSlotAndPublication(client, { slot: 'cdc', publication: 'pub', tables: ['public.nothing'] }),
+    ).rejects.toThrow(/REPLICA IDENTITY NOTHING/);
+    await expect(
+      ensureSlotAndPublication(client, { slot: 'cdc', publication: 'pub', tables: ['public.v'] }),
+    ).rejects.toThrow(/not a table/);
     expect(statements.some((s) => /^(CREATE|ALTER)/.test(s))).toBe(false);
   });
 
   it('refuses a slot of the wrong kind or database', async () => {
-    const wrongPlugin: FakeState = { tables: goodTables, slot: { plugin: 'wal2json', slot_type: 'logical', database: 'fabric', confirmed_flush_lsn: '0/1' } };
-    await expect(ensureSlotAndPublication(fakeClient(wrongPlugin).client, { slot: 'cdc', publication: 'pub', tables: [] })).rejects.toThrow(/expected logical\/pgoutput/);
-    const otherDb: FakeState = { tables: goodTables, slot: { plugin: 'pgoutput', slot_type: 'logical', database: 'other', confirmed_flush_lsn: '0/1' } };
-    await expect(ensureSlotAndPublication(fakeClient(otherDb).client, { slot: 'cdc', publication: 'pub', tables: [] })).rejects.toThrow(/belongs to database other/);
+    const wrongPlugin: FakeState = {
+      tables: goodTables,
+      slot: { plugin: 'wal2json', slot_type: 'logical', database: 'fabric', confirmed_flush_lsn: '0/1' },
+    };
+    await expect(
+      ensureSlotAndPublication(fakeClient(wrongPlugin).client, { slot: 'cdc', publication: 'pub', tables: [] }),
+    ).rejects.toThrow(/expected logical\/pgoutput/);
+    const otherDb: FakeState = {
+      tables: goodTables,
+      slot: { plugin: 'pgoutput', slot_type: 'logical', database: 'other', confirmed_flush_lsn: '0/1' },
+    };
+    await expect(
+      ensureSlotAndPublication(fakeClient(otherDb).client, { slot: 'cdc', publication: 'pub', tables: [] }),
+    ).rejects.toThrow(/belongs to database other/);
   });
 });

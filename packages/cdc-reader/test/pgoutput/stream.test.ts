@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
 import { ReplicationStream, standbyStatusUpdate, startReplicationSql } from '../../src/pgoutput/index.js';
 import { PG_EPOCH_MS } from './wire.js';
 
@@ -17,7 +17,8 @@ describe('startReplicationSql', () => {
   });
 
   it('rejects slot names PostgreSQL would reject', () => {
-    for (const bad of ['', 'Upper', 'with-dash', 'a"b', 'x'.repeat(64)]) expect(() => startReplicationSql(bad, 'p')).toThrow(/invalid replication slot name/);
+    for (const bad of ['', 'Upper', 'with-dash', 'a"b', 'x'.repeat(64)])
+      expect(() => startReplicationSql(bad, 'p')).toThrow(/invalid replication slot name/);
     expect(() => startReplicationSql('ok', '')).toThrow(/publication/);
     expect(() => startReplicationSql('ok', 'p', 'nope')).toThrow(/invalid LSN/);
   });
@@ -47,7 +48,9 @@ describe('ReplicationStream (no server)', () => {
   const logger = pino({ level: 'silent' });
 
   it('validates its options up front', () => {
-    expect(() => new ReplicationStream({ connectionString: 'postgres://x', slot: 'Bad-Slot', publication: 'p', logger })).toThrow(/slot name/);
+    expect(
+      () => new ReplicationStream({ connectionString: 'postgres://x', slot: 'Bad-Slot', publication: 'p', logger }),
+    ).toThrow(/slot name/);
   });
 
   it('refuses to confirm a position the server has not sent yet', () => {
@@ -65,7 +68,12 @@ describe('ReplicationStream (no server)', () => {
   });
 
   it('start() rejects and closed reports the error when the server cannot be reached', async () => {
-    const s = new ReplicationStream({ connectionString: 'postgres://postgres@127.0.0.1:1/none', slot: 's', publication: 'p', logger });
+    const s = new ReplicationStream({
+      connectionString: 'postgres://postgres@127.0.0.1:1/none',
+      slot: 's',
+      publication: 'p',
+      logger,
+    });
     await expect(s.start(() => undefined)).rejects.toThrow(/ECONNREFUSED|connect/);
     expect(await s.closed).toBeInstanceOf(Error);
     expect(s.stats().state).toBe('closed');

@@ -93,7 +93,11 @@ export interface WireColumn {
 
 export function relationMsg(id: number, schema: string, name: string, identity: string, columns: WireColumn[]): Buffer {
   const w = Wire.tag('R').u32(id).cstr(schema).cstr(name).char(identity).i16(columns.length);
-  for (const c of columns) w.u8(c.key ? 1 : 0).cstr(c.name).u32(c.typeOid).i32(c.typmod ?? -1);
+  for (const c of columns)
+    w.u8(c.key ? 1 : 0)
+      .cstr(c.name)
+      .u32(c.typeOid)
+      .i32(c.typmod ?? -1);
   return w.build();
 }
 

@@ -41,7 +41,11 @@ describe('parseExplicitInvalidation', () => {
     ['a string', '"a"', /payload must be a JSON object/],
     ['an empty object', '{}', /payload must list at least one key, tag or version$/],
     ['only empty lists', '{"keys":[],"tags":[]}', /payload must list at least one key, tag or version$/],
-    ['an unknown field', '{"keys":["a"],"patterns":["a*"]}', /unknown field "patterns"; expected keys, tags and\/or versions$/],
+    [
+      'an unknown field',
+      '{"keys":["a"],"patterns":["a*"]}',
+      /unknown field "patterns"; expected keys, tags and\/or versions$/,
+    ],
     ['a __proto__ field', '{"keys":["a"],"__proto__":{"x":1}}', /unknown field "__proto__"/],
     ['a non-array field', '{"keys":"a"}', /keys must be an array of non-empty strings$/],
     ['a null field', '{"tags":null}', /tags must be an array of non-empty strings$/],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseKeyRules, renderChange, renderTruncate, type Row, type RowChange } from '../../src/rules/index.js';
+import { parseKeyRules, type Row, type RowChange, renderChange, renderTruncate } from '../../src/rules/index.js';
 
 const rules = parseKeyRules(
   `
@@ -60,7 +60,9 @@ describe('renderChange: INSERT', () => {
   });
 
   it('yields nothing (not an error) for a rule made only of {old.*} templates', () => {
-    expect(renderChange(rules, change({ kind: 'insert', table: 'public.only_old', newRow: { id: '1', grp: 'x' } }))).toEqual({
+    expect(
+      renderChange(rules, change({ kind: 'insert', table: 'public.only_old', newRow: { id: '1', grp: 'x' } })),
+    ).toEqual({
       status: 'ok',
       keys: [],
       tags: [],
@@ -69,7 +71,9 @@ describe('renderChange: INSERT', () => {
   });
 
   it('renders no tag for a NULL group', () => {
-    expect(renderChange(rules, change({ kind: 'insert', table: 'public.users', newRow: { ...user, team_id: null } }))).toEqual({
+    expect(
+      renderChange(rules, change({ kind: 'insert', table: 'public.users', newRow: { ...user, team_id: null } })),
+    ).toEqual({
       status: 'ok',
       keys: ['user:1', 'user:1:profile'],
       tags: [],
@@ -125,7 +129,10 @@ describe('renderChange: UPDATE', () => {
   });
 
   it('renders both the old and the new group when a row moves (REPLICA IDENTITY FULL)', () => {
-    const r = renderChange(rules, change({ kind: 'update', table: 'public.users', oldRow: user, newRow: { ...user, team_id: '8' } }));
+    const r = renderChange(
+      rules,
+      change({ kind: 'update', table: 'public.users', oldRow: user, newRow: { ...user, team_id: '8' } }),
+    );
     expect(r).toEqual({
       status: 'ok',
       keys: ['user:1', 'user:1:profile'],
@@ -135,20 +142,34 @@ describe('renderChange: UPDATE', () => {
   });
 
   it('renders one tag when the group did not change', () => {
-    const r = renderChange(rules, change({ kind: 'update', table: 'public.users', oldRow: user, newRow: { ...user, name: 'Bea' } }));
+    const r = renderChange(
+      rules,
+      change({ kind: 'update', table: 'public.users', oldRow: user, newRow: { ...user, name: 'Bea' } }),
+    );
     expect(r).toMatchObject({ status: 'ok', tags: ['team:7:members'] });
   });
 
   it('renders only the non-NULL side when moving out of or into a NULL group', () => {
-    const into = renderChange(rules, change({ kind: 'update', table: 'public.users', oldRow: { ...user, team_id: null }, newRow: user }));
+    const into = renderChange(
+      rules,
+      change({ kind: 'update', table: 'public.users', oldRow: { ...user, team_id: null }, newRow: user }),
+    );
     expect(into).toMatchObject({ status: 'ok', tags: ['team:7:members'] });
-    const out = renderChange(rules, change({ kind: 'update', table: 'public.users', oldRow: user, newRow: { ...user, team_id: null } }));
+    const out = renderChange(
+      rules,
+      change({ kind: 'update', table: 'public.users', oldRow: user, newRow: { ...user, team_id: null } }),
+    );
     expect(out).toMatchObject({ status: 'ok', tags: ['team:7:members'] });
   });
 
   it('takes {old.col} of a key column from the new row when no old row was sent (key unchanged)', () => {
-    const keysOnly = parseKeyRules('version: 1\ntables:\n  public.moves:\n    keys: ["m:{id}", "m:{old.id}"]\n', 'r.yaml');
-    expect(renderChange(keysOnly, change({ kind: 'update', table: 'public.moves', newRow: { id: '5', grp: 'a' } }))).toEqual({
+    const keysOnly = parseKeyRules(
+      'version: 1\ntables:\n  public.moves:\n    keys: ["m:{id}", "m:{old.id}"]\n',
+      'r.yaml',
+    );
+    expect(
+      renderChange(keysOnly, change({ kind: 'update', table: 'public.moves', newRow: { id: '5', grp: 'a' } })),
+    ).toEqual({
       status: 'ok',
       keys: ['m:5'],
       tags: [],
@@ -157,8 +178,16 @@ describe('renderChange: UPDATE', () => {
   });
 
   it('renders old and new key when the key changed (REPLICA IDENTITY DEFAULT sends a key-only old row)', () => {
-    const keysOnly = parseKeyRules('version: 1\ntables:\n  public.moves:\n    keys: ["m:{id}", "m:{old.id}"]\n', 'r.yaml');
-    expect(renderChange(keysOnly, change({ kind: 'update', table: 'public.moves', oldRow: { id: '5' }, newRow: { id: '6', grp: 'a' } }))).toEqual({
+    const keysOnly = parseKeyRules(
+      'version: 1\ntables:\n  public.moves:\n    keys: ["m:{id}", "m:{old.id}"]\n',
+      'r.yaml',
+    );
+    expect(
+      renderChange(
+        keysOnly,
+        change({ kind: 'update', table: 'public.moves', oldRow: { id: '5' }, newRow: { id: '6', grp: 'a' } }),
+      ),
+    ).toEqual({
       status: 'ok',
       keys: ['m:6', 'm:5'],
       tags: [],
@@ -167,7 +196,10 @@ describe('renderChange: UPDATE', () => {
   });
 
   it('needs REPLICA IDENTITY FULL for a non-key {old.col} that a key-only old row lacks', () => {
-    const r = renderChange(rules, change({ kind: 'update', table: 'public.moves', oldRow: { id: '5' }, newRow: { id: '6', grp: 'a' } }));
+    const r = renderChange(
+      rules,
+      change({ kind: 'update', table: 'public.moves', oldRow: { id: '5' }, newRow: { id: '6', grp: 'a' } }),
+    );
     expect(r).toEqual({
       status: 'error',
       reason:
@@ -180,7 +212,10 @@ describe('renderChange: UPDATE', () => {
     const post = { id: '3', slug: 'hello' };
 
     it('is an error when no old row carries the value (never a wrong key, never "undefined")', () => {
-      const r = renderChange(rules, change({ kind: 'update', table: 'public.posts', newRow: { id: '3' }, unchangedToast: ['slug'] }));
+      const r = renderChange(
+        rules,
+        change({ kind: 'update', table: 'public.posts', newRow: { id: '3' }, unchangedToast: ['slug'] }),
+      );
       expect(r).toEqual({
         status: 'error',
         reason:
@@ -191,20 +226,32 @@ describe('renderChange: UPDATE', () => {
     });
 
     it('takes the value from the old row when REPLICA IDENTITY FULL sent it', () => {
-      const r = renderChange(rules, change({ kind: 'update', table: 'public.posts', oldRow: post, newRow: { id: '3' }, unchangedToast: ['slug'] }));
+      const r = renderChange(
+        rules,
+        change({ kind: 'update', table: 'public.posts', oldRow: post, newRow: { id: '3' }, unchangedToast: ['slug'] }),
+      );
       expect(r).toEqual({ status: 'ok', keys: ['post:3', 'post:3:slug:hello'], tags: [], versions: [] });
     });
 
     it('ignores a stale value that a buggy decoder left in the new row', () => {
       const r = renderChange(
         rules,
-        change({ kind: 'update', table: 'public.posts', oldRow: post, newRow: { id: '3', slug: 'WRONG' }, unchangedToast: ['slug'] }),
+        change({
+          kind: 'update',
+          table: 'public.posts',
+          oldRow: post,
+          newRow: { id: '3', slug: 'WRONG' },
+          unchangedToast: ['slug'],
+        }),
       );
       expect(r).toMatchObject({ status: 'ok', keys: ['post:3', 'post:3:slug:hello'] });
     });
 
     it('is an error for a TOASTed key column without an old row, with an unknown identity', () => {
-      const r = renderChange(rules, change({ kind: 'update', table: 'public.posts', newRow: { slug: 's' }, unchangedToast: ['id'] }));
+      const r = renderChange(
+        rules,
+        change({ kind: 'update', table: 'public.posts', newRow: { slug: 's' }, unchangedToast: ['id'] }),
+      );
       expect(r.status).toBe('error');
       expect(r.status === 'error' && r.reason).toContain('(row id=?)');
       expect(r.status === 'error' && r.reason).toContain('column "id" is an unchanged TOASTed value');
@@ -218,7 +265,8 @@ describe('renderChange: UPDATE', () => {
     it('skips an update that changed none of them', () => {
       expect(update(user, { ...user, email: 'new@example.com' })).toEqual({
         status: 'skip',
-        reason: 'update of public.users changed none of when_columns [name, avatar_url, team_id] nor any template column',
+        reason:
+          'update of public.users changed none of when_columns [name, avatar_url, team_id] nor any template column',
       });
     });
 
@@ -232,7 +280,10 @@ describe('renderChange: UPDATE', () => {
     });
 
     it('treats everything as changed when there is no old row (conservative)', () => {
-      const keysOnly = parseKeyRules('version: 1\ntables:\n  public.users:\n    keys: ["user:{id}"]\n    when_columns: [name]\n', 'r.yaml');
+      const keysOnly = parseKeyRules(
+        'version: 1\ntables:\n  public.users:\n    keys: ["user:{id}"]\n    when_columns: [name]\n',
+        'r.yaml',
+      );
       const r = renderChange(keysOnly, change({ kind: 'update', table: 'public.users', newRow: user }));
       expect(r).toEqual({ status: 'ok', keys: ['user:1'], tags: [], versions: [] });
     });
@@ -270,15 +321,22 @@ describe('renderChange: DELETE', () => {
   });
 
   it('renders no tag for a NULL group', () => {
-    expect(renderChange(rules, change({ kind: 'delete', table: 'public.users', oldRow: { ...user, team_id: null } }))).toMatchObject({
+    expect(
+      renderChange(rules, change({ kind: 'delete', table: 'public.users', oldRow: { ...user, team_id: null } })),
+    ).toMatchObject({
       status: 'ok',
       tags: [],
     });
   });
 
   it('renders key-only rules from a key-only old row (REPLICA IDENTITY DEFAULT)', () => {
-    expect(renderChange(rules, change({ kind: 'delete', table: 'public.posts', oldRow: { id: '3' } })).status).toBe('error');
-    const keysOnly = parseKeyRules('version: 1\ntables:\n  public.posts:\n    keys: ["post:{id}", "p:{old.id}"]\n', 'r.yaml');
+    expect(renderChange(rules, change({ kind: 'delete', table: 'public.posts', oldRow: { id: '3' } })).status).toBe(
+      'error',
+    );
+    const keysOnly = parseKeyRules(
+      'version: 1\ntables:\n  public.posts:\n    keys: ["post:{id}", "p:{old.id}"]\n',
+      'r.yaml',
+    );
     expect(renderChange(keysOnly, change({ kind: 'delete', table: 'public.posts', oldRow: { id: '3' } }))).toEqual({
       status: 'ok',
       keys: ['post:3', 'p:3'],
@@ -306,7 +364,10 @@ describe('renderChange: DELETE', () => {
   });
 
   it('ignores the new row even if one is present', () => {
-    const r = renderChange(rules, change({ kind: 'delete', table: 'public.posts', oldRow: { id: '3', slug: 's' }, newRow: { id: '9', slug: 'x' } }));
+    const r = renderChange(
+      rules,
+      change({ kind: 'delete', table: 'public.posts', oldRow: { id: '3', slug: 's' }, newRow: { id: '9', slug: 'x' } }),
+    );
     expect(r).toMatchObject({ status: 'ok', keys: ['post:3', 'post:3:slug:s'] });
   });
 });
@@ -320,9 +381,17 @@ describe('renderChange: robustness', () => {
         for (const newRow of rows) {
           for (const unchangedToast of toasts) {
             for (const keyColumns of [[], ['id']]) {
-              const r = renderChange(rules, { kind, table: 'public.users', keyColumns, oldRow, newRow, unchangedToast });
+              const r = renderChange(rules, {
+                kind,
+                table: 'public.users',
+                keyColumns,
+                oldRow,
+                newRow,
+                unchangedToast,
+              });
               expect(['ok', 'skip', 'error']).toContain(r.status);
-              if (r.status === 'ok') expect([...r.keys, ...r.tags, ...r.versions].join(' ')).not.toMatch(/undefined|null/);
+              if (r.status === 'ok')
+                expect([...r.keys, ...r.tags, ...r.versions].join(' ')).not.toMatch(/undefined|null/);
               else expect(r.reason.length).toBeGreaterThan(0);
             }
           }
@@ -351,6 +420,9 @@ describe('renderTruncate', () => {
   });
 
   it('skips tables without any rule', () => {
-    expect(renderTruncate(rules, 'public.other')).toEqual({ status: 'skip', reason: 'no key rule for table public.other' });
+    expect(renderTruncate(rules, 'public.other')).toEqual({
+      status: 'skip',
+      reason: 'no key rule for table public.other',
+    });
   });
 });

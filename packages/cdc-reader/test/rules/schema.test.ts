@@ -87,11 +87,35 @@ describe('parseKeyRules: invalid files', () => {
     // [description, yaml, path, message fragment, line]
     ['empty file', '', '', 'expected a mapping with version and tables, got nothing', undefined],
     ['root is a list', '- a\n', '', 'expected a mapping with version and tables, got a list', 1],
-    ['missing version', 'tables:\n  public.u:\n    keys: ["u:{id}"]\n', 'version', 'expected 1 (the only supported version), got nothing', 1],
-    ['wrong version', 'version: 2\ntables: {}\n', 'version', 'expected 1 (the only supported version), got number 2', 1],
+    [
+      'missing version',
+      'tables:\n  public.u:\n    keys: ["u:{id}"]\n',
+      'version',
+      'expected 1 (the only supported version), got nothing',
+      1,
+    ],
+    [
+      'wrong version',
+      'version: 2\ntables: {}\n',
+      'version',
+      'expected 1 (the only supported version), got number 2',
+      1,
+    ],
     ['version as string', 'version: "1"\ntables: {}\n', 'version', 'got string "1"', 1],
-    ['unknown root field', 'version: 1\ntable: {}\n', 'table', 'unknown field "table"; expected one of version, tables', 2],
-    ['missing tables', 'version: 1\n', 'tables', 'expected a mapping of schema-qualified table names to rules, got nothing', 1],
+    [
+      'unknown root field',
+      'version: 1\ntable: {}\n',
+      'table',
+      'unknown field "table"; expected one of version, tables',
+      2,
+    ],
+    [
+      'missing tables',
+      'version: 1\n',
+      'tables',
+      'expected a mapping of schema-qualified table names to rules, got nothing',
+      1,
+    ],
     ['tables is a list', 'version: 1\ntables: []\n', 'tables', 'got a list', 2],
     ['no tables', 'version: 1\ntables: {}\n', 'tables', 'expected at least one table', 2],
   ])('%s', (_what, text, path, message, line) => {
@@ -104,9 +128,27 @@ describe('parseKeyRules: invalid files', () => {
   });
 
   it.each([
-    ['unqualified table name', 'version: 1\ntables:\n  users:\n    keys: ["u:{id}"]\n', 'tables["users"]', 'expected a schema-qualified table name like "public.users", got "users"', 4],
-    ['three-part table name', 'version: 1\ntables:\n  db.public.users:\n    keys: ["u:{id}"]\n', 'tables["db.public.users"]', 'schema-qualified', 4],
-    ['rule is not a mapping', 'version: 1\ntables:\n  public.users: ["u:{id}"]\n', 'tables["public.users"]', 'expected a mapping with keys, tags, versions, when_columns, truncate, got a list', 3],
+    [
+      'unqualified table name',
+      'version: 1\ntables:\n  users:\n    keys: ["u:{id}"]\n',
+      'tables["users"]',
+      'expected a schema-qualified table name like "public.users", got "users"',
+      4,
+    ],
+    [
+      'three-part table name',
+      'version: 1\ntables:\n  db.public.users:\n    keys: ["u:{id}"]\n',
+      'tables["db.public.users"]',
+      'schema-qualified',
+      4,
+    ],
+    [
+      'rule is not a mapping',
+      'version: 1\ntables:\n  public.users: ["u:{id}"]\n',
+      'tables["public.users"]',
+      'expected a mapping with keys, tags, versions, when_columns, truncate, got a list',
+      3,
+    ],
     ['rule is empty', 'version: 1\ntables:\n  public.users:\n', 'tables["public.users"]', 'got nothing', 3],
   ])('%s', (_what, text, path, message, line) => {
     const err = rejection(text);
@@ -117,29 +159,124 @@ describe('parseKeyRules: invalid files', () => {
   });
 
   it.each([
-    ['unknown table field', 'keys: ["u:{id}"]\nkyes: ["x"]', 'tables["public.users"].kyes', 'unknown field "kyes"; expected one of keys, tags, versions, when_columns, truncate'],
-    ['unknown field with odd name', 'keys: ["u:{id}"]\n"when-columns": [a]', 'tables["public.users"]["when-columns"]', 'unknown field "when-columns"'],
-    ['no templates at all', 'when_columns: [name]', 'tables["public.users"]', 'expected at least one template in keys, tags or versions'],
-    ['all lists empty', 'keys: []\ntags: []\nversions: []', 'tables["public.users"]', 'expected at least one template in keys, tags or versions'],
-    ['keys is a string', 'keys: "user:{id}"', 'tables["public.users"].keys', 'expected a list of templates, got string "user:{id}"'],
+    [
+      'unknown table field',
+      'keys: ["u:{id}"]\nkyes: ["x"]',
+      'tables["public.users"].kyes',
+      'unknown field "kyes"; expected one of keys, tags, versions, when_columns, truncate',
+    ],
+    [
+      'unknown field with odd name',
+      'keys: ["u:{id}"]\n"when-columns": [a]',
+      'tables["public.users"]["when-columns"]',
+      'unknown field "when-columns"',
+    ],
+    [
+      'no templates at all',
+      'when_columns: [name]',
+      'tables["public.users"]',
+      'expected at least one template in keys, tags or versions',
+    ],
+    [
+      'all lists empty',
+      'keys: []\ntags: []\nversions: []',
+      'tables["public.users"]',
+      'expected at least one template in keys, tags or versions',
+    ],
+    [
+      'keys is a string',
+      'keys: "user:{id}"',
+      'tables["public.users"].keys',
+      'expected a list of templates, got string "user:{id}"',
+    ],
     ['keys is null', 'keys:', 'tables["public.users"].keys', 'expected a list of templates, got nothing'],
-    ['template is a number', 'keys: ["u:{id}", 7]', 'tables["public.users"].keys[1]', 'expected a non-empty string (templates), got number 7'],
-    ['template is empty', 'tags: [""]', 'tables["public.users"].tags[0]', 'expected a non-empty string (templates), got string ""'],
-    ['unclosed brace', 'keys: ["u:{id}", "user:{"]', 'tables["public.users"].keys[1]', 'invalid template "user:{": unclosed "{" at character 6; expected literal text with {column} or {old.column} placeholders ({{ and }} for literal braces)'],
+    [
+      'template is a number',
+      'keys: ["u:{id}", 7]',
+      'tables["public.users"].keys[1]',
+      'expected a non-empty string (templates), got number 7',
+    ],
+    [
+      'template is empty',
+      'tags: [""]',
+      'tables["public.users"].tags[0]',
+      'expected a non-empty string (templates), got string ""',
+    ],
+    [
+      'unclosed brace',
+      'keys: ["u:{id}", "user:{"]',
+      'tables["public.users"].keys[1]',
+      'invalid template "user:{": unclosed "{" at character 6; expected literal text with {column} or {old.column} placeholders ({{ and }} for literal braces)',
+    ],
     ['stray closing brace', 'versions: ["v:}"]', 'tables["public.users"].versions[0]', 'unmatched "}"'],
     ['empty placeholder', 'tags: ["t:{}"]', 'tables["public.users"].tags[0]', 'empty placeholder "{}"'],
     ['bad column name', 'keys: ["u:{user-id}"]', 'tables["public.users"].keys[0]', 'invalid placeholder "{user-id}"'],
-    ['when_columns not a list', 'keys: ["u:{id}"]\nwhen_columns: name', 'tables["public.users"].when_columns', 'expected a list of column names, got string "name"'],
-    ['when_columns empty', 'keys: ["u:{id}"]\nwhen_columns: []', 'tables["public.users"].when_columns', 'expected at least one column name'],
-    ['when_columns bad name', 'keys: ["u:{id}"]\nwhen_columns: [name, "avatar url"]', 'tables["public.users"].when_columns[1]', 'invalid column name "avatar url"'],
-    ['when_columns not strings', 'keys: ["u:{id}"]\nwhen_columns: [1]', 'tables["public.users"].when_columns[0]', 'expected a non-empty string (column names), got number 1'],
-    ['truncate null', 'keys: ["u:{id}"]\ntruncate:', 'tables["public.users"].truncate', 'expected a mapping with keys, tags, versions and/or patterns, got nothing'],
-    ['truncate empty', 'keys: ["u:{id}"]\ntruncate: {keys: []}', 'tables["public.users"].truncate', 'expected at least one entry in keys, tags, versions or patterns'],
-    ['truncate unknown field', 'keys: ["u:{id}"]\ntruncate: {pattern: ["u:*"]}', 'tables["public.users"].truncate.pattern', 'unknown field "pattern"; expected one of keys, tags, versions, patterns'],
-    ['truncate placeholder', 'keys: ["u:{id}"]\ntruncate: {keys: ["ok", "u:{id}"]}', 'tables["public.users"].truncate.keys[1]', '"u:{id}" has a placeholder, but a TRUNCATE has no row to fill it from'],
-    ['truncate bad template', 'keys: ["u:{id}"]\ntruncate: {tags: ["a}"]}', 'tables["public.users"].truncate.tags[0]', 'invalid template "a}"'],
-    ['truncate pattern matching everything', 'keys: ["u:{id}"]\ntruncate: {patterns: ["*"]}', 'tables["public.users"].truncate.patterns[0]', 'pattern "*" would match keys of every table; expected a literal prefix'],
-    ['truncate pattern starting with a class', 'keys: ["u:{id}"]\ntruncate: {patterns: ["user:*", "[a-z]*"]}', 'tables["public.users"].truncate.patterns[1]', 'would match keys of every table'],
+    [
+      'when_columns not a list',
+      'keys: ["u:{id}"]\nwhen_columns: name',
+      'tables["public.users"].when_columns',
+      'expected a list of column names, got string "name"',
+    ],
+    [
+      'when_columns empty',
+      'keys: ["u:{id}"]\nwhen_columns: []',
+      'tables["public.users"].when_columns',
+      'expected at least one column name',
+    ],
+    [
+      'when_columns bad name',
+      'keys: ["u:{id}"]\nwhen_columns: [name, "avatar url"]',
+      'tables["public.users"].when_columns[1]',
+      'invalid column name "avatar url"',
+    ],
+    [
+      'when_columns not strings',
+      'keys: ["u:{id}"]\nwhen_columns: [1]',
+      'tables["public.users"].when_columns[0]',
+      'expected a non-empty string (column names), got number 1',
+    ],
+    [
+      'truncate null',
+      'keys: ["u:{id}"]\ntruncate:',
+      'tables["public.users"].truncate',
+      'expected a mapping with keys, tags, versions and/or patterns, got nothing',
+    ],
+    [
+      'truncate empty',
+      'keys: ["u:{id}"]\ntruncate: {keys: []}',
+      'tables["public.users"].truncate',
+      'expected at least one entry in keys, tags, versions or patterns',
+    ],
+    [
+      'truncate unknown field',
+      'keys: ["u:{id}"]\ntruncate: {pattern: ["u:*"]}',
+      'tables["public.users"].truncate.pattern',
+      'unknown field "pattern"; expected one of keys, tags, versions, patterns',
+    ],
+    [
+      'truncate placeholder',
+      'keys: ["u:{id}"]\ntruncate: {keys: ["ok", "u:{id}"]}',
+      'tables["public.users"].truncate.keys[1]',
+      '"u:{id}" has a placeholder, but a TRUNCATE has no row to fill it from',
+    ],
+    [
+      'truncate bad template',
+      'keys: ["u:{id}"]\ntruncate: {tags: ["a}"]}',
+      'tables["public.users"].truncate.tags[0]',
+      'invalid template "a}"',
+    ],
+    [
+      'truncate pattern matching everything',
+      'keys: ["u:{id}"]\ntruncate: {patterns: ["*"]}',
+      'tables["public.users"].truncate.patterns[0]',
+      'pattern "*" would match keys of every table; expected a literal prefix',
+    ],
+    [
+      'truncate pattern starting with a class',
+      'keys: ["u:{id}"]\ntruncate: {patterns: ["user:*", "[a-z]*"]}',
+      'tables["public.users"].truncate.patterns[1]',
+      'would match keys of every table',
+    ],
   ])('%s', (_what, body, path, message) => {
     const err = rejection(withUsers(body));
     expect(err).toBeInstanceOf(KeyRulesError);
@@ -172,7 +309,9 @@ describe('parseKeyRules: YAML syntax', () => {
   });
 
   it('rejects duplicate keys with their line', () => {
-    const err = rejection('version: 1\ntables:\n  public.users:\n    keys: ["a:{id}"]\n  public.users:\n    keys: ["b:{id}"]\n');
+    const err = rejection(
+      'version: 1\ntables:\n  public.users:\n    keys: ["a:{id}"]\n  public.users:\n    keys: ["b:{id}"]\n',
+    );
     expect(err.line).toBe(5);
     expect(err.detail).toMatch(/invalid YAML: Map keys must be unique/);
   });
@@ -230,6 +369,8 @@ describe('loadKeyRules', () => {
     await writeFile(path, 'version: 1\ntables:\n  users:\n    keys: ["u:{id}"]\n');
     const err = await loadKeyRules(path).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KeyRulesError);
-    expect((err as KeyRulesError).message).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4: tables\\["users"\\]: `));
+    expect((err as KeyRulesError).message).toMatch(
+      new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4: tables\\["users"\\]: `),
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileTemplate, renderTemplate, type Template } from '../../src/rules/template.js';
 import type { ColumnValue } from '../../src/rules/change.js';
+import { compileTemplate, renderTemplate, type Template } from '../../src/rules/template.js';
 
 function compile(text: string): Template {
   const r = compileTemplate(text);

@@ -54,21 +54,31 @@ export async function dlqList(argv: string[]): Promise<number> {
       { deadlineMs: 60_000 },
     );
     if (values.json) {
-      process.stdout.write(JSON.stringify(toJson(ListDeadLettersResponseSchema, page, { alwaysEmitImplicit: true })) + '\n');
+      process.stdout.write(
+        JSON.stringify(toJson(ListDeadLettersResponseSchema, page, { alwaysEmitImplicit: true })) + '\n',
+      );
       return 0;
     }
     const rows = page.deadLetters.map((d) => [
       d.region,
       String(d.partition),
       String(d.offset),
-      d.deadLetter?.failedTime ? timestampDate(d.deadLetter.failedTime).toISOString() : d.kafkaTime ? timestampDate(d.kafkaTime).toISOString() : '?',
+      d.deadLetter?.failedTime
+        ? timestampDate(d.deadLetter.failedTime).toISOString()
+        : d.kafkaTime
+          ? timestampDate(d.kafkaTime).toISOString()
+          : '?',
       d.deadLetter?.component || '?',
       d.deadLetter?.table || d.event?.table || '-',
       d.replayed ? 'replayed' : d.replayable ? 'pending' : 'not replayable',
       d.deadLetter?.reason || d.notReplayableReason,
     ]);
-    process.stdout.write(`${renderTable(['REGION', 'PARTITION', 'OFFSET', 'FAILED', 'COMPONENT', 'TABLE', 'STATE', 'REASON'], rows)}\n`);
-    process.stdout.write(`${page.pending} dead letter(s) not yet replayed${values.region ? ` in ${values.region}` : ''}\n`);
+    process.stdout.write(
+      `${renderTable(['REGION', 'PARTITION', 'OFFSET', 'FAILED', 'COMPONENT', 'TABLE', 'STATE', 'REASON'], rows)}\n`,
+    );
+    process.stdout.write(
+      `${page.pending} dead letter(s) not yet replayed${values.region ? ` in ${values.region}` : ''}\n`,
+    );
     if (page.nextPageToken) process.stdout.write(`more: repeat with --page-token ${page.nextPageToken}\n`);
     return 0;
   } finally {

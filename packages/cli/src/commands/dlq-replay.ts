@@ -1,5 +1,10 @@
 import { parseArgs } from 'node:util';
-import { ReplayDeadLettersResponseSchema, ReplayOutcome, toJson, type ReplayDeadLettersResponse } from '@fabric/control-plane';
+import {
+  type ReplayDeadLettersResponse,
+  ReplayDeadLettersResponseSchema,
+  ReplayOutcome,
+  toJson,
+} from '@fabric/control-plane';
 import { CONTROL_PLANE_OPTIONS, CONTROL_PLANE_OPTIONS_HELP, connectControlPlane } from '../control-plane-options.js';
 import { ReplayProgress } from '../progress.js';
 import { parseOffsetArg } from '../time-arg.js';
@@ -44,14 +49,17 @@ export async function dlqReplay(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values.region) throw new UsageError('--region is required: name the region whose dead letters to replay');
-  const byOffset = values.partition !== undefined || values['from-offset'] !== undefined || values['to-offset'] !== undefined;
+  const byOffset =
+    values.partition !== undefined || values['from-offset'] !== undefined || values['to-offset'] !== undefined;
   const byTime = values.since !== undefined || values.until !== undefined;
-  if (byOffset && byTime) throw new UsageError('choose one range: --partition/--from-offset/--to-offset or --since/--until');
+  if (byOffset && byTime)
+    throw new UsageError('choose one range: --partition/--from-offset/--to-offset or --since/--until');
   const range = byOffset
     ? {
         case: 'offsets' as const,
         value: {
-          partition: values.partition === undefined ? undefined : Number(parseOffsetArg('--partition', values.partition)),
+          partition:
+            values.partition === undefined ? undefined : Number(parseOffsetArg('--partition', values.partition)),
           fromOffset: values['from-offset'] === undefined ? 0n : parseOffsetArg('--from-offset', values['from-offset']),
           toOffset: values['to-offset'] === undefined ? undefined : parseOffsetArg('--to-offset', values['to-offset']),
         },
@@ -83,11 +91,15 @@ export async function dlqReplay(argv: string[]): Promise<number> {
   if (!last?.done) throw new Error('the replay stream ended without its final summary');
   if (values.json) {
     last.items = items;
-    process.stdout.write(JSON.stringify(toJson(ReplayDeadLettersResponseSchema, last, { alwaysEmitImplicit: true })) + '\n');
+    process.stdout.write(
+      JSON.stringify(toJson(ReplayDeadLettersResponseSchema, last, { alwaysEmitImplicit: true })) + '\n',
+    );
     return 0;
   }
   const verb = last.dryRun ? 'would replay' : 'replayed';
-  process.stdout.write(`${values.region}: ${verb} ${last.replayed}, skipped ${last.skipped} (replayed before; --force to publish again), not replayable ${last.notReplayable}, of ${last.matched} matching dead letter(s) among ${last.scanned} scanned\n`);
+  process.stdout.write(
+    `${values.region}: ${verb} ${last.replayed}, skipped ${last.skipped} (replayed before; --force to publish again), not replayable ${last.notReplayable}, of ${last.matched} matching dead letter(s) among ${last.scanned} scanned\n`,
+  );
   for (const item of items.filter((i) => i.outcome === ReplayOutcome.NOT_REPLAYABLE)) {
     process.stdout.write(`  not replayable: partition ${item.partition} offset ${item.offset}: ${item.reason}\n`);
   }

@@ -36,19 +36,29 @@ export async function invalidate(argv: string[]): Promise<number> {
     process.stdout.write(INVALIDATE_HELP);
     return 0;
   }
-  const regions = (values.region ?? []).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean);
+  const regions = (values.region ?? [])
+    .flatMap((r) => r.split(','))
+    .map((r) => r.trim())
+    .filter(Boolean);
   if (regions.length === 0) throw new UsageError('--region is required: name the regions to invalidate in');
   const keys = values.key ?? [];
   const tags = values.tag ?? [];
   const patterns = values.pattern ?? [];
-  if (keys.length + tags.length + patterns.length === 0) throw new UsageError('give at least one --key, --tag or --pattern');
+  if (keys.length + tags.length + patterns.length === 0)
+    throw new UsageError('give at least one --key, --tag or --pattern');
   const client = connectControlPlane(values);
   try {
-    const response = await client.invalidation.invalidate({ regions, keys, tags, patterns, force: values.force ?? false }, { deadlineMs: 30_000 });
+    const response = await client.invalidation.invalidate(
+      { regions, keys, tags, patterns, force: values.force ?? false },
+      { deadlineMs: 30_000 },
+    );
     if (values.json) {
-      process.stdout.write(JSON.stringify(toJson(InvalidateResponseSchema, response, { alwaysEmitImplicit: true })) + '\n');
+      process.stdout.write(
+        JSON.stringify(toJson(InvalidateResponseSchema, response, { alwaysEmitImplicit: true })) + '\n',
+      );
     } else {
-      for (const r of response.regions) process.stdout.write(`${r.region}: ${r.eventIds.length} event(s) published to ${r.topic}\n`);
+      for (const r of response.regions)
+        process.stdout.write(`${r.region}: ${r.eventIds.length} event(s) published to ${r.topic}\n`);
       process.stdout.write(`request ${response.requestId}\n`);
     }
     return 0;

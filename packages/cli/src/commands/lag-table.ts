@@ -1,4 +1,10 @@
-import { ComponentStatus, RegionStatus, timestampDate, type GetLagResponse, type RegionLag } from '@fabric/control-plane';
+import {
+  ComponentStatus,
+  type GetLagResponse,
+  type RegionLag,
+  RegionStatus,
+  timestampDate,
+} from '@fabric/control-plane';
 import { renderTable } from '../table.js';
 
 const UNKNOWN = '?';
@@ -16,12 +22,21 @@ export function lagTable(response: Pick<GetLagResponse, 'regions'>, now: Date): 
     r.deadLetters === undefined ? UNKNOWN : String(r.deadLetters),
     problems(r, now),
   ]);
-  const table = renderTable(['REGION', 'STATUS', 'REPLICATION', 'CDC LAG', 'KAFKA LAG', 'FRESHNESS', 'P50 / P99', 'DLQ', 'PROBLEMS'], rows);
+  const table = renderTable(
+    ['REGION', 'STATUS', 'REPLICATION', 'CDC LAG', 'KAFKA LAG', 'FRESHNESS', 'P50 / P99', 'DLQ', 'PROBLEMS'],
+    rows,
+  );
   return `${table}\n(${UNKNOWN} = unknown: the component that knows did not answer)`;
 }
 
 function regionStatus(s: RegionStatus): string {
-  return s === RegionStatus.HEALTHY ? 'healthy' : s === RegionStatus.DEGRADED ? 'degraded' : s === RegionStatus.UNREACHABLE ? 'UNREACHABLE' : UNKNOWN;
+  return s === RegionStatus.HEALTHY
+    ? 'healthy'
+    : s === RegionStatus.DEGRADED
+      ? 'degraded'
+      : s === RegionStatus.UNREACHABLE
+        ? 'UNREACHABLE'
+        : UNKNOWN;
 }
 
 function problems(r: RegionLag, now: Date): string {
@@ -29,8 +44,12 @@ function problems(r: RegionLag, now: Date): string {
     .filter((c) => c.status !== ComponentStatus.HEALTHY)
     .map((c) => {
       const what = c.status === ComponentStatus.UNREACHABLE ? 'unreachable' : 'unhealthy';
-      const seen = c.lastSeenTime ? `seen ${seconds((now.getTime() - timestampDate(c.lastSeenTime).getTime()) / 1000)} ago` : 'never seen';
-      return c.status === ComponentStatus.UNREACHABLE ? `${c.component} ${what} (${seen})` : `${c.component} ${what}: ${c.detail}`;
+      const seen = c.lastSeenTime
+        ? `seen ${seconds((now.getTime() - timestampDate(c.lastSeenTime).getTime()) / 1000)} ago`
+        : 'never seen';
+      return c.status === ComponentStatus.UNREACHABLE
+        ? `${c.component} ${what} (${seen})`
+        : `${c.component} ${what}: ${c.detail}`;
     });
   return list.join('; ') || '-';
 }

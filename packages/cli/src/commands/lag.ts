@@ -1,5 +1,11 @@
 import { parseArgs } from 'node:util';
-import { GetLagResponseSchema, RegionStatus, toJson, WatchLagResponseSchema, type GetLagResponse } from '@fabric/control-plane';
+import {
+  type GetLagResponse,
+  GetLagResponseSchema,
+  RegionStatus,
+  toJson,
+  WatchLagResponseSchema,
+} from '@fabric/control-plane';
 import { CONTROL_PLANE_OPTIONS, CONTROL_PLANE_OPTIONS_HELP, connectControlPlane } from '../control-plane-options.js';
 import { UsageError } from '../usage.js';
 import { lagTable } from './lag-table.js';
@@ -20,7 +26,12 @@ Options:
 ${CONTROL_PLANE_OPTIONS_HELP}
 `;
 
-const OPTIONS = { ...CONTROL_PLANE_OPTIONS, region: { type: 'string' }, watch: { type: 'boolean' }, interval: { type: 'string' } } as const;
+const OPTIONS = {
+  ...CONTROL_PLANE_OPTIONS,
+  region: { type: 'string' },
+  watch: { type: 'boolean' },
+  interval: { type: 'string' },
+} as const;
 
 export async function lag(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true });
@@ -29,7 +40,8 @@ export async function lag(argv: string[]): Promise<number> {
     return 0;
   }
   const interval = values.interval === undefined ? 0 : Number(values.interval);
-  if (!Number.isInteger(interval) || interval < 0) throw new UsageError(`--interval: "${values.interval}" must be milliseconds`);
+  if (!Number.isInteger(interval) || interval < 0)
+    throw new UsageError(`--interval: "${values.interval}" must be milliseconds`);
   if (values.interval !== undefined && !values.watch) throw new UsageError('--interval only goes with --watch');
   const client = connectControlPlane(values);
   try {
@@ -43,7 +55,10 @@ export async function lag(argv: string[]): Promise<number> {
     // A reader that went away (fabric lag --watch | head) ends the watch like Ctrl-C does.
     process.stdout.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' ? stop.abort() : undefined));
     try {
-      for await (const snapshot of client.lag.watchLag({ region: values.region ?? '', intervalMs: interval }, { signal: stop.signal })) {
+      for await (const snapshot of client.lag.watchLag(
+        { region: values.region ?? '', intervalMs: interval },
+        { signal: stop.signal },
+      )) {
         show(snapshot, () => toJson(WatchLagResponseSchema, snapshot, JSON_OPTIONS), values.json, true);
       }
     } catch (err) {
@@ -58,7 +73,12 @@ export async function lag(argv: string[]): Promise<number> {
 /** Zero values are printed too; unknown values (unset optionals) stay absent. */
 const JSON_OPTIONS = { alwaysEmitImplicit: true } as const;
 
-function show(response: Pick<GetLagResponse, 'regions'>, asJson: () => unknown, json: boolean | undefined, watching: boolean): void {
+function show(
+  response: Pick<GetLagResponse, 'regions'>,
+  asJson: () => unknown,
+  json: boolean | undefined,
+  watching: boolean,
+): void {
   if (json) {
     process.stdout.write(JSON.stringify(asJson()) + '\n');
     return;
@@ -66,5 +86,7 @@ function show(response: Pick<GetLagResponse, 'regions'>, asJson: () => unknown, 
   const now = new Date();
   const table = lagTable(response, now);
   if (watching && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
-  process.stdout.write(`${watching ? `${now.toISOString()}\n` : ''}${table}\n${watching && !process.stdout.isTTY ? '\n' : ''}`);
+  process.stdout.write(
+    `${watching ? `${now.toISOString()}\n` : ''}${table}\n${watching && !process.stdout.isTTY ? '\n' : ''}`,
+  );
 }

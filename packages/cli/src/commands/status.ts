@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import net from 'node:net';
-import { readSandboxState, type RegionEndpoints } from '@fabric/sandbox';
+import { parseArgs } from 'node:util';
+import { type RegionEndpoints, readSandboxState } from '@fabric/sandbox';
 import { SANDBOX_OPTIONS, SANDBOX_OPTIONS_HELP, sandboxConfigFrom } from '../sandbox-options.js';
 import { endpointsTable } from './endpoints-table.js';
 
@@ -33,14 +33,26 @@ export async function status(argv: string[]): Promise<number> {
   const detail: Record<string, Record<string, boolean>> = {};
   for (const r of state.endpoints.regions) {
     detail[r.region] = await probeRegion(r);
-    const down = Object.entries(detail[r.region]!).filter(([, ok]) => !ok).map(([k]) => k);
+    const down = Object.entries(detail[r.region]!)
+      .filter(([, ok]) => !ok)
+      .map(([k]) => k);
     health.set(r.region, down.length ? `down: ${down.join(',')}` : 'ok');
   }
   const allUp = [...health.values()].every((h) => h === 'ok');
   if (values.json) {
-    process.stdout.write(JSON.stringify({ running: true, pid: state.pid, readyAt: state.readyAt, health: detail, endpoints: state.endpoints }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        running: true,
+        pid: state.pid,
+        readyAt: state.readyAt,
+        health: detail,
+        endpoints: state.endpoints,
+      }) + '\n',
+    );
   } else {
-    process.stdout.write(`sandbox pid ${state.pid}, ready since ${state.readyAt}\n\n${endpointsTable(state.endpoints, health)}\n`);
+    process.stdout.write(
+      `sandbox pid ${state.pid}, ready since ${state.readyAt}\n\n${endpointsTable(state.endpoints, health)}\n`,
+    );
   }
   return allUp ? 0 : 1;
 }

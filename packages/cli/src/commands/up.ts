@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { onShutdownSignal } from '@fabric/runtime';
 import { Sandbox } from '@fabric/sandbox';
 import type { Logger } from 'pino';
-import { SANDBOX_OPTIONS, SANDBOX_OPTIONS_HELP, sandboxConfigFrom } from '../sandbox-options.js';
-import { endpointsTable } from './endpoints-table.js';
-import { DEFAULT_RULES, startInvalidators, startReaders } from '../workers.js';
-import { waitForWorkers } from '../worker-readiness.js';
 import { startControlPlane, waitForControlPlane } from '../control-plane-worker.js';
-import { onShutdownSignal } from '@fabric/runtime';
+import { SANDBOX_OPTIONS, SANDBOX_OPTIONS_HELP, sandboxConfigFrom } from '../sandbox-options.js';
+import { waitForWorkers } from '../worker-readiness.js';
+import { DEFAULT_RULES, startInvalidators, startReaders } from '../workers.js';
+import { endpointsTable } from './endpoints-table.js';
 
 const UP_OPTIONS = {
   ...SANDBOX_OPTIONS,
@@ -42,7 +42,10 @@ export async function up(argv: string[], logger: Logger): Promise<number> {
   const config = sandboxConfigFrom(values);
   const signalled = onShutdownSignal(logger);
   const started = Date.now();
-  logger.info({ regions: config.regions.map((r) => r.name), stateDir: config.stateDir, portBase: config.portBase }, 'starting sandbox');
+  logger.info(
+    { regions: config.regions.map((r) => r.name), stateDir: config.stateDir, portBase: config.portBase },
+    'starting sandbox',
+  );
   const sandbox = await Sandbox.start(config, { logger });
   let tokensFile: string | undefined;
   if (!values['infra-only']) {
@@ -59,11 +62,17 @@ export async function up(argv: string[], logger: Logger): Promise<number> {
   }
   const readyMs = Date.now() - started;
   if (values.json) {
-    process.stdout.write(JSON.stringify({ readyMs, endpoints: sandbox.endpoints, ...(tokensFile ? { tokensFile } : {}) }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ readyMs, endpoints: sandbox.endpoints, ...(tokensFile ? { tokensFile } : {}) }) + '\n',
+    );
   } else {
     const cp = sandbox.endpoints.controlPlane;
-    const controlPlane = tokensFile ? `\ncontrol plane  ${cp.host}:${cp.port} (gRPC; tokens in ${tokensFile}), metrics :${cp.metricsPort}\n` : '';
-    process.stdout.write(`\n${endpointsTable(sandbox.endpoints)}\n${controlPlane}\nsandbox ready in ${(readyMs / 1000).toFixed(1)} s — try: npm run fabric -- lag   (Ctrl-C to stop)\n`);
+    const controlPlane = tokensFile
+      ? `\ncontrol plane  ${cp.host}:${cp.port} (gRPC; tokens in ${tokensFile}), metrics :${cp.metricsPort}\n`
+      : '';
+    process.stdout.write(
+      `\n${endpointsTable(sandbox.endpoints)}\n${controlPlane}\nsandbox ready in ${(readyMs / 1000).toFixed(1)} s — try: npm run fabric -- lag   (Ctrl-C to stop)\n`,
+    );
   }
   logger.info({ readyMs }, 'sandbox ready');
   return runUntilStopped(sandbox, signalled, logger);

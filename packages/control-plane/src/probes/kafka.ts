@@ -4,7 +4,11 @@ import type { DeadLetterOffsets } from '../replay-ledger.js';
 import type { Observed } from './observed.js';
 
 /** End offsets of the region topic and what the invalidator group committed on it. */
-export async function probeTopicOffsets(kafka: RegionKafka, topic: string, groupId: string): Promise<Observed<TopicOffsets[]>> {
+export async function probeTopicOffsets(
+  kafka: RegionKafka,
+  topic: string,
+  groupId: string,
+): Promise<Observed<TopicOffsets[]>> {
   try {
     const [ends, committed] = await Promise.all([
       kafka.admin('topic offsets', (a) => a.fetchTopicOffsets(topic)),
@@ -15,7 +19,12 @@ export async function probeTopicOffsets(kafka: RegionKafka, topic: string, group
       .map(({ partition, high, low }) => {
         const c = byPartition.get(partition);
         // Kafka answers -1 for a partition the group never committed.
-        return { partition, start: BigInt(low), end: BigInt(high), committed: c === undefined || c < 0n ? undefined : c };
+        return {
+          partition,
+          start: BigInt(low),
+          end: BigInt(high),
+          committed: c === undefined || c < 0n ? undefined : c,
+        };
       })
       .sort((a, b) => a.partition - b.partition);
     return { status: 'healthy', value };
@@ -26,5 +35,7 @@ export async function probeTopicOffsets(kafka: RegionKafka, topic: string, group
 
 export async function deadLetterOffsets(kafka: RegionKafka, topic: string): Promise<DeadLetterOffsets[]> {
   const offsets = await kafka.admin('DLQ offsets', (a) => a.fetchTopicOffsets(topic));
-  return offsets.map(({ partition, low, high }) => ({ partition, start: BigInt(low), end: BigInt(high) })).sort((a, b) => a.partition - b.partition);
+  return offsets
+    .map(({ partition, low, high }) => ({ partition, start: BigInt(low), end: BigInt(high) }))
+    .sort((a, b) => a.partition - b.partition);
 }

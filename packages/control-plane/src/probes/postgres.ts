@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { withTimeout, type Observed } from './observed.js';
+import { type Observed, withTimeout } from './observed.js';
 
 export interface SlotState {
   active: boolean;
@@ -56,16 +56,23 @@ export class DatabaseProbe {
       const value = await withTimeout('postgres', this.timeoutMs, this.read(slotNames));
       return { status: 'healthy', value };
     } catch (err) {
-      return answeredBy(err) ? { status: 'unhealthy', detail: (err as Error).message } : { status: 'unreachable', detail: (err as Error).message };
+      return answeredBy(err)
+        ? { status: 'unhealthy', detail: (err as Error).message }
+        : { status: 'unreachable', detail: (err as Error).message };
     }
   }
 
   private async read(slotNames: string[]): Promise<DatabaseState> {
     const client = await this.pool.connect();
     try {
-      const { rows } = await client.query<{ wal_head: string; slots: Array<{ name: string; active: boolean; lag: string | null }> }>(SLOTS_SQL, [slotNames]);
+      const { rows } = await client.query<{
+        wal_head: string;
+        slots: Array<{ name: string; active: boolean; lag: string | null }>;
+      }>(SLOTS_SQL, [slotNames]);
       const row = rows[0]!;
-      const slots = new Map(row.slots.map((s) => [s.name, { active: s.active, lagBytes: s.lag === null ? undefined : BigInt(s.lag) }]));
+      const slots = new Map(
+        row.slots.map((s) => [s.name, { active: s.active, lagBytes: s.lag === null ? undefined : BigInt(s.lag) }]),
+      );
       let heartbeat: Date | undefined;
       try {
         heartbeat = (await client.query<{ beat_at: Date }>(HEARTBEAT_SQL)).rows[0]?.beat_at;

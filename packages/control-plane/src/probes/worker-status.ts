@@ -1,4 +1,4 @@
-import { withTimeout, type Observed } from './observed.js';
+import { type Observed, withTimeout } from './observed.js';
 
 /** What a CDC reader's /healthz says; fields it did not send stay undefined. */
 export interface ReaderStatus {
@@ -27,7 +27,11 @@ export interface WorkerReport<T> {
  * since a worker whose Redis is down still knows how far it got. No answer in time, or
  * no JSON, leaves the numbers unknown.
  */
-export async function fetchWorkerStatus<T>(url: string, timeoutMs: number, read: (body: Record<string, unknown>) => WorkerReport<T>): Promise<Observed<T>> {
+export async function fetchWorkerStatus<T>(
+  url: string,
+  timeoutMs: number,
+  read: (body: Record<string, unknown>) => WorkerReport<T>,
+): Promise<Observed<T>> {
   let response: Response;
   try {
     response = await withTimeout(url, timeoutMs, fetch(url, { signal: AbortSignal.timeout(timeoutMs) }));
@@ -44,7 +48,12 @@ export async function fetchWorkerStatus<T>(url: string, timeoutMs: number, read:
   }
   const { value, problem } = read(body);
   if (response.status === 200 && body.ok === true && !problem) return { status: 'healthy', value };
-  const reasons = [`HTTP ${response.status}`, body.ok === true ? undefined : 'ok=false', problem, typeof body.detail === 'string' ? body.detail : undefined];
+  const reasons = [
+    `HTTP ${response.status}`,
+    body.ok === true ? undefined : 'ok=false',
+    problem,
+    typeof body.detail === 'string' ? body.detail : undefined,
+  ];
   return { status: 'unhealthy', value, detail: reasons.filter(Boolean).join(', ') };
 }
 
@@ -59,7 +68,8 @@ export function readReaderStatus(body: Record<string, unknown>): WorkerReport<Re
 }
 
 export function readInvalidatorStatus(body: Record<string, unknown>): WorkerReport<InvalidatorStatus> {
-  const latency = typeof body.latencyMs === 'object' && body.latencyMs !== null ? (body.latencyMs as Record<string, unknown>) : {};
+  const latency =
+    typeof body.latencyMs === 'object' && body.latencyMs !== null ? (body.latencyMs as Record<string, unknown>) : {};
   const redis = body.redis === 'up' || body.redis === 'down' ? body.redis : undefined;
   return {
     value: {
