@@ -34,8 +34,11 @@ interface Running {
 
 const started: ChildProcess[] = [];
 
-function startCli(): Promise<Running> {
-  const child = spawn(process.execPath, [CLI, ...ARGS], {
+/** `fabric up` itself, or `npm start` as the README runs it (npm -> sh -> node). */
+function startCli(via: 'node' | 'npm' = 'node'): Promise<Running> {
+  const [command, args] =
+    via === 'node' ? [process.execPath, [CLI, ...ARGS]] : ['npm', ['start', '--', ...ARGS.slice(1)]];
+  const child = spawn(command, args as string[], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' },
   });
@@ -148,6 +151,18 @@ describe('fabric up lifecycle', () => {
     expect(name).toBe('survives restarts');
     again.child.kill('SIGINT');
     expect(await exitOf(again.child)).toBe(0);
+    await expectNothingLeft();
+  });
+
+  // A process manager signals the pid it started: npm. Without `exec` in the start script npm's
+  // shell dies with npm and `fabric up` keeps every service running, orphaned.
+  it('stops everything when npm start itself gets SIGTERM', async () => {
+    const viaNpm = await startCli('npm');
+    await eventually('a cdc reader per region', async () =>
+      leftovers().filter((p) => p.includes('cdc-reader')).length === REGIONS.length ? true : undefined,
+    );
+    viaNpm.child.kill('SIGTERM');
+    await exitOf(viaNpm.child);
     await expectNothingLeft();
   });
 
