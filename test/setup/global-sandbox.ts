@@ -24,7 +24,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const config = resolveSandboxConfig({ stateDir: TEST_STATE_DIR, portBase: TEST_PORT_BASE });
   const started = Date.now();
   const sandbox = await Sandbox.start(config, { logger });
-  process.stderr.write(`[integration] sandbox ready in ${Date.now() - started} ms (state ${TEST_STATE_DIR})\n`);
+  process.stderr.write(
+    `[integration] sandbox ready in ${Date.now() - started} ms (state ${TEST_STATE_DIR}, node ${process.version})\n`,
+  );
   project.provide('endpoints', sandbox.endpoints);
   return () => sandbox.stop();
 }
