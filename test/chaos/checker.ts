@@ -75,7 +75,11 @@ export async function updateEventsPerKey(region: RegionEndpoints, prefix: string
   const reached = new Map<number, boolean>([...ends].map(([p, end]) => [p, end === 0]));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`reading ${region.kafka.topic} took over 60 s`)), 60_000);
-    const done = () => [...reached.values()].every(Boolean) && (clearTimeout(timer), resolve());
+    const done = () => {
+      if (![...reached.values()].every(Boolean)) return;
+      clearTimeout(timer);
+      resolve();
+    };
     done();
     void consumer.run({
       eachBatch: async ({ batch }) => {

@@ -53,7 +53,7 @@ describe('control plane server: health, reflection, auth, request errors', () =>
 
   describe('server reflection', () => {
     /** One request/response exchange on a raw bidi stream, as grpcurl does it. */
-    async function reflect<T>(
+    async function reflect(
       version: typeof reflectionV1 | typeof reflectionV1alpha,
       request: Parameters<typeof create<typeof reflectionV1.ServerReflectionRequestSchema>>[1],
       token: string | null = TOKENS.read,

@@ -50,7 +50,9 @@ describe('Dockerfile', () => {
   it('builds on node:24-bookworm-slim in two stages', () => {
     expect(steps.find((s) => s.keyword === 'ARG')?.args).toBe('NODE_IMAGE=node:24-bookworm-slim');
     expect(stageStarts).toHaveLength(2);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own ${...} syntax
     expect(build[0]!.args).toBe('${NODE_IMAGE} AS build');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own ${...} syntax
     expect(runtime[0]!.args).toBe('${NODE_IMAGE}');
   });
 

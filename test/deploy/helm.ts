@@ -37,6 +37,7 @@ export function helm(binary: string, args: string[]): HelmRun {
 export interface Manifest {
   kind: string;
   metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  // biome-ignore lint/suspicious/noExplicitAny: rendered manifests are read field by field in the tests
   spec?: any;
   data?: Record<string, string>;
   stringData?: Record<string, string>;

@@ -98,6 +98,7 @@ export function replayRanges(plan: ReplayPlan, dlq: DeadLetterOffsets[]): Partit
   return dlq
     .filter((p) => plan.partition === undefined || p.partition === plan.partition)
     .map((p) => {
+      // biome-ignore lint/complexity/useMathMinMax: offsets are bigints, which Math.max does not take
       const from = plan.fromOffset > p.start ? plan.fromOffset : p.start;
       const end = plan.toOffset === undefined ? p.end : plan.toOffset + 1n;
       const to = end < p.end ? end : p.end;

@@ -32,6 +32,7 @@ export class ScanStalledError extends Error {
 export async function scanPartition(
   kafka: Kafka,
   range: PartitionRange,
+  // biome-ignore lint/suspicious/noConfusingVoidType: a callback that returns nothing means "go on"
   onRecords: (records: ScannedRecord[]) => Promise<boolean | void> | boolean | void,
   opts: { idleTimeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<bigint> {
