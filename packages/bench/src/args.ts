@@ -14,7 +14,7 @@ Options:
   --warmup S        Unmeasured load at --rate before the latency runs (default 15; 0 = none)
   --batch N         Rows per transaction (default 1)
   --regions a,b,c   Regions (default us-east,eu-west,ap-south)
-  --port-base N     First port (default 34400)
+  --port-base N     First port (default 24400)
   --state-dir DIR   Sandbox state (default .fabric/bench)
   --rows N          Rows seeded and cached (default 20000)
   --step-seconds S  Seconds per step of the max-rate search (default 10)
@@ -105,7 +105,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     warmup: num('warmup', 15, 0),
     batch: Math.floor(num('batch', 1)),
     regions: values.regions ?? 'us-east,eu-west,ap-south',
-    portBase: num('port-base', 34400, 1024),
+    portBase: num('port-base', 24400, 1024),
     stateDir: values['state-dir'] ?? '.fabric/bench',
     rows: Math.floor(num('rows', 20000, 100)),
     stepSeconds: num('step-seconds', 10),

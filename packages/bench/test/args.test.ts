@@ -10,7 +10,7 @@ describe('bench flags', () => {
       warmup: 15,
       batch: 1,
       regions: 'us-east,eu-west,ap-south',
-      portBase: 34400,
+      portBase: 24400,
       stateDir: '.fabric/bench',
       rows: 20000,
       stepSeconds: 10,
