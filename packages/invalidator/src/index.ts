@@ -21,6 +21,6 @@ export {
 } from './redis-applier.js';
 export { connectRedis } from './redis-connection.js';
 export { isTransient, type RetryPolicy, retryDelay } from './retry-policy.js';
-export { crc16, groupBySlot, keySlot, SLOTS } from './slot.js';
+export { groupBySlot, keySlot, SLOTS } from './slot.js';
 export { type InvalidatorStatus, invalidatorStatus } from './status.js';
 export { expandTag } from './tag-script.js';

@@ -18,6 +18,31 @@ describe('cluster slots', () => {
     for (const [key, slot] of Object.entries(vectors)) expect(keySlot(key), key).toBe(slot);
   });
 
+  it('agrees with what a Redis 7 server answers to CLUSTER KEYSLOT', () => {
+    // Asked of redis-server 7.0 (the examples of the CLUSTER KEYSLOT page and the cluster
+    // spec's hash tag rules, plus multi-byte UTF-8 and lease keys).
+    const answered: Record<string, number> = {
+      somekey: 11058,
+      'foo{hash_tag}': 2515,
+      '{hash_tag}': 2515,
+      'foo{{bar}}zap': 4015,
+      'foo{bar}{zap}': 5061,
+      '{}': 15257,
+      'lease:{user:42}': 15880,
+      '日本語{タグ}x': 9716,
+      '🙂': 6396,
+      '': 0,
+    };
+    for (const [key, slot] of Object.entries(answered)) expect(keySlot(key), key).toBe(slot);
+  });
+
+  it('slots an empty first hash tag followed by a closing brace as ioredis routes it, not as the server does', () => {
+    // The server hashes the whole key (8363); ioredis, and so this grouping, hashes "{bar".
+    // Pinned so a change in either is noticed.
+    expect(keySlot('foo{}{bar}')).toBe(keySlot('{bar'));
+    expect(keySlot('foo{}{bar}')).not.toBe(8363);
+  });
+
   it('puts every key in the slot of its lease', () => {
     for (const key of ['user:42', 'user:{42}:profile', 'product:9:v2', 'ключ:1'])
       expect(keySlot(leaseKey(key)), key).toBe(keySlot(key));
