@@ -1,0 +1,88 @@
+import { create, type InvalidationEvent, InvalidationEventSchema, Operation, timestampFromMs } from '@fabric/proto';
+import { leaseKey } from '@fabric/sdk';
+import type { Cluster } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { ApplyTally } from '../src/apply-tally.js';
+import { ClusterTopology } from '../src/cluster-topology.js';
+import { HEARTBEAT_KEY, planCommands } from '../src/command-plan.js';
+import { keySlot } from '../src/slot.js';
+
+const ev = (fields: Partial<InvalidationEvent>): InvalidationEvent =>
+  create(InvalidationEventSchema, { id: `e${Math.random()}`, operation: Operation.UPDATE, ...fields });
+
+describe('planCommands', () => {
+  const events = [
+    ev({ keys: ['a', 'b'], versions: ['ver:a'] }),
+    ev({ keys: ['b', 'c'] }),
+    ev({ operation: Operation.HEARTBEAT, primaryCommitTime: timestampFromMs(1_700_000_000_000) }),
+  ];
+  const keysByEvent = new Map([
+    [0, new Set(['a', 'b'])],
+    [1, new Set(['b', 'c'])],
+  ]);
+
+  it('on one slot: one UNLINK for values, one for leases, an INCR per version, a SET per heartbeat', () => {
+    const plan = planCommands({ events, keysByEvent, slotOf: () => 0 });
+    expect(plan.map((c) => [c.args, c.events])).toEqual([
+      [
+        ['unlink', 'a', 'b', 'c'],
+        [0, 1],
+      ],
+      [
+        ['unlink', leaseKey('a'), leaseKey('b'), leaseKey('c')],
+        [0, 1],
+      ],
+      [['incr', 'ver:a'], [0]],
+      [['set', HEARTBEAT_KEY, '1700000000000'], [2]],
+    ]);
+  });
+
+  it('per slot in a cluster, blaming only the events whose keys are in that slot', () => {
+    const plan = planCommands({ events, keysByEvent, slotOf: keySlot });
+    const unlinks = plan.filter((c) => c.count === 'keysUnlinked');
+    expect(unlinks).toHaveLength(new Set(['a', 'b', 'c'].map(keySlot)).size);
+    for (const c of unlinks) for (const key of c.args.slice(1)) expect(keySlot(key)).toBe(c.slot);
+    expect(unlinks.find((c) => c.args.includes('a'))!.events).toEqual([0]);
+    expect(unlinks.find((c) => c.args.includes('b'))!.events).toEqual([0, 1]);
+  });
+
+  it('skips events the tally dropped (failed while expanding), but not their heartbeats', () => {
+    const plan = planCommands({ events, keysByEvent: new Map([[1, new Set(['c'])]]), slotOf: () => 0 });
+    expect(plan.map((c) => c.args[0])).toEqual(['unlink', 'unlink', 'set']);
+  });
+});
+
+describe('ClusterTopology', () => {
+  it('sends one pipeline per slot', () => {
+    const topology = new ClusterTopology({} as Cluster, 10);
+    const plan = planCommands({
+      events: [ev({ keys: ['{x}1', '{x}2', '{y}1'] })],
+      keysByEvent: new Map([[0, new Set(['{x}1', '{x}2', '{y}1'])]]),
+      slotOf: (key) => topology.slotOf(key),
+    });
+    const pipelines = topology.pipelines(plan);
+    expect(pipelines).toHaveLength(2);
+    for (const p of pipelines) expect(new Set(p.map((c) => c.slot)).size).toBe(1);
+  });
+});
+
+describe('ApplyTally', () => {
+  it('keeps the first failure of an event and drops its keys from the plan', () => {
+    const events = [ev({ id: 'one' }), ev({ id: 'two' })];
+    const tally = new ApplyTally(events);
+    tally.addKeys(0, ['k0']);
+    tally.addKeys(1, ['k1']);
+    tally.addKeys(1, ['m1']);
+    tally.pop(1, { tag: 't', members: ['m1'] });
+    tally.fail(1, 'tag', new Error('first'));
+    tally.fail(1, 'unlink', new Error('second'));
+    tally.add('keysUnlinked', 3);
+    expect([...tally.pending()]).toEqual([[0, new Set(['k0'])]]);
+    expect(tally.poppedByFailed()).toEqual([{ tag: 't', members: ['m1'] }]);
+    const result = tally.result();
+    expect(result.keysUnlinked).toBe(3);
+    expect(result.failed.map((f) => [f.index, f.eventId, f.error.stage, (f.error.cause as Error).message])).toEqual([
+      [1, 'two', 'tag', 'first'],
+    ]);
+  });
+});
