@@ -12,3 +12,8 @@ export class DecodeError extends Error {
     super(message);
   }
 }
+
+/** Misuse of a ReplicationStream, or the stream ended or failed. */
+export class ReplicationStreamError extends Error {
+  override readonly name = 'ReplicationStreamError';
+}

@@ -5,4 +5,6 @@ export * from './lsn.js';
 export * from './messages.js';
 export * from './row-change.js';
 export * from './slot.js';
+export * from './standby-status.js';
+export * from './start-replication.js';
 export * from './stream.js';
