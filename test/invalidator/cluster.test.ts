@@ -11,16 +11,20 @@ import { deferred, event } from '../sdk/helpers.js';
 import { eventually } from '../support.js';
 import { invalidation, invalidatorFor, producerFor } from './harness.js';
 
-/** A throwaway three-master Redis Cluster on ports 28600-28602, owned by this file alone. */
-const PORTS = [28600, 28601, 28602];
+/**
+ * A throwaway three-master Redis Cluster on ports 21600-21602, owned by this file alone. Each
+ * node also listens on its cluster bus port, data port + 10000 (31600-31602): both stay below
+ * the kernel's ephemeral range (32768-60999), where an outgoing connection may hold a port.
+ */
+const PORTS = [21600, 21601, 21602];
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
 
 describe.skipIf(!hasRedis)('SDK and applier on a Redis Cluster', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'fabric-cluster-'));
-  const nodes: ChildProcess[] = [];
+  const nodes: ClusterNode[] = [];
   let cluster: Cluster;
 
-  beforeAll(async () => {
+  const startCluster = async () => {
     for (const port of PORTS) {
       const args = [
         '--port',
@@ -38,7 +42,7 @@ describe.skipIf(!hasRedis)('SDK and applier on a Redis Cluster', () => {
         '--appendonly',
         'no',
       ];
-      nodes.push(spawn('redis-server', args, { stdio: 'ignore' }));
+      nodes.push(startNode(port, args));
     }
     await vi.waitFor(async () => Promise.all(PORTS.map((port) => pingOnce(port))), { timeout: 10_000, interval: 50 });
     const created = spawnSync(
@@ -53,12 +57,26 @@ describe.skipIf(!hasRedis)('SDK and applier on a Redis Cluster', () => {
       timeout: 10_000,
       interval: 100,
     });
+  };
+
+  beforeAll(async () => {
+    try {
+      await startCluster();
+    } catch (err) {
+      // What the servers said (a port in use, a bad option) is the cause worth reading.
+      const said = nodes.map((n) => `--- redis-server :${n.port} (${n.state()}) ---\n${n.output()}`).join('\n');
+      throw new Error(`Redis Cluster did not start: ${(err as Error).message}\n${said}`, { cause: err });
+    }
   });
 
   afterAll(async () => {
     cluster?.disconnect();
-    for (const node of nodes) node.kill('SIGTERM');
-    await Promise.all(nodes.map((n) => (n.exitCode === null ? new Promise((r) => n.once('exit', r)) : undefined)));
+    for (const { child } of nodes) child.kill('SIGTERM');
+    await Promise.all(
+      nodes.map(({ child }) =>
+        child.exitCode === null && child.signalCode === null ? new Promise((r) => child.once('exit', r)) : undefined,
+      ),
+    );
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -126,6 +144,34 @@ describe.skipIf(!hasRedis)('SDK and applier on a Redis Cluster', () => {
     }
   });
 });
+
+interface ClusterNode {
+  port: number;
+  child: ChildProcess;
+  /** The newest part of what the server printed (its log goes to stdout). */
+  output(): string;
+  state(): string;
+}
+
+function startNode(port: number, args: string[]): ClusterNode {
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-8_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  child.on('error', (err) => keep(Buffer.from(`spawn failed: ${err.message}\n`)));
+  return {
+    port,
+    child,
+    output: () => output || '(no output)',
+    state: () =>
+      child.exitCode !== null || child.signalCode !== null
+        ? `exited with ${child.signalCode ?? child.exitCode}`
+        : 'running',
+  };
+}
 
 async function pingOnce(port: number): Promise<string> {
   const r = new Redis({
