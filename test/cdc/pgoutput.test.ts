@@ -7,7 +7,6 @@ import {
   type BeginMessage,
   type CommitMessage,
   compareLsn,
-  ensureSlotAndPublication,
   isRowMessage,
   type Lsn,
   lsnToBigInt,
@@ -15,8 +14,9 @@ import {
   ReplicationStream,
   type ReplicationStreamOptions,
   type RowMessage,
-  toRowChange,
 } from '../../packages/cdc-reader/src/pgoutput/index.js';
+import { toRowChange } from '../../packages/cdc-reader/src/row-change.js';
+import { ensureSlotAndPublication } from '../../packages/cdc-reader/src/slot-setup.js';
 import { eventually } from '../support.js';
 
 /**

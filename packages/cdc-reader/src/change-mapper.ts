@@ -1,7 +1,7 @@
 import { create, DeadLetterSchema, InvalidationEventSchema, Operation, timestampFromDate } from '@fabric/proto';
 import type { Output } from './outputs.js';
 import type { Lsn, PgoutputMessage, Relation } from './pgoutput/index.js';
-import { toRowChange } from './pgoutput/index.js';
+import { toRowChange } from './row-change.js';
 import {
   type KeyRules,
   parseExplicitInvalidation,

@@ -5,9 +5,10 @@ import { HEARTBEAT_TABLE, OUTBOX_TABLE } from './change-mapper.js';
 import { parseReaderConfig, READER_HELP } from './config.js';
 import { connectKafkaSink } from './kafka-sink.js';
 import { ReaderMetrics } from './metrics.js';
-import { ensureSlotAndPublication, ReplicationStream, SlotSetupError } from './pgoutput/index.js';
+import { ReplicationStream } from './pgoutput/index.js';
 import { CdcReader } from './reader.js';
 import { KeyRulesError, loadKeyRules } from './rules/index.js';
+import { ensureSlotAndPublication, SlotSetupError } from './slot-setup.js';
 
 async function main(): Promise<number> {
   const config = parseReaderConfig(process.argv.slice(2));

@@ -3,8 +3,6 @@ export * from './errors.js';
 export * from './keepalive-gate.js';
 export * from './lsn.js';
 export * from './messages.js';
-export * from './row-change.js';
-export * from './slot.js';
 export * from './standby-status.js';
 export * from './start-replication.js';
 export * from './stream.js';

@@ -144,5 +144,14 @@ export type PgoutputTag = PgoutputMessage['tag'];
 
 export type RowMessage = InsertMessage | UpdateMessage | DeleteMessage;
 
+export function isRowMessage(msg: PgoutputMessage): msg is RowMessage {
+  return msg.tag === 'insert' || msg.tag === 'update' || msg.tag === 'delete';
+}
+
+/** "schema.name", as the key rules and the publication spell tables. */
+export function qualifiedName(relation: Pick<Relation, 'schema' | 'name'>): string {
+  return `${relation.schema}.${relation.name}`;
+}
+
 /** 2000-01-01T00:00:00Z, PostgreSQL's timestamp epoch, in microseconds since the UNIX epoch. */
 export const PG_EPOCH_UNIX_MICROS = 946_684_800_000_000n;

@@ -1,15 +1,10 @@
-/** Decoded INSERT / UPDATE / DELETE -> RowChange (the key rules' input, see rules/change.ts). */
-import type { Row, RowChange } from '../rules/change.js';
-import type { PgoutputMessage, Relation, RowMessage, Tuple } from './messages.js';
-
-/** "schema.name" as the key rules spell tables. */
-export function qualifiedName(relation: Pick<Relation, 'schema' | 'name'>): string {
-  return `${relation.schema}.${relation.name}`;
-}
-
-export function isRowMessage(msg: PgoutputMessage): msg is RowMessage {
-  return msg.tag === 'insert' || msg.tag === 'update' || msg.tag === 'delete';
-}
+/**
+ * Decoded INSERT / UPDATE / DELETE -> RowChange (the key rules' input, see rules/change.ts).
+ * Here, between the two layers, so that the wire protocol knows nothing of key rules and
+ * the rules nothing of pgoutput.
+ */
+import { qualifiedName, type Relation, type RowMessage, type Tuple } from './pgoutput/index.js';
+import type { Row, RowChange } from './rules/change.js';
 
 function keyColumnsOf(relation: Relation): string[] {
   return relation.columns.filter((c) => c.isKey).map((c) => c.name);

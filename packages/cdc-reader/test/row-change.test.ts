@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isRowMessage, qualifiedName, type Relation, type RowMessage, toRowChange } from '../../src/pgoutput/index.js';
-import type { RowChange } from '../../src/rules/index.js';
+import { isRowMessage, qualifiedName, type Relation, type RowMessage } from '../src/pgoutput/index.js';
+import { toRowChange } from '../src/row-change.js';
+import type { RowChange } from '../src/rules/index.js';
 
 const full: Relation = {
   id: 1,

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { ensureSlotAndPublication, parseTableName, quoteIdent, SlotSetupError } from '../../src/pgoutput/index.js';
+import { ensureSlotAndPublication, parseTableName, quoteIdent, SlotSetupError } from '../src/slot-setup.js';
 
 describe('quoteIdent / parseTableName', () => {
   it('double-quotes identifiers and doubles embedded quotes', () => {
