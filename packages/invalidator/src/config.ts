@@ -26,6 +26,8 @@ export interface InvalidatorConfig {
   maxBatch: number;
   /** How often applied offsets are committed (ms); 0 = after every chunk. */
   commitIntervalMs: number;
+  /** How long Redis may be unready, or the consumer out of its group, before /healthz answers 503 (ms). */
+  healthGraceMs: number;
   metricsHost: string;
   metricsPort: number;
 }
@@ -58,6 +60,8 @@ Options (environment variable in brackets):
   --max-batch N           Events per Redis pipeline round (default 500)
   --commit-interval-ms N  Commit applied offsets this often; 0 = after every chunk
                           (default 250). A crash redelivers at most this much (harmless).
+  --health-grace-ms N     /healthz answers 503 once Redis has been unreachable, the consumer
+                          out of its group, or every apply failing this long (default 10000)
   --metrics-port N        Prometheus /metrics and /healthz (default 0 = any free port)
   --metrics-host ADDR     Default 127.0.0.1
   --help
@@ -81,6 +85,7 @@ const OPTIONS = {
   'retry-cap-ms': { type: 'string' },
   'max-batch': { type: 'string' },
   'commit-interval-ms': { type: 'string' },
+  'health-grace-ms': { type: 'string' },
   'metrics-port': { type: 'string' },
   'metrics-host': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -117,6 +122,7 @@ export function parseInvalidatorConfig(
     retry: { maxAttempts: integerFlag('--max-attempts', values['max-attempts'] ?? '8', 1, 1000), baseMs, capMs },
     maxBatch: integerFlag('--max-batch', values['max-batch'] ?? '500', 1, 10_000),
     commitIntervalMs: integerFlag('--commit-interval-ms', values['commit-interval-ms'] ?? '250', 0, 60_000),
+    healthGraceMs: integerFlag('--health-grace-ms', values['health-grace-ms'] ?? '10000', 0, 3_600_000),
     metricsHost: values['metrics-host'] ?? '127.0.0.1',
     metricsPort: integerFlag('--metrics-port', values['metrics-port'] ?? '0', 0, 65535),
   };

@@ -42,6 +42,13 @@ describe('invalidator config', () => {
     );
   });
 
+  it('takes the /healthz grace period from --health-grace-ms, 10 s by default', () => {
+    expect(parse([...base, '--redis', 'redis://c'])!.healthGraceMs).toBe(10_000);
+    expect(parse([...base, '--redis', 'redis://c', '--health-grace-ms', '0'])!.healthGraceMs).toBe(0);
+    expect(() => parse([...base, '--redis', 'redis://c', '--health-grace-ms', '2.5'])).toThrow(/--health-grace-ms/);
+    expect(() => parse([...base, '--redis', 'redis://c', '--health-grace-ms', '-1'])).toThrow(/--health-grace-ms/);
+  });
+
   it('commits after every chunk with --commit-interval-ms 0', () => {
     expect(parse([...base, '--redis', 'redis://c', '--commit-interval-ms', '0'])!.commitIntervalMs).toBe(0);
     expect(() => parse([...base, '--redis', 'redis://c', '--commit-interval-ms', '-1'])).toThrow(
