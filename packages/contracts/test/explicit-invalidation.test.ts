@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_EXPLICIT_ENTRIES, parseExplicitInvalidation } from '../../src/rules/index.js';
+import { MAX_EXPLICIT_ENTRIES, parseExplicitInvalidation } from '../src/index.js';
 
 describe('parseExplicitInvalidation', () => {
   it('accepts keys, tags and versions', () => {

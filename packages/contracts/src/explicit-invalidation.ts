@@ -1,0 +1,57 @@
+/**
+ * Explicit invalidations written by the application in the same transaction as its change:
+ * `pg_logical_emit_message(true, 'fabric', '<json>')` or an outbox row. The payload comes from
+ * application code at run time, so a bad one is reported (for the DLQ), never thrown.
+ *
+ * The reader decides with this what becomes an event and what a dead letter; the SDK checks
+ * the exact JSON it is about to write with it, so it refuses just what the reader would
+ * dead-letter.
+ */
+export type ExplicitResult =
+  | { status: 'ok'; keys: string[]; tags: string[]; versions: string[] }
+  | { status: 'error'; reason: string };
+
+const FIELDS = ['keys', 'tags', 'versions'] as const;
+
+/** Bounds one transaction's fan-out so a buggy writer cannot produce an unbounded batch. */
+export const MAX_EXPLICIT_ENTRIES = 10_000;
+
+export function parseExplicitInvalidation(text: string): ExplicitResult {
+  const error = (reason: string): ExplicitResult => ({ status: 'error', reason: `explicit invalidation: ${reason}` });
+
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch (err) {
+    return error(`payload is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    return error('payload must be a JSON object like {"keys": [...], "tags": [...], "versions": [...]}');
+  }
+  const record = payload as Record<string, unknown>;
+  for (const name of Object.keys(record)) {
+    if (!(FIELDS as readonly string[]).includes(name)) {
+      return error(`unknown field ${JSON.stringify(name)}; expected keys, tags and/or versions`);
+    }
+  }
+
+  const out = { keys: [] as string[], tags: [] as string[], versions: [] as string[] };
+  let total = 0;
+  for (const field of FIELDS) {
+    const value = record[field];
+    if (value === undefined) continue;
+    if (!Array.isArray(value)) return error(`${field} must be an array of non-empty strings`);
+    total += value.length;
+    if (total > MAX_EXPLICIT_ENTRIES) return error(`more than ${MAX_EXPLICIT_ENTRIES} entries in total`);
+    const seen = new Set<string>();
+    for (const [i, item] of (value as unknown[]).entries()) {
+      if (typeof item !== 'string' || item === '') return error(`${field}[${i}] must be a non-empty string`);
+      if (!seen.has(item)) out[field].push(item);
+      seen.add(item);
+    }
+  }
+  if (out.keys.length + out.tags.length + out.versions.length === 0) {
+    return error('payload must list at least one key, tag or version');
+  }
+  return { status: 'ok', ...out };
+}

@@ -1,0 +1,17 @@
+// What the fabric's packages must agree on, each defined once: both sides import it here.
+
+export { eventKey, type KeyedEvent } from './event-key.js';
+export { type ExplicitResult, MAX_EXPLICIT_ENTRIES, parseExplicitInvalidation } from './explicit-invalidation.js';
+export { HEARTBEAT_TABLE, MESSAGE_PREFIX, OUTBOX_TABLE } from './fabric-tables.js';
+export { type InvalidatorStatus, type InvalidatorStatusReading, parseInvalidatorStatus } from './invalidator-status.js';
+export { deadLetterTopic, invalidationTopic, invalidatorGroup, replayLedgerTopic } from './kafka-names.js';
+export {
+  IDENTIFIER,
+  identifierError,
+  READER_PUBLICATION,
+  READER_SLOT,
+  regionIdent,
+  subscriptionName,
+} from './postgres-names.js';
+export { parseReaderStatus, type ReaderStatus, type ReaderStatusReading } from './reader-status.js';
+export { isRegionName, REGION_NAME, regionNameError } from './region-name.js';
