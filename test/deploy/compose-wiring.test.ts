@@ -81,7 +81,11 @@ describe('docker-compose.regions.yml wiring', () => {
     expect(Number(settings.max_wal_senders)).toBeGreaterThanOrEqual(10);
     expect(pg.environment?.POSTGRES_DB).toBe('fabric');
     const init = (pg.volumes ?? []).filter((v) => v.includes('/docker-entrypoint-initdb.d/'));
-    const expected = ['./deploy/postgres/demo-schema.sql:/docker-entrypoint-initdb.d/10-demo-schema.sql:ro'];
+    // The fabric's own tables first, then the application's (here the demo's).
+    const expected = [
+      './deploy/postgres/fabric-schema.sql:/docker-entrypoint-initdb.d/05-fabric-schema.sql:ro',
+      './deploy/postgres/demo-schema.sql:/docker-entrypoint-initdb.d/10-demo-schema.sql:ro',
+    ];
     // Only the primary publishes.
     if (region === HOME)
       expected.push('./deploy/postgres/publication.sql:/docker-entrypoint-initdb.d/20-publication.sql:ro');

@@ -59,10 +59,12 @@ describe('deploy/postgres/replication-setup.sh', () => {
 
   beforeAll(async () => {
     await cleanUp();
-    const schema = readFileSync(path.join(ROOT, 'deploy/postgres/demo-schema.sql'), 'utf8');
+    const schemas = ['fabric-schema.sql', 'demo-schema.sql'].map((file) =>
+      readFileSync(path.join(ROOT, 'deploy/postgres', file), 'utf8'),
+    );
     for (const region of [primary, replica]) {
       await sql(region, 'postgres', `create database ${DATABASE}`);
-      await sql(region, DATABASE, schema);
+      for (const schema of schemas) await sql(region, DATABASE, schema);
     }
     await sql(primary, DATABASE, readFileSync(path.join(ROOT, 'deploy/postgres/publication.sql'), 'utf8'));
   });

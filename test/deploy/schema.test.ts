@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { HEARTBEAT_TABLE, OUTBOX_TABLE } from '@fabric/contracts';
 // Not part of the package's public API; the sandbox applies exactly this text.
-import { DEMO_SCHEMA, PUBLICATION, REPLICATED_TABLES } from '@fabric/sandbox';
+import { DEMO_SCHEMA, FABRIC_SCHEMA, FABRIC_TABLES, PUBLICATION, REPLICATED_TABLES } from '@fabric/sandbox';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './compose-file.js';
 
@@ -23,6 +24,21 @@ describe('deploy/postgres SQL', () => {
     expect(deployed).toEqual(statements(DEMO_SCHEMA));
   });
 
+  it('creates exactly the fabric schema the sandbox creates', () => {
+    const deployed = statements(read('deploy/postgres/fabric-schema.sql'));
+    expect(deployed.length).toBeGreaterThan(3);
+    expect(deployed).toEqual(statements(FABRIC_SCHEMA));
+  });
+
+  it("keeps the fabric's own tables in the fabric schema only, and everything it creates in schema fabric", () => {
+    expect(statements(read('deploy/postgres/demo-schema.sql')).join('\n')).not.toMatch(/\bfabric\./);
+    const created = statements(FABRIC_SCHEMA).flatMap((s) => /^create table if not exists (\S+)/.exec(s)?.[1] ?? []);
+    expect(created).toEqual(FABRIC_TABLES);
+    // The tables the reader treats as the fabric's own are the ones this schema creates.
+    expect(FABRIC_TABLES).toEqual([HEARTBEAT_TABLE, OUTBOX_TABLE]);
+    expect(REPLICATED_TABLES).toEqual(expect.arrayContaining(FABRIC_TABLES));
+  });
+
   it('publishes the tables the sandbox replicates, under the same publication name', () => {
     const [create, ...rest] = statements(read('deploy/postgres/publication.sql'));
     expect(rest).toEqual([]);
@@ -32,7 +48,9 @@ describe('deploy/postgres SQL', () => {
   });
 
   it('gives every replicated table REPLICA IDENTITY FULL, as key rules on old rows need', () => {
-    const schema = statements(read('deploy/postgres/demo-schema.sql'));
+    const schema = ['fabric-schema.sql', 'demo-schema.sql'].flatMap((file) =>
+      statements(read(`deploy/postgres/${file}`)),
+    );
     for (const table of REPLICATED_TABLES) expect(schema).toContain(`alter table ${table} replica identity full`);
   });
 });

@@ -3,6 +3,7 @@ export * from './config.js';
 export { DATABASE, DEMO_SCHEMA, PUBLICATION, REPLICATED_TABLES } from './demo-schema.js';
 export * from './endpoints.js';
 export * from './errors.js';
+export { FABRIC_SCHEMA, FABRIC_TABLES } from './fabric-schema.js';
 export { deadLetterTopic, invalidationTopic } from './kafka.js';
 export {
   type NetworkPlan,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { regionIdent } from './config.js';
 import { DATABASE, DEMO_SCHEMA, PUBLICATION, REPLICATED_TABLES } from './demo-schema.js';
 import { ServiceStartError } from './errors.js';
+import { FABRIC_SCHEMA } from './fabric-schema.js';
 import { query } from './postgres.js';
 
 export interface DatabaseEndpoint {
@@ -15,10 +16,11 @@ export function subscriptionName(region: string): string {
   return `fabric_sub_${regionIdent(region)}`;
 }
 
-/** Creates the database and demo schema in one region; safe to repeat on restart. */
+/** Creates the database, the fabric's own tables and the demo schema in one region; safe to repeat on restart. */
 export async function ensureSchema(db: DatabaseEndpoint): Promise<void> {
   const exists = await query(db.host, db.port, 'postgres', `select 1 from pg_database where datname = '${DATABASE}'`);
   if (exists.rowCount === 0) await query(db.host, db.port, 'postgres', `create database ${DATABASE}`);
+  await query(db.host, db.port, DATABASE, FABRIC_SCHEMA);
   await query(db.host, db.port, DATABASE, DEMO_SCHEMA);
 }
 
