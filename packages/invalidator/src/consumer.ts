@@ -2,6 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { BatchProcessor, SourceRecord } from './batch-processor.js';
 import type { FreshnessTracker } from './freshness.js';
+import type { ConsumerState } from './health.js';
 
 export interface RegionConsumerOptions {
   kafka: Kafka;
@@ -19,6 +20,8 @@ export interface RegionConsumerOptions {
   freshness: FreshnessTracker;
   logger: Logger;
   onBatch?: (size: number) => void;
+  /** Told each time the member starts, joins its group, restarts after an error, fails or stops. */
+  onState?: (state: ConsumerState) => void;
 }
 
 /**
@@ -46,6 +49,7 @@ export class RegionConsumer {
 
   async start(partitions: number): Promise<void> {
     const { kafka, topic, groupId, logger, freshness } = this.opts;
+    this.opts.onState?.('starting');
     const consumer = kafka.consumer({
       groupId,
       // A member that died without leaving blocks its partitions until its session expires:
@@ -67,10 +71,16 @@ export class RegionConsumer {
       // Offsets of partitions now owned by someone else are theirs to commit (they redeliver from ours).
       for (const partition of this.due.keys()) if (!assigned.includes(partition)) this.due.delete(partition);
       logger.info({ partitions: assigned, generation: payload.groupId }, 'partitions assigned');
+      if (!this.stopping) this.opts.onState?.('joined');
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (payload.restart) logger.warn({ err: payload.error }, 'consumer restarting after an error');
-      else this.crashed(payload.error);
+      if (payload.restart) {
+        logger.warn({ err: payload.error }, 'consumer restarting after an error');
+        this.opts.onState?.('restarting');
+      } else {
+        this.opts.onState?.('failed');
+        this.crashed(payload.error);
+      }
     });
     await consumer.connect();
     if (this.opts.commitIntervalMs > 0) {
@@ -130,6 +140,7 @@ export class RegionConsumer {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.opts.onState?.('stopped');
     if (this.commitTimer) clearInterval(this.commitTimer);
     await this.commitDue();
     await this.consumer?.disconnect();

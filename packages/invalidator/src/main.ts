@@ -14,6 +14,7 @@ import { INVALIDATOR_HELP, parseInvalidatorConfig } from './config.js';
 import { RegionConsumer } from './consumer.js';
 import { deadLetterPublisher } from './dead-letters.js';
 import { FreshnessTracker } from './freshness.js';
+import { InvalidatorHealth } from './health.js';
 import { InvalidatorMetrics } from './metrics.js';
 import { RedisApplier } from './redis-applier.js';
 import { connectRedis } from './redis-connection.js';
@@ -30,6 +31,7 @@ async function main(): Promise<number> {
   const signalled = onShutdownSignal(logger);
   const freshness = new FreshnessTracker();
   const metrics = new InvalidatorMetrics(config.region, freshness);
+  const health = new InvalidatorHealth({ graceMs: config.healthGraceMs });
 
   const redis = connectRedis(config.redis, `fabric-invalidator-${config.region}`);
   let lastHint: string | undefined;
@@ -42,9 +44,13 @@ async function main(): Promise<number> {
   });
   redis.on('ready', () => {
     metrics.redisUp.set(1);
+    health.redisReady(true);
     logger.info('redis ready');
   });
-  redis.on('close', () => metrics.redisUp.set(0));
+  redis.on('close', () => {
+    metrics.redisUp.set(0);
+    health.redisReady(false);
+  });
   await waitForRedis(redis, 10_000, logger);
 
   const kafka = new Kafka({
@@ -66,9 +72,13 @@ async function main(): Promise<number> {
     sleep: (ms) => sleep(ms),
     observer: {
       applyResult: (r, s) => metrics.applyResult(r, s),
-      applied: (e, p) => metrics.applied(e, p),
+      applied: (e, p) => {
+        metrics.applied(e, p);
+        health.applied();
+      },
       retrying: (n, attempt, delayMs, err) => {
         metrics.retrying(n, attempt, delayMs, err);
+        health.applyRetrying();
         logger.warn(
           { events: n, attempt, delayMs, err: err instanceof Error ? err.message : String(err) },
           'retrying events after a Redis failure',
@@ -104,6 +114,7 @@ async function main(): Promise<number> {
     freshness,
     logger,
     onBatch: (n) => metrics.batch(n),
+    onState: (state) => health.consumerState(state),
   });
   const server = await startMetricsServer(metrics.registry, {
     host: config.metricsHost,
@@ -116,6 +127,7 @@ async function main(): Promise<number> {
         redis,
         metrics,
         freshness,
+        health,
         assigned: () => consumer.assigned,
       }),
   });

@@ -1,10 +1,13 @@
 import type { RedisClient } from '@fabric/sdk';
 import type { FreshnessTracker } from './freshness.js';
+import type { InvalidatorHealth } from './health.js';
 import type { InvalidatorMetrics } from './metrics.js';
 
 /** What /healthz answers: the contract the control plane polls for freshness and latency. */
 export interface InvalidatorStatus {
   ok: boolean;
+  /** Why the invalidator is not ok, when it says so. */
+  detail?: string;
   component: 'invalidator';
   region: string;
   groupId: string;
@@ -28,15 +31,19 @@ export function invalidatorStatus(deps: {
   redis: RedisClient;
   metrics: InvalidatorMetrics;
   freshness: FreshnessTracker;
+  health: InvalidatorHealth;
   assigned: () => number[];
 }): InvalidatorStatus {
-  const { metrics, freshness } = deps;
+  const { metrics, freshness, health } = deps;
   const redisUp = deps.redis.status === 'ready';
+  health.redisReady(redisUp);
+  const verdict = health.verdict();
   const last = freshness.lastAppliedCommitMs();
   const [p50, p99] = metrics.latency.percentiles([0.5, 0.99]);
   return {
-    // Redis being down is a degraded state the DLQ absorbs, not a reason to restart us.
-    ok: true,
+    // 503 once this invalidator cannot do its job; the numbers below still say how far it got.
+    ok: verdict.ok,
+    ...(verdict.detail === undefined ? {} : { detail: verdict.detail }),
     component: 'invalidator',
     region: deps.region,
     groupId: deps.groupId,
