@@ -1,7 +1,14 @@
 export { backoffDelay } from './backoff.js';
 export { ConfigError } from './config-error.js';
 export { integerFlag, requiredFlag } from './flags.js';
+export {
+  createKafka,
+  createProducer,
+  type KafkaClientOptions,
+  type ProducerOptions,
+} from './kafka-client.js';
 export { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.js';
 export { createLogger } from './logger.js';
 export { type MetricsServer, startMetricsServer } from './metrics-server.js';
+export { type KnownError, type MainIo, type RunMainOptions, runMain } from './run-main.js';
 export { onShutdownSignal } from './shutdown.js';
