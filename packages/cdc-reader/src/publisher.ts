@@ -25,6 +25,15 @@ export interface PublisherOptions {
   retryCapMs?: number;
   onBatch?: (size: number, ms: number) => void;
   onSendError?: (err: unknown, attempt: number) => void;
+  now?: () => number;
+}
+
+/** The batch Kafka has not acknowledged yet: since when it has been sent, and how its attempts failed. */
+export interface UnacknowledgedSend {
+  /** When its first attempt began (ms since the epoch). */
+  since: number;
+  failedAttempts: number;
+  lastError?: string;
 }
 
 type Item = { type: 'message'; message: OutgoingMessage } | { type: 'commit'; lsn: string };
@@ -43,8 +52,12 @@ export class Publisher {
   private timer: NodeJS.Timeout | undefined;
   private drained: Array<() => void> = [];
   private closed = false;
+  private inFlight: UnacknowledgedSend | undefined;
+  private readonly now: () => number;
 
-  constructor(private readonly opts: PublisherOptions) {}
+  constructor(private readonly opts: PublisherOptions) {
+    this.now = opts.now ?? Date.now;
+  }
 
   async enqueue(message: OutgoingMessage): Promise<void> {
     this.queue.push({ type: 'message', message });
@@ -68,6 +81,11 @@ export class Publisher {
 
   get pending(): number {
     return this.pendingMessages;
+  }
+
+  /** The batch being sent (and retried) right now, if any: what the reader's health judges. */
+  get unacknowledged(): UnacknowledgedSend | undefined {
+    return this.inFlight && { ...this.inFlight };
   }
 
   /** Sends what is queued (bounded by `timeoutMs`) and stops accepting retries after it. */
@@ -130,22 +148,30 @@ export class Publisher {
   }
 
   private async sendWithRetry(messages: OutgoingMessage[]): Promise<boolean> {
-    for (let attempt = 1; !this.closed; attempt++) {
-      const started = Date.now();
-      try {
-        await this.opts.send(messages);
-        this.opts.onBatch?.(messages.length, Date.now() - started);
-        return true;
-      } catch (err) {
-        this.opts.onSendError?.(err, attempt);
-        const delay = backoffDelay(attempt, this.opts.retryBaseMs ?? 100, this.opts.retryCapMs ?? 5_000);
-        this.opts.logger.warn(
-          { err, attempt, messages: messages.length, retryInMs: delay },
-          'kafka send failed; retrying the batch',
-        );
-        await sleep(delay);
+    const inFlight: UnacknowledgedSend = { since: this.now(), failedAttempts: 0 };
+    this.inFlight = inFlight;
+    try {
+      for (let attempt = 1; !this.closed; attempt++) {
+        const started = Date.now();
+        try {
+          await this.opts.send(messages);
+          this.opts.onBatch?.(messages.length, Date.now() - started);
+          return true;
+        } catch (err) {
+          inFlight.failedAttempts = attempt;
+          inFlight.lastError = err instanceof Error ? err.message : String(err);
+          this.opts.onSendError?.(err, attempt);
+          const delay = backoffDelay(attempt, this.opts.retryBaseMs ?? 100, this.opts.retryCapMs ?? 5_000);
+          this.opts.logger.warn(
+            { err, attempt, messages: messages.length, retryInMs: delay },
+            'kafka send failed; retrying the batch',
+          );
+          await sleep(delay);
+        }
       }
+      return false;
+    } finally {
+      this.inFlight = undefined;
     }
-    return false;
   }
 }
