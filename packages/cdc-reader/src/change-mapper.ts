@@ -1,18 +1,16 @@
-import { create, DeadLetterSchema, InvalidationEventSchema, Operation, timestampFromDate } from '@fabric/proto';
+import { eventKey, HEARTBEAT_TABLE, MESSAGE_PREFIX, OUTBOX_TABLE, parseExplicitInvalidation } from '@fabric/contracts';
+import {
+  create,
+  DeadLetterSchema,
+  type InvalidationEvent,
+  InvalidationEventSchema,
+  Operation,
+  timestampFromDate,
+} from '@fabric/proto';
 import type { Output } from './outputs.js';
 import type { Lsn, PgoutputMessage, Relation } from './pgoutput/index.js';
 import { toRowChange } from './row-change.js';
-import {
-  type KeyRules,
-  parseExplicitInvalidation,
-  type RowChange,
-  renderChange,
-  renderTruncate,
-} from './rules/index.js';
-
-export const HEARTBEAT_TABLE = 'fabric.heartbeat';
-export const OUTBOX_TABLE = 'fabric.outbox';
-export const MESSAGE_PREFIX = 'fabric';
+import { type KeyRules, type RowChange, renderChange, renderTruncate } from './rules/index.js';
 
 /** The commit a change belongs to; `index` numbers outputs so event ids are stable on replay. */
 export interface CommitContext {
@@ -60,13 +58,7 @@ export class ChangeMapper {
     if (rendered.status === 'skip') return [];
     if (rendered.status === 'error')
       return [this.deadLetter(ctx, `${table}:dead-letter`, rendered.reason, table, change)];
-    return [
-      {
-        kind: 'event',
-        key: partitionKey(rendered, table),
-        event: this.event(ctx, table, OPERATIONS[change.kind], rendered),
-      },
-    ];
+    return [published(this.event(ctx, table, OPERATIONS[change.kind], rendered))];
   }
 
   private mapTruncate(relation: Relation, ctx: CommitContext): Output[] {
@@ -75,7 +67,7 @@ export class ChangeMapper {
     if (rendered.status === 'skip') return [];
     if (rendered.status === 'error')
       return [this.deadLetter(ctx, table, rendered.reason, table, { kind: 'truncate', table })];
-    return [{ kind: 'event', key: table, event: this.event(ctx, table, Operation.TRUNCATE, rendered) }];
+    return [published(this.event(ctx, table, Operation.TRUNCATE, rendered))];
   }
 
   /**
@@ -106,9 +98,7 @@ export class ChangeMapper {
   private explicit(payload: string | null, ctx: CommitContext, table: string, key: string, change: unknown): Output[] {
     const parsed = parseExplicitInvalidation(payload ?? '');
     if (parsed.status === 'error') return [this.deadLetter(ctx, key, parsed.reason, table, change)];
-    return [
-      { kind: 'event', key: partitionKey(parsed, key), event: this.event(ctx, table, Operation.MESSAGE, parsed) },
-    ];
+    return [published(this.event(ctx, table, Operation.MESSAGE, parsed))];
   }
 
   private event(
@@ -155,12 +145,7 @@ function qualified(relation: Relation): string {
   return `${relation.schema}.${relation.name}`;
 }
 
-/**
- * Kafka key: the event's first cache key, so every event touching that key lands on one
- * partition in commit order. Not the replica identity: under REPLICA IDENTITY FULL
- * pgoutput flags every column as identity, and the "identity" would change with each
- * update of the row.
- */
-export function partitionKey(ops: { keys: string[]; tags: string[]; versions: string[] }, fallback: string): string {
-  return ops.keys[0] ?? ops.tags[0] ?? ops.versions[0] ?? fallback;
+/** An event to publish, keyed as the contract says (a replayed dead letter is keyed the same way). */
+function published(event: InvalidationEvent): Output {
+  return { kind: 'event', key: eventKey(event), event };
 }

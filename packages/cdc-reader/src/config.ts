@@ -1,4 +1,12 @@
 import { parseArgs } from 'node:util';
+import {
+  deadLetterTopic,
+  identifierError,
+  invalidationTopic,
+  READER_PUBLICATION,
+  READER_SLOT,
+  regionNameError,
+} from '@fabric/contracts';
 import { ConfigError, integerFlag, requiredFlag } from '@fabric/runtime';
 
 export interface ReaderConfig {
@@ -20,6 +28,8 @@ export interface ReaderConfig {
   metricsPort: number;
   maxBatch: number;
   lingerMs: number;
+  /** How long one Kafka batch may stay unacknowledged before /healthz answers 503 (ms). */
+  healthGraceMs: number;
 }
 
 export const READER_HELP = `Usage: fabric-cdc-reader [options]
@@ -36,15 +46,18 @@ Options (environment variable in brackets):
   --rules FILE           Key rules YAML [FABRIC_RULES]                        (required)
   --home                 This is the home region: write heartbeats, relay logical
                          messages to the other regions [FABRIC_HOME=1]
-  --topic NAME           Default fabric.inval.<region>
-  --dlq-topic NAME       Default fabric.inval.<region>.dlq
-  --slot NAME            Default fabric_cdc
-  --publication NAME     Default fabric_cdc
+  --topic NAME           Default ${invalidationTopic('<region>')}
+  --dlq-topic NAME       Default ${deadLetterTopic(invalidationTopic('<region>'))}
+  --slot NAME            Default ${READER_SLOT}
+  --publication NAME     Default ${READER_PUBLICATION}
   --heartbeat-ms N       Heartbeat period at the primary, 0 = off (default 1000)
   --metrics-port N       Prometheus /metrics and /healthz (default 0 = any free port)
   --metrics-host ADDR    Default 127.0.0.1
   --max-batch N          Events per Kafka batch (default 500)
   --linger-ms N          Wait this long to fill a batch (default 5)
+  --health-grace-ms N    /healthz answers 503 once Kafka has not acknowledged a batch
+                         for this long (default 30000); at once while the WAL stream
+                         is not streaming
   --help
 `;
 
@@ -63,19 +76,17 @@ const OPTIONS = {
   'metrics-host': { type: 'string' },
   'max-batch': { type: 'string' },
   'linger-ms': { type: 'string' },
+  'health-grace-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
-const REGION = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
 
 /** Returns undefined when --help was asked for. */
 export function parseReaderConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ReaderConfig | undefined {
   const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true });
   if (values.help) return undefined;
   const region = requiredFlag('--region', values.region ?? env.FABRIC_REGION);
-  if (!REGION.test(region))
-    throw new ConfigError('--region', `"${region}" is not a region name (lowercase letters, digits, dashes)`);
+  const badRegion = regionNameError(region);
+  if (badRegion) throw new ConfigError('--region', badRegion);
   const postgresUrl = requiredFlag('--postgres', values.postgres ?? env.FABRIC_POSTGRES_URL);
   if (!/^postgres(ql)?:\/\//.test(postgresUrl)) throw new ConfigError('--postgres', 'must be a postgres:// URL');
   const kafkaBrokers = requiredFlag('--kafka', values.kafka ?? env.FABRIC_KAFKA_BROKERS)
@@ -84,19 +95,16 @@ export function parseReaderConfig(argv: string[], env: NodeJS.ProcessEnv = proce
   kafkaBrokers.forEach((b, i) => {
     if (!/^[^:\s]+:\d{1,5}$/.test(b)) throw new ConfigError(`--kafka[${i}]`, `"${b}" must be host:port`);
   });
-  const slot = values.slot ?? 'fabric_cdc';
-  if (!IDENT.test(slot)) throw new ConfigError('--slot', `"${slot}" must be a lowercase identifier`);
-  const publication = values.publication ?? 'fabric_cdc';
-  if (!IDENT.test(publication))
-    throw new ConfigError('--publication', `"${publication}" must be a lowercase identifier`);
-  const topic = values.topic ?? `fabric.inval.${region}`;
+  const slot = identifier('--slot', values.slot ?? READER_SLOT);
+  const publication = identifier('--publication', values.publication ?? READER_PUBLICATION);
+  const topic = values.topic ?? invalidationTopic(region);
   return {
     region,
     home: values.home ?? env.FABRIC_HOME === '1',
     postgresUrl,
     kafkaBrokers,
     topic,
-    deadLetterTopic: values['dlq-topic'] ?? `${topic}.dlq`,
+    deadLetterTopic: values['dlq-topic'] ?? deadLetterTopic(topic),
     rulesPath: requiredFlag('--rules', values.rules ?? env.FABRIC_RULES),
     slot,
     publication,
@@ -105,5 +113,13 @@ export function parseReaderConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     metricsPort: integerFlag('--metrics-port', values['metrics-port'] ?? '0', 0, 65535),
     maxBatch: integerFlag('--max-batch', values['max-batch'] ?? '500', 1, 10_000),
     lingerMs: integerFlag('--linger-ms', values['linger-ms'] ?? '5', 0, 10_000),
+    // Below a second a healthy batch under load could already count as stuck.
+    healthGraceMs: integerFlag('--health-grace-ms', values['health-grace-ms'] ?? '30000', 1000, 3_600_000),
   };
+}
+
+function identifier(flag: string, value: string): string {
+  const bad = identifierError(value);
+  if (bad) throw new ConfigError(flag, bad);
+  return value;
 }

@@ -1,3 +1,4 @@
+import { HEARTBEAT_TABLE } from '@fabric/contracts';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 
@@ -33,8 +34,8 @@ export class HeartbeatWriter {
 
   beat(): Promise<pg.QueryResult> {
     return this.pool.query(
-      `insert into fabric.heartbeat (id, beat_at, seq) values (1, now(), 1)
-       on conflict (id) do update set beat_at = now(), seq = fabric.heartbeat.seq + 1`,
+      `insert into ${HEARTBEAT_TABLE} (id, beat_at, seq) values (1, now(), 1)
+       on conflict (id) do update set beat_at = now(), seq = ${HEARTBEAT_TABLE}.seq + 1`,
     );
   }
 

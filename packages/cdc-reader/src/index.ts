@@ -1,11 +1,4 @@
-export {
-  ChangeMapper,
-  type CommitContext,
-  HEARTBEAT_TABLE,
-  MESSAGE_PREFIX,
-  OUTBOX_TABLE,
-  partitionKey,
-} from './change-mapper.js';
+export { ChangeMapper, type CommitContext } from './change-mapper.js';
 export { parseReaderConfig, type ReaderConfig } from './config.js';
 export type { Output } from './outputs.js';
 export * from './pgoutput/index.js';

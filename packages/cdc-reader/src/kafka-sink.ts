@@ -1,5 +1,5 @@
-import { kafkaLogCreator, kafkaLogLevel } from '@fabric/runtime';
-import { CompressionTypes, Kafka, Partitioners, type Producer } from 'kafkajs';
+import { createKafka, createProducer } from '@fabric/runtime';
+import { CompressionTypes, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { OutgoingMessage, SendBatch } from './publisher.js';
 
@@ -12,7 +12,9 @@ export interface KafkaSink {
 
 /**
  * Idempotent producer with acks=all: a batch counts as sent only when every in-sync
- * replica has it, and broker-side dedup stops retries inside kafkajs from duplicating.
+ * replica has it. kafkajs retries a failing send until Kafka takes it, under the same
+ * sequence numbers, so broker-side dedup stops those retries from duplicating; the
+ * publisher's own retry covers what kafkajs gives up on (errors it does not retry).
  */
 export async function connectKafkaSink(opts: {
   brokers: string[];
@@ -20,20 +22,13 @@ export async function connectKafkaSink(opts: {
   topic: string;
   logger: Logger;
 }): Promise<KafkaSink> {
-  const kafka = new Kafka({
+  const kafka = createKafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
-    logCreator: kafkaLogCreator(opts.logger),
-    logLevel: kafkaLogLevel(opts.logger),
+    logger: opts.logger,
     retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5_000 },
   });
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    // The Java client's murmur2 partitioner, so other clients agree on key placement.
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+  const producer = createProducer(kafka, { initialRetryTime: 200, maxRetryTime: 5_000 });
   const admin = kafka.admin();
   await Promise.all([producer.connect(), admin.connect()]);
   let partitions: number;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { ConfigError, createLogger, onShutdownSignal, startMetricsServer } from '@fabric/runtime';
+import { HEARTBEAT_TABLE, OUTBOX_TABLE } from '@fabric/contracts';
+import { createLogger, onShutdownSignal, runMain, startMetricsServer } from '@fabric/runtime';
 import pg from 'pg';
-import { HEARTBEAT_TABLE, OUTBOX_TABLE } from './change-mapper.js';
 import { parseReaderConfig, READER_HELP } from './config.js';
 import { connectKafkaSink } from './kafka-sink.js';
 import { ReaderMetrics } from './metrics.js';
@@ -84,17 +84,4 @@ async function main(): Promise<number> {
   return 'err' in outcome && outcome.err ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const known =
-      err instanceof ConfigError ||
-      err instanceof KeyRulesError ||
-      err instanceof SlotSetupError ||
-      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(
-      `fabric-cdc-reader: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`,
-    );
-    process.exit(known ? 2 : 1);
-  },
-);
+void runMain('fabric-cdc-reader', main, { knownErrors: [KeyRulesError, SlotSetupError] });

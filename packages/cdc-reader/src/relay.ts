@@ -1,3 +1,4 @@
+import { OUTBOX_TABLE } from '@fabric/contracts';
 import type pg from 'pg';
 
 /**
@@ -10,7 +11,7 @@ export class MessageRelay {
   constructor(private readonly pool: pg.Pool) {}
 
   async relay(payload: string, sourceLsn: string): Promise<void> {
-    await this.pool.query('insert into fabric.outbox (payload, relayed_from) values ($1::jsonb, $2)', [
+    await this.pool.query(`insert into ${OUTBOX_TABLE} (payload, relayed_from) values ($1::jsonb, $2)`, [
       payload,
       sourceLsn,
     ]);

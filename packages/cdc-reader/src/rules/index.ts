@@ -1,6 +1,5 @@
 export type { ColumnValue, Row, RowChange } from './change.js';
 export { KeyRulesError } from './errors.js';
-export { type ExplicitResult, MAX_EXPLICIT_ENTRIES, parseExplicitInvalidation } from './explicit.js';
 export { loadKeyRules } from './load.js';
 export { type RenderResult, renderChange, renderTruncate, type TruncateResult } from './render.js';
 export {
