@@ -1,8 +1,10 @@
+import type { ReaderStatus } from '@fabric/contracts';
 import { DeadLetterSchema, InvalidationEventSchema, Operation, toBinary } from '@fabric/proto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { ChangeMapper, type CommitContext } from './change-mapper.js';
 import type { ReaderConfig } from './config.js';
+import { readerVerdict } from './health.js';
 import { HeartbeatWriter } from './heartbeat.js';
 import type { ReaderMetrics } from './metrics.js';
 import type { Output } from './outputs.js';
@@ -75,9 +77,16 @@ export class CdcReader {
     await this.deps.stream.stop();
   }
 
-  get health(): { ok: boolean; confirmedLsn?: string; pending: number; lastEventAt?: string } {
+  /** What /healthz answers: 503 (ok false, with the reason in detail) while the reader cannot do its job. */
+  get health(): ReaderStatus {
+    const verdict = readerVerdict({
+      stream: this.deps.stream.stats().state,
+      unacknowledged: this.publisher.unacknowledged,
+      graceMs: this.deps.config.healthGraceMs,
+      now: Date.now(),
+    });
     return {
-      ok: true,
+      ...verdict,
       confirmedLsn: this.confirmed,
       pending: this.publisher.pending,
       lastEventAt: this.lastEventAt?.toISOString(),

@@ -36,6 +36,11 @@ describe('parseReaderConfig', () => {
     expect(c.home).toBe(true);
   });
 
+  it('takes the /healthz grace period for Kafka from --health-grace-ms, 30 s by default', () => {
+    expect(parseReaderConfig(base, {})!.healthGraceMs).toBe(30_000);
+    expect(parseReaderConfig([...base, '--health-grace-ms', '5000'], {})!.healthGraceMs).toBe(5_000);
+  });
+
   it('returns undefined for --help', () => {
     expect(parseReaderConfig(['--help'], {})).toBeUndefined();
   });
@@ -45,6 +50,7 @@ describe('parseReaderConfig', () => {
     [[...base.slice(0, 4), '--kafka', 'k1', '--rules', 'r'], '--kafka[0]: "k1" must be host:port'],
     [[...base, '--slot', 'Bad-Slot'], '--slot: "Bad-Slot" must be a lowercase identifier'],
     [[...base, '--heartbeat-ms=-1'], '--heartbeat-ms: must be an integer from 0'],
+    [[...base, '--health-grace-ms', '500'], '--health-grace-ms: must be an integer from 1000'],
     [['--region', 'EU', ...base.slice(2)], '--region: "EU" is not a region name'],
     [[...base.slice(0, 2), '--postgres', 'mysql://x', ...base.slice(4)], '--postgres: must be a postgres:// URL'],
   ])('rejects %j naming the field', (argv, message) => {
