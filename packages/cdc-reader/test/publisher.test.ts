@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type OutgoingMessage, Publisher } from '../src/publisher.js';
 
 const logger = pino({ level: 'silent' });
@@ -141,14 +141,35 @@ describe('Publisher', () => {
       }
       p.commit('1/0');
     })();
-    await sleep(20);
-    // Blocked broker: the producer is held at the pending limit instead of buffering all.
-    expect(enqueued).toBeLessThanOrEqual(250);
+    // Blocked broker: the producer is held at the pending limit instead of buffering all. The
+    // 250th enqueue is the one that waits, so 249 returned and 250 are pending.
+    await vi.waitFor(() => expect(p.pending).toBe(250));
+    expect(enqueued).toBe(249);
+    // And it stays held while the broker does: nothing moves over many turns of the event loop.
+    for (let turn = 0; turn < 50; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect([enqueued, p.pending, broker.batches.length]).toEqual([249, 250, 0]);
     release();
     await producer;
     await p.close();
     expect(broker.batches.every((b) => b.length <= 100)).toBe(true);
     expect(broker.batches.flat()).toEqual(Array.from({ length: 1_000 }, (_, i) => String(i)));
     expect(confirmed).toEqual(['1/0']);
+
+    // Negative control: with the limit out of reach, the same loop runs through against the
+    // same blocked broker, all 1,000 buffered, which the checks above would have caught.
+    const stalled = fakeBroker();
+    const releaseStalled = stalled.hold();
+    const unbounded = new Publisher({
+      send: stalled.send,
+      onConfirmed: () => {},
+      logger,
+      maxBatch: 100,
+      lingerMs: 0,
+      maxPending: 5_000,
+    });
+    for (let i = 0; i < 1_000; i++) await unbounded.enqueue(msg(String(i)));
+    expect(unbounded.pending).toBe(1_000);
+    releaseStalled();
+    await unbounded.close();
   });
 });
