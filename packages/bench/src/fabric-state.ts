@@ -1,15 +1,7 @@
 // Reads the fabric's own view: invalidator /healthz and reader /healthz.
 
-import type { InvalidatorStatus } from '@fabric/invalidator';
+import type { InvalidatorStatus, ReaderStatus } from '@fabric/contracts';
 import type { RegionEndpoints } from '@fabric/sandbox';
-
-/** What the cdc-reader's /healthz answers (the fields the bench reads). */
-export interface ReaderHealth {
-  ok: boolean;
-  confirmedLsn?: string;
-  pending: number;
-  lastEventAt?: string;
-}
 
 /** GET url as JSON, trusted to be a T; null on any error or timeout. */
 export async function getJson<T>(url: string, timeoutMs = 2000): Promise<T | null> {
@@ -24,5 +16,5 @@ export async function getJson<T>(url: string, timeoutMs = 2000): Promise<T | nul
 export const invalidatorHealth = (r: RegionEndpoints): Promise<InvalidatorStatus | null> =>
   getJson<InvalidatorStatus>(`http://${r.redis.host}:${r.metrics.invalidator}/healthz`);
 
-export const readerHealth = (r: RegionEndpoints): Promise<ReaderHealth | null> =>
-  getJson<ReaderHealth>(`http://${r.postgres.host}:${r.metrics.reader}/healthz`);
+export const readerHealth = (r: RegionEndpoints): Promise<ReaderStatus | null> =>
+  getJson<ReaderStatus>(`http://${r.postgres.host}:${r.metrics.reader}/healthz`);

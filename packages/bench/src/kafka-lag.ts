@@ -1,5 +1,6 @@
 // Kafka consumer lag and topic end offsets per region, through one admin client each.
 
+import { invalidatorGroup } from '@fabric/contracts';
 import type { RegionEndpoints } from '@fabric/sandbox';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 
@@ -25,7 +26,7 @@ export class KafkaLag {
   }
 
   /** null when the broker does not answer. */
-  async lag(region: string, groupId = `fabric-invalidator-${region}`): Promise<number | null> {
+  async lag(region: string, groupId = invalidatorGroup(region)): Promise<number | null> {
     const { r, admin } = this.entry(region);
     try {
       const ends = await admin.fetchTopicOffsets(r.kafka.topic);

@@ -1,5 +1,5 @@
 // Everything one bench run measured: what the report and --json are made of.
-import type { InvalidatorStatus } from '@fabric/invalidator';
+import type { InvalidatorStatus } from '@fabric/contracts';
 import type { BenchOptions } from './args.js';
 import type { MachineInfo } from './machine.js';
 import type { OutageResult } from './outage-result.js';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { deadLetterTopic, invalidationTopic, invalidatorGroup, regionNameError } from '@fabric/contracts';
 import { ConfigError, integerFlag, requiredFlag } from '@fabric/runtime';
 import type { RetryPolicy } from './retry-policy.js';
 
@@ -51,9 +52,9 @@ Options (environment variable in brackets):
   --redis-tls             TLS to Redis (implied by rediss://)
   --redis-tls-ca FILE     CA bundle to verify the Redis server certificate
   --redis-timeout-ms N    Fail a Redis command after this long, then retry (default 2000)
-  --topic NAME            Default fabric.inval.<region>
-  --dlq-topic NAME        Default fabric.inval.<region>.dlq
-  --group ID              Consumer group, default fabric-invalidator-<region>
+  --topic NAME            Default ${invalidationTopic('<region>')}
+  --dlq-topic NAME        Default ${deadLetterTopic(invalidationTopic('<region>'))}
+  --group ID              Consumer group, default ${invalidatorGroup('<region>')}
   --max-attempts N        Tries per event before the DLQ (default 8)
   --retry-base-ms N       First retry delay ceiling (default 200)
   --retry-cap-ms N        Largest retry delay ceiling (default 5000); delays are jittered
@@ -91,7 +92,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const REGION = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
 const HOST_PORT = /^([^:\s]+):(\d{1,5})$/;
 
 /** Returns undefined when --help was asked for. */
@@ -103,12 +103,12 @@ export function parseInvalidatorConfig(
   const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true });
   if (values.help) return undefined;
   const region = requiredFlag('--region', values.region ?? env.FABRIC_REGION);
-  if (!REGION.test(region))
-    throw new ConfigError('--region', `"${region}" is not a region name (lowercase letters, digits, dashes)`);
+  const badRegion = regionNameError(region);
+  if (badRegion) throw new ConfigError('--region', badRegion);
   const kafkaBrokers = hostPorts('--kafka', requiredFlag('--kafka', values.kafka ?? env.FABRIC_KAFKA_BROKERS)).map(
     (n) => `${n.host}:${n.port}`,
   );
-  const topic = values.topic ?? `fabric.inval.${region}`;
+  const topic = values.topic ?? invalidationTopic(region);
   const baseMs = integerFlag('--retry-base-ms', values['retry-base-ms'] ?? '200', 1, 60_000);
   const capMs = integerFlag('--retry-cap-ms', values['retry-cap-ms'] ?? '5000', 1, 600_000);
   if (capMs < baseMs) throw new ConfigError('--retry-cap-ms', `must be at least --retry-base-ms (${baseMs})`);
@@ -116,8 +116,8 @@ export function parseInvalidatorConfig(
     region,
     kafkaBrokers,
     topic,
-    deadLetterTopic: values['dlq-topic'] ?? `${topic}.dlq`,
-    groupId: values.group ?? `fabric-invalidator-${region}`,
+    deadLetterTopic: values['dlq-topic'] ?? deadLetterTopic(topic),
+    groupId: values.group ?? invalidatorGroup(region),
     redis: redisTarget(values, env, readFile),
     retry: { maxAttempts: integerFlag('--max-attempts', values['max-attempts'] ?? '8', 1, 1000), baseMs, capMs },
     maxBatch: integerFlag('--max-batch', values['max-batch'] ?? '500', 1, 10_000),

@@ -22,5 +22,5 @@ export {
 export { connectRedis } from './redis-connection.js';
 export { isTransient, type RetryPolicy, retryDelay } from './retry-policy.js';
 export { groupBySlot, keySlot, SLOTS } from './slot.js';
-export { type InvalidatorStatus, invalidatorStatus } from './status.js';
+export { invalidatorStatus } from './status.js';
 export { expandTag } from './tag-script.js';

@@ -2,13 +2,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ConfigError,
+  createKafka,
   createLogger,
-  kafkaLogCreator,
-  kafkaLogLevel,
+  createProducer,
   onShutdownSignal,
+  runMain,
   startMetricsServer,
 } from '@fabric/runtime';
-import { Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { BatchProcessor } from './batch-processor.js';
 import { INVALIDATOR_HELP, parseInvalidatorConfig } from './config.js';
 import { RegionConsumer } from './consumer.js';
@@ -53,15 +54,15 @@ async function main(): Promise<number> {
   });
   await waitForRedis(redis, 10_000, logger);
 
-  const kafka = new Kafka({
+  const kafka = createKafka({
     clientId: `fabric-invalidator-${config.region}`,
     brokers: config.kafkaBrokers,
-    logCreator: kafkaLogCreator(logger),
-    logLevel: kafkaLogLevel(logger),
+    logger,
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 },
   });
   const partitions = await topicPartitions(kafka, config.topic, config.deadLetterTopic);
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  // Dead letters must reach the DLQ before their offsets move: a send waits for Kafka.
+  const producer = createProducer(kafka, { initialRetryTime: 200, maxRetryTime: 5_000 });
   await producer.connect();
 
   const applier = new RedisApplier(redis, logger);
@@ -178,13 +179,4 @@ async function topicPartitions(kafka: Kafka, topic: string, deadLetterTopic: str
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const known = err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(
-      `fabric-invalidator: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`,
-    );
-    process.exit(known ? 2 : 1);
-  },
-);
+void runMain('fabric-invalidator', main);

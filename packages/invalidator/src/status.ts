@@ -1,29 +1,10 @@
+import type { InvalidatorStatus } from '@fabric/contracts';
 import type { RedisClient } from '@fabric/sdk';
 import type { FreshnessTracker } from './freshness.js';
 import type { InvalidatorHealth } from './health.js';
 import type { InvalidatorMetrics } from './metrics.js';
 
-/** What /healthz answers: the contract the control plane polls for freshness and latency. */
-export interface InvalidatorStatus {
-  ok: boolean;
-  /** Why the invalidator is not ok, when it says so. */
-  detail?: string;
-  component: 'invalidator';
-  region: string;
-  groupId: string;
-  topic: string;
-  redis: 'up' | 'down';
-  /** Partitions held in the consumer group; empty while (re)joining. */
-  assigned: number[];
-  lastAppliedCommitTime: string | null;
-  freshnessSeconds: number | null;
-  latencyMs: { p50: number | null; p99: number | null; count: number };
-  applied: number;
-  deadLettered: number;
-  retries: number;
-  partitions: Array<{ partition: number; lastAppliedCommitTime: string }>;
-}
-
+/** What /healthz answers (the contract the control plane polls for freshness and latency). */
 export function invalidatorStatus(deps: {
   region: string;
   groupId: string;
