@@ -1,4 +1,5 @@
-import { type ControlPlaneClient, ledgerTopic } from '@fabric/control-plane';
+import { replayLedgerTopic } from '@fabric/contracts';
+import type { ControlPlaneClient } from '@fabric/control-plane';
 import {
   create,
   DeadLetterSchema,
@@ -242,7 +243,7 @@ describe('DeadLetterService against real Kafka', () => {
       ['team:5:members', 0],
       ['user:100', 0],
     ]);
-    const ledger = await readRecords(west, ledgerTopic(topics.get('eu-west')!.deadLetterTopic), 2);
+    const ledger = await readRecords(west, replayLedgerTopic(topics.get('eu-west')!.deadLetterTopic), 2);
     expect(ledger.map((r) => r.key)).toEqual(['0:0', '0:2']);
     expect(JSON.parse(ledger[0]!.value.toString())).toMatchObject({ by: 'test-admin', eventId: events[0]!.id });
   });

@@ -1,6 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  deadLetterTopic,
+  identifierError,
+  invalidationTopic,
+  invalidatorGroup,
+  READER_SLOT,
+  regionNameError,
+  subscriptionName,
+} from '@fabric/contracts';
 import { ConfigError } from '@fabric/runtime';
 import { SCOPES, type Scope, type TokenEntry } from './auth.js';
 
@@ -71,11 +80,11 @@ Configuration file:
       "kafkaBrokers": ["127.0.0.1:25401"],
       "readerStatusUrl": "http://127.0.0.1:25404/healthz",
       "invalidatorStatusUrl": "http://127.0.0.1:25405/healthz",
-      "topic": "fabric.inval.us-east",               (default fabric.inval.<name>)
-      "deadLetterTopic": "fabric.inval.us-east.dlq", (default <topic>.dlq)
-      "consumerGroup": "fabric-invalidator-us-east", (default fabric-invalidator-<name>)
-      "cdcSlot": "fabric_cdc",                       (default fabric_cdc)
-      "subscriptionSlot": "fabric_sub_eu_west"       (replicas; default fabric_sub_<name, - as _>)
+      "topic": "${invalidationTopic('us-east')}",               (default ${invalidationTopic('<name>')})
+      "deadLetterTopic": "${deadLetterTopic(invalidationTopic('us-east'))}", (default ${deadLetterTopic('<topic>')})
+      "consumerGroup": "${invalidatorGroup('us-east')}", (default ${invalidatorGroup('<name>')})
+      "cdcSlot": "${READER_SLOT}",                       (default ${READER_SLOT})
+      "subscriptionSlot": "${subscriptionName('eu-west')}"       (replicas; default ${subscriptionName('<name>')}, - as _)
     } ]
   }
 `;
@@ -112,8 +121,6 @@ export function loadControlPlaneConfig(file: string): ControlPlaneConfig {
   return validateControlPlaneConfig(raw, path.dirname(file));
 }
 
-const REGION = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
-const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 const HOST_PORT = /^[^:\s]+:\d{1,5}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -147,8 +154,8 @@ export function validateControlPlaneConfig(raw: unknown, baseDir: string): Contr
 function region(at: string, raw: unknown): RegionConfig {
   const r = object(at, raw);
   const name = string(`${at}.name`, r.name);
-  if (!REGION.test(name))
-    throw new ConfigError(`${at}.name`, `"${name}" is not a region name (lowercase letters, digits, dashes)`);
+  const badName = regionNameError(name);
+  if (badName) throw new ConfigError(`${at}.name`, badName);
   const home = r.home === undefined ? false : boolean(`${at}.home`, r.home);
   const postgresUrl = string(`${at}.postgresUrl`, r.postgresUrl);
   if (!/^postgres(ql)?:\/\//.test(postgresUrl)) throw new ConfigError(`${at}.postgresUrl`, 'must be a postgres:// URL');
@@ -158,10 +165,11 @@ function region(at: string, raw: unknown): RegionConfig {
     return broker;
   });
   if (kafkaBrokers.length === 0) throw new ConfigError(`${at}.kafkaBrokers`, 'must list at least one broker');
-  const topic = r.topic === undefined ? `fabric.inval.${name}` : string(`${at}.topic`, r.topic);
+  const topic = r.topic === undefined ? invalidationTopic(name) : string(`${at}.topic`, r.topic);
   const identifier = (field: 'cdcSlot' | 'subscriptionSlot', fallback: string) => {
     const value = r[field] === undefined ? fallback : string(`${at}.${field}`, r[field]);
-    if (!IDENT.test(value)) throw new ConfigError(`${at}.${field}`, `"${value}" must be a lowercase identifier`);
+    const bad = identifierError(value);
+    if (bad) throw new ConfigError(`${at}.${field}`, bad);
     return value;
   };
   return {
@@ -171,14 +179,14 @@ function region(at: string, raw: unknown): RegionConfig {
     kafkaBrokers,
     topic,
     deadLetterTopic:
-      r.deadLetterTopic === undefined ? `${topic}.dlq` : string(`${at}.deadLetterTopic`, r.deadLetterTopic),
+      r.deadLetterTopic === undefined ? deadLetterTopic(topic) : string(`${at}.deadLetterTopic`, r.deadLetterTopic),
     consumerGroup:
-      r.consumerGroup === undefined ? `fabric-invalidator-${name}` : string(`${at}.consumerGroup`, r.consumerGroup),
+      r.consumerGroup === undefined ? invalidatorGroup(name) : string(`${at}.consumerGroup`, r.consumerGroup),
     readerStatusUrl: url(`${at}.readerStatusUrl`, r.readerStatusUrl),
     invalidatorStatusUrl: url(`${at}.invalidatorStatusUrl`, r.invalidatorStatusUrl),
-    cdcSlot: identifier('cdcSlot', 'fabric_cdc'),
+    cdcSlot: identifier('cdcSlot', READER_SLOT),
     // The home database is the primary: it subscribes to nothing.
-    subscriptionSlot: home ? undefined : identifier('subscriptionSlot', `fabric_sub_${name.replaceAll('-', '_')}`),
+    subscriptionSlot: home ? undefined : identifier('subscriptionSlot', subscriptionName(name)),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
+import { eventKey } from '@fabric/contracts';
 import {
   type DeadLetterEntrySchema,
   type DeadLetterService,
@@ -179,7 +180,8 @@ async function publishOriginals(
   try {
     await connection.kafka.publish(
       region.topic,
-      views.map((v) => ({ key: partitionKey(v.event), value: v.deadLetter!.original })),
+      // Keyed as the reader keyed the original, so the replay joins that key's partition.
+      views.map((v) => ({ key: eventKey(v.event), value: v.deadLetter!.original })),
     );
     await connection.ledger.record(
       views.map((v) => ({ partition: v.partition, offset: v.offset, eventId: v.event.id })),
@@ -188,11 +190,6 @@ async function publishOriginals(
   } catch (err) {
     throw RpcError.unavailable(`${region.name}: publishing to ${region.topic} failed: ${(err as Error).message}`);
   }
-}
-
-/** The reader's choice of Kafka key (its first cache key), so a replayed event joins its key's partition. */
-function partitionKey(event: InvalidationEvent): string {
-  return event.keys[0] ?? event.tags[0] ?? event.versions[0] ?? event.patterns[0] ?? event.id;
 }
 
 async function readDlq(connection: RegionConnection): Promise<DeadLetterOffsets[]> {

@@ -36,5 +36,4 @@ export {
 } from './config.js';
 export { ServingStatus } from './health-service.js';
 export { ControlPlaneMetrics } from './metrics.js';
-export { ledgerTopic } from './replay-ledger.js';
 export { ControlPlane } from './server.js';

@@ -1,4 +1,5 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
+import { HEARTBEAT_TABLE, type InvalidatorStatusReading, type ReaderStatusReading } from '@fabric/contracts';
 import {
   type ComponentHealthSchema,
   ComponentStatus,
@@ -10,7 +11,6 @@ import {
 import type { RegionConfig } from './config.js';
 import type { Observed } from './probes/observed.js';
 import type { DatabaseState } from './probes/postgres.js';
-import type { InvalidatorStatus, ReaderStatus } from './probes/worker-status.js';
 
 export interface TopicOffsets {
   partition: number;
@@ -29,8 +29,8 @@ export interface RegionProbes {
   kafka: Observed<TopicOffsets[]>;
   /** Dead letters not yet replayed; undefined when the DLQ or its ledger could not be read. */
   deadLetters: bigint | undefined;
-  reader: Observed<ReaderStatus>;
-  invalidator: Observed<InvalidatorStatus>;
+  reader: Observed<ReaderStatusReading>;
+  invalidator: Observed<InvalidatorStatusReading>;
 }
 
 export type Component = 'postgres' | 'kafka' | 'cdc-reader' | 'invalidator' | 'replication' | 'heartbeat';
@@ -134,7 +134,7 @@ function replicationHealth(region: RegionConfig, primary: Observed<DatabaseState
 function heartbeatHealth(database: Observed<DatabaseState>, now: Date): Observed<unknown> {
   if (database.status !== 'healthy') return { status: 'unreachable', detail: `primary database: ${database.detail}` };
   const beat = database.value.heartbeat;
-  if (!beat) return { status: 'unhealthy', detail: 'no fabric.heartbeat row at the primary' };
+  if (!beat) return { status: 'unhealthy', detail: `no ${HEARTBEAT_TABLE} row at the primary` };
   const age = (now.getTime() - beat.getTime()) / 1000;
   if (age > HEARTBEAT_STALE_SECONDS)
     return {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError, createLogger, onShutdownSignal, startMetricsServer } from '@fabric/runtime';
+import { createLogger, onShutdownSignal, runMain, startMetricsServer } from '@fabric/runtime';
 import { CONTROL_PLANE_HELP, loadControlPlaneConfig, parseControlPlaneArgs } from './config.js';
 import { ControlPlaneMetrics } from './metrics.js';
 import { ControlPlane } from './server.js';
@@ -37,13 +37,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const known = err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(
-      `fabric-control-plane: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`,
-    );
-    process.exit(known ? 2 : 1);
-  },
-);
+void runMain('fabric-control-plane', main);

@@ -1,8 +1,9 @@
+import { replayLedgerTopic } from '@fabric/contracts';
 import type { Logger } from 'pino';
 import type { RegionConfig } from './config.js';
 import { DatabaseProbe } from './probes/postgres.js';
 import { RegionKafka } from './region-kafka.js';
-import { ledgerTopic, ReplayLedger } from './replay-ledger.js';
+import { ReplayLedger } from './replay-ledger.js';
 
 export interface RegionConnection {
   config: RegionConfig;
@@ -26,7 +27,7 @@ export class RegionConnections {
             config,
             kafka,
             database: new DatabaseProbe(config.postgresUrl, timeoutMs, log),
-            ledger: new ReplayLedger(kafka, ledgerTopic(config.deadLetterTopic)),
+            ledger: new ReplayLedger(kafka, replayLedgerTopic(config.deadLetterTopic)),
           },
         ];
       }),

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { kafkaLogCreator, kafkaLogLevel } from '@fabric/runtime';
-import { type Admin, Kafka, logLevel, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
+import { createKafka, createProducer } from '@fabric/runtime';
+import { type Admin, type Kafka, logLevel, type Producer, type RecordMetadata } from 'kafkajs';
 import type { Logger } from 'pino';
 import { withTimeout } from './probes/observed.js';
 
@@ -26,15 +26,15 @@ export class RegionKafka {
     private readonly timeoutMs: number,
     logger: Logger,
   ) {
-    this.kafka = new Kafka({
+    this.kafka = createKafka({
       clientId: `fabric-control-plane-${region}`,
       brokers,
+      logger,
       connectionTimeout: timeoutMs,
       requestTimeout: Math.max(timeoutMs, 5_000),
-      logCreator: kafkaLogCreator(logger),
       // A region that cannot be reached is reported through the API and metrics on every
       // probe; kafkajs logging each failed connect as an error would only flood the log.
-      logLevel: logger.isLevelEnabled('debug') ? kafkaLogLevel(logger) : logLevel.NOTHING,
+      logLevel: logger.isLevelEnabled('debug') ? undefined : logLevel.NOTHING,
     });
   }
 
@@ -78,8 +78,11 @@ export class RegionKafka {
   }
 
   /**
-   * Durable, ordered publishing like the readers': idempotent, acks from every in-sync
-   * replica, and the Java client's partitioner so a key lands where other clients put it.
+   * Durable, ordered publishing: acks from every in-sync replica, one request in flight,
+   * and the Java client's partitioner so a key lands where the reader put it. A publish
+   * answers an RPC, so it gives up after a few retries rather than wait out a region's
+   * outage; the producer is then not idempotent, and a retry may duplicate an event,
+   * which is harmless (applying an event twice changes nothing more).
    */
   async publish(topic: string, records: OutgoingRecord[]): Promise<RecordMetadata[]> {
     this.producerClient ??= this.connectProducer();
@@ -116,13 +119,7 @@ export class RegionKafka {
   }
 
   private async connectProducer(): Promise<Producer> {
-    const producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5_000 },
-    });
+    const producer = createProducer(this.kafka, { maxRetries: 5, initialRetryTime: 200, maxRetryTime: 5_000 });
     await producer.connect();
     return producer;
   }

@@ -1,11 +1,6 @@
 import type { RegionKafka } from './region-kafka.js';
 import { scanPartition } from './topic-scan.js';
 
-/** The ledger's topic for a DLQ: one record per replayed dead letter, keyed "partition:offset". */
-export function ledgerTopic(deadLetterTopic: string): string {
-  return `${deadLetterTopic}.replayed`;
-}
-
 export function ledgerKey(partition: number, offset: bigint): string {
   return `${partition}:${offset}`;
 }

@@ -1,4 +1,5 @@
-import { create, InvalidateRequestSchema, Operation } from '@fabric/proto';
+import { eventKey } from '@fabric/contracts';
+import { create, InvalidateRequestSchema, InvalidationEventSchema, Operation } from '@fabric/proto';
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import type { RegionConfig } from '../src/config.js';
@@ -113,5 +114,13 @@ describe('manualEvents', () => {
     expect(
       Number(events[0]!.event.primaryCommitTime!.seconds) * 1000 + events[0]!.event.primaryCommitTime!.nanos! / 1e6,
     ).toBe(now.getTime());
+  });
+  it('keys each event as a replay of it would be keyed, so a replayed manual event joins its partition', () => {
+    const plan = planInvalidation(
+      request({ regions: ['eu-west'], keys: ['user:1'], tags: ['team:7'], patterns: ['s:*'] }),
+      regions,
+    );
+    for (const e of manualEvents(plan, 'eu-west', 'abc', new Date()))
+      expect(eventKey(create(InvalidationEventSchema, e.event))).toBe(e.key);
   });
 });

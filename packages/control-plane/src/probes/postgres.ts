@@ -1,3 +1,4 @@
+import { HEARTBEAT_TABLE } from '@fabric/contracts';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { type Observed, withTimeout } from './observed.js';
@@ -23,7 +24,7 @@ const SLOTS_SQL = `
                      'active', active,
                      'lag', pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint::text))
                    from pg_replication_slots where slot_name = any($1::text[])), '[]'::json) as slots`;
-const HEARTBEAT_SQL = 'select beat_at from fabric.heartbeat where id = 1';
+const HEARTBEAT_SQL = `select beat_at from ${HEARTBEAT_TABLE} where id = 1`;
 const UNDEFINED_TABLE = '42P01';
 
 /**

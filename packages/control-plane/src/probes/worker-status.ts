@@ -1,19 +1,10 @@
+import {
+  type InvalidatorStatusReading,
+  parseInvalidatorStatus,
+  parseReaderStatus,
+  type ReaderStatusReading,
+} from '@fabric/contracts';
 import { type Observed, withTimeout } from './observed.js';
-
-/** What a CDC reader's /healthz says; fields it did not send stay undefined. */
-export interface ReaderStatus {
-  confirmedLsn: string | undefined;
-  pending: number | undefined;
-  lastEventAt: Date | undefined;
-}
-
-/** What an invalidator's /healthz says; fields it did not send stay undefined. */
-export interface InvalidatorStatus {
-  redis: 'up' | 'down' | undefined;
-  lastAppliedCommitTime: Date | undefined;
-  latencyP50Ms: number | undefined;
-  latencyP99Ms: number | undefined;
-}
 
 /** A worker's status read from its JSON, and a problem it reports even while answering 200. */
 export interface WorkerReport<T> {
@@ -57,41 +48,18 @@ export async function fetchWorkerStatus<T>(
   return { status: 'unhealthy', value, detail: reasons.filter(Boolean).join(', ') };
 }
 
-export function readReaderStatus(body: Record<string, unknown>): WorkerReport<ReaderStatus> {
+export function readReaderStatus(body: Record<string, unknown>): WorkerReport<ReaderStatusReading> {
+  return { value: parseReaderStatus(body) };
+}
+
+export function readInvalidatorStatus(body: Record<string, unknown>): WorkerReport<InvalidatorStatusReading> {
+  const value = parseInvalidatorStatus(body);
   return {
-    value: {
-      confirmedLsn: typeof body.confirmedLsn === 'string' ? body.confirmedLsn : undefined,
-      pending: finite(body.pending),
-      lastEventAt: time(body.lastEventAt),
-    },
+    value,
+    // The invalidator stays "ok" through a short Redis outage (retries and the DLQ absorb
+    // it), but meanwhile the region's cache is not being invalidated.
+    problem: value.redis === 'down' ? 'redis down' : undefined,
   };
-}
-
-export function readInvalidatorStatus(body: Record<string, unknown>): WorkerReport<InvalidatorStatus> {
-  const latency =
-    typeof body.latencyMs === 'object' && body.latencyMs !== null ? (body.latencyMs as Record<string, unknown>) : {};
-  const redis = body.redis === 'up' || body.redis === 'down' ? body.redis : undefined;
-  return {
-    value: {
-      redis,
-      lastAppliedCommitTime: time(body.lastAppliedCommitTime),
-      latencyP50Ms: finite(latency.p50),
-      latencyP99Ms: finite(latency.p99),
-    },
-    // The invalidator stays "ok" without Redis (the DLQ absorbs failures), but the
-    // region's cache is not being invalidated.
-    problem: redis === 'down' ? 'redis down' : undefined,
-  };
-}
-
-function finite(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-function time(v: unknown): Date | undefined {
-  if (typeof v !== 'string') return undefined;
-  const d = new Date(v);
-  return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
 function describeFetchError(err: unknown): string {
