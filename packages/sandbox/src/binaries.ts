@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { MissingBinaryError } from './errors.js';
+import { embeddedPgBin, type PostgresVersion } from './postgres-versions.js';
 
 export interface Binaries {
   /** Directory holding initdb, postgres, pg_ctl. */
@@ -15,14 +16,23 @@ export interface Binaries {
 
 const SETUP_HINT = 'Run `npm run setup` (it installs what is missing) or see README "Requirements".';
 
-export function findBinaries(kafkaLibs: string, env: NodeJS.ProcessEnv = process.env): Binaries {
+export function findBinaries(
+  kafkaLibs: string,
+  env: NodeJS.ProcessEnv = process.env,
+  postgres: PostgresVersion = 15,
+): Binaries {
   return {
-    pgBin: findPgBin(env),
+    pgBin: findPgBinFor(postgres, env),
     redisServer: findOnPath('redis-server', env, 'Install it: apt-get install redis-server. ' + SETUP_HINT),
     java: findOnPath('java', env, 'Install a JDK 17: apt-get install openjdk-17-jre-headless. ' + SETUP_HINT),
     setpriv: findOnPath('setpriv', env, 'Install util-linux. ' + SETUP_HINT),
     kafkaLibs: findKafkaLibs(kafkaLibs),
   };
+}
+
+/** The bin directory of one PostgreSQL major: Debian's for 15, the pinned npm build for 16–18. */
+export function findPgBinFor(version: PostgresVersion, env: NodeJS.ProcessEnv): string {
+  return version === 15 ? findPgBin(env) : embeddedPgBin(version, env);
 }
 
 export function findPgBin(env: NodeJS.ProcessEnv, defaults = ['/usr/lib/postgresql/15/bin']): string {

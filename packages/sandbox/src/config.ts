@@ -1,5 +1,27 @@
 import path from 'node:path';
 import { ConfigError } from './errors.js';
+import {
+  FIRST_STANDBY_DECODING_VERSION,
+  POSTGRES_VERSIONS,
+  type PostgresVersion,
+} from './postgres-versions.js';
+
+/**
+ * How the other regions follow the primary. 'physical': each is a streaming standby whose
+ * reader decodes the standby's own WAL (PostgreSQL 16+), what managed replicas and Patroni
+ * clusters run. 'logical': each is a subscriber with its own WAL (PostgreSQL 15, or by choice).
+ */
+export type ReplicationMode = 'physical' | 'logical';
+export const REPLICATION_MODES: readonly ReplicationMode[] = ['physical', 'logical'];
+
+/**
+ * What a sandbox runs when nothing is chosen. Stays PostgreSQL 15 with logical replicas
+ * until every reader can decode a standby; then physical standbys on 17.
+ */
+export const DEFAULT_TOPOLOGY: { postgres: PostgresVersion; replication: ReplicationMode } = {
+  postgres: 15,
+  replication: 'logical',
+};
 
 export interface RegionSpec {
   /** DNS-label-like name used in topic names, slot names and file paths. */
@@ -22,6 +44,9 @@ export interface SandboxConfig {
   partitions: number;
   /** Kafka broker heap, e.g. "384m". */
   kafkaHeap: string;
+  /** PostgreSQL major of every region. */
+  postgres: PostgresVersion;
+  replication: ReplicationMode;
 }
 
 export const DEFAULT_REGIONS = ['us-east', 'eu-west', 'ap-south'] as const;
@@ -39,6 +64,8 @@ export interface SandboxConfigInput {
   network?: unknown;
   partitions?: unknown;
   kafkaHeap?: unknown;
+  postgres?: unknown;
+  replication?: unknown;
 }
 
 /**
@@ -69,6 +96,7 @@ export function resolveSandboxConfig(input: SandboxConfigInput, cwd = process.cw
   if (typeof kafkaHeap !== 'string' || !HEAP.test(kafkaHeap)) {
     throw new ConfigError('kafkaHeap', `must look like 384m or 1g, got ${JSON.stringify(kafkaHeap)}`);
   }
+  const { postgres, replication } = parseTopology(input);
   return {
     regions: names.map((name) => ({ name, home: name === home })),
     stateDir: path.resolve(cwd, stateDir),
@@ -77,7 +105,27 @@ export function resolveSandboxConfig(input: SandboxConfigInput, cwd = process.cw
     network,
     partitions,
     kafkaHeap,
+    postgres,
+    replication,
   };
+}
+
+function parseTopology(input: SandboxConfigInput): { postgres: PostgresVersion; replication: ReplicationMode } {
+  const postgres = parseInteger('postgres', input.postgres ?? DEFAULT_TOPOLOGY.postgres, 0, 99);
+  if (!(POSTGRES_VERSIONS as readonly number[]).includes(postgres)) {
+    throw new ConfigError('postgres', `must be one of ${POSTGRES_VERSIONS.join(', ')}, got ${postgres}`);
+  }
+  const replication = input.replication ?? DEFAULT_TOPOLOGY.replication;
+  if (!(REPLICATION_MODES as readonly unknown[]).includes(replication)) {
+    throw new ConfigError('replication', `must be "physical" or "logical", got ${JSON.stringify(replication)}`);
+  }
+  if (replication === 'physical' && postgres < FIRST_STANDBY_DECODING_VERSION) {
+    throw new ConfigError(
+      'replication',
+      `physical standbys need PostgreSQL ${FIRST_STANDBY_DECODING_VERSION} or newer: PostgreSQL ${postgres} cannot decode WAL on a standby, so a region's reader would have nothing to read. Use --replication logical with --postgres ${postgres}, or --postgres 16, 17 or 18`,
+    );
+  }
+  return { postgres: postgres as PostgresVersion, replication: replication as ReplicationMode };
 }
 
 function parseRegionNames(raw: unknown): string[] {

@@ -29,7 +29,7 @@ export interface PostgresOptions {
 
 /**
  * Settings every region needs: logical WAL so the region's own CDC reader can decode
- * (on replicas too, where it decodes what the subscription applied), room for slots and
+ * (on logical replicas too, where it decodes what the subscription applied), room for slots and
  * workers, and a cap on WAL a stalled slot may hold so a dead reader cannot fill the disk.
  */
 const SETTINGS: Record<string, string> = {
@@ -39,6 +39,9 @@ const SETTINGS: Record<string, string> = {
   max_worker_processes: '16',
   max_logical_replication_workers: '8',
   max_slot_wal_keep_size: '2GB',
+  // Standbys only (the primary ignores it): the primary's vacuum must keep the rows a
+  // standby's logical slot has yet to decode, or the standby invalidates the slot.
+  hot_standby_feedback: 'on',
   wal_sender_timeout: '30s',
   shared_buffers: '64MB',
   unix_socket_directories: '',

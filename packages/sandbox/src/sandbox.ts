@@ -16,12 +16,21 @@ import { startKafka } from './kafka.js';
 import { SandboxLock } from './lock.js';
 import { type NetworkPlan, planNetwork, setUpNetwork, tearDownNetwork } from './network.js';
 import { assertPortsFree, type PortPlan, planPorts } from './ports.js';
-import { startPostgres } from './postgres.js';
+import { type PostgresOptions, startPostgres } from './postgres.js';
+import { reachablePgBin } from './postgres-versions.js';
 import { startRedis } from './redis.js';
-import { ensurePublication, ensureSchema, ensureSubscription, waitForSubscriptionSync } from './replication.js';
+import {
+  type DatabaseEndpoint,
+  ensurePublication,
+  ensureSchema,
+  ensureSubscription,
+  waitForSubscriptionSync,
+} from './replication.js';
 import { ownedDir, postgresUser, type RunAs, reachableBy } from './run-as.js';
 import { ServiceProcess, type ServiceSpec } from './service-process.js';
+import { cloneStandby, ensurePhysicalSlot, isStandbyDataDir, waitForStandby } from './standby.js';
 import { Supervisor, type SupervisorFiles } from './supervisor.js';
+import { checkTopology, recordTopology } from './topology-record.js';
 
 export type ServiceKind = 'postgres' | 'kafka' | 'redis';
 
@@ -47,6 +56,8 @@ export class Sandbox {
   private readonly workers: Array<{ region: string; kind: string; worker: Supervisor }> = [];
   private readonly network: NetworkPlan;
   private stopping: Promise<void> | undefined;
+  /** How each region's PostgreSQL is started; standbys are started once the primary can be copied. */
+  private readonly postgresOptions = new Map<string, PostgresOptions>();
 
   private constructor(
     readonly config: SandboxConfig,
@@ -60,9 +71,15 @@ export class Sandbox {
 
   static async start(config: SandboxConfig, deps: SandboxDeps): Promise<Sandbox> {
     const { logger } = deps;
-    const binaries = deps.binaries ?? findBinaries(deps.kafkaLibs ?? defaultKafkaLibs());
+    const binaries = deps.binaries ?? findBinaries(deps.kafkaLibs ?? defaultKafkaLibs(), process.env, config.postgres);
     mkdirSync(config.stateDir, { recursive: true });
     const lock = SandboxLock.acquire(config.stateDir);
+    try {
+      checkTopology(config);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
     const sandbox = new Sandbox(config, describeEndpoints(config), lock, logger, binaries);
     try {
       const plan = planPorts(
@@ -74,6 +91,7 @@ export class Sandbox {
       else setUpNetwork(sandbox.network, logger);
       await sandbox.startServices(binaries, plan);
       await sandbox.wireReplication();
+      recordTopology(config);
       const state: SandboxState = { pid: process.pid, readyAt: new Date().toISOString(), endpoints: sandbox.endpoints };
       writeFileSync(path.join(config.stateDir, STATE_FILE), JSON.stringify(state, null, 2));
       return sandbox;
@@ -86,6 +104,8 @@ export class Sandbox {
   private async startServices(bin: Binaries, plan: PortPlan): Promise<void> {
     const runAs = postgresUser();
     const pgRoot = postgresRoot(this.config.stateDir, runAs, this.logger);
+    const pgBin = reachablePgBin(bin.pgBin, runAs);
+    const physical = this.config.replication === 'physical';
     // allSettled, not all: when one region fails, the others' services must finish
     // starting (and be tracked) before the caller stops them, or they would be missed.
     const results = await Promise.allSettled(
@@ -100,18 +120,20 @@ export class Sandbox {
           setpriv: bin.setpriv,
           logger: this.logger,
         };
+        const postgres: PostgresOptions = {
+          ...common,
+          port: region.postgres.port,
+          dataDir: path.join(pgRoot, region.region),
+          logFile: log('postgres'),
+          pgBin,
+          runAs,
+        };
+        this.postgresOptions.set(region.region, postgres);
+        // A physical standby is a copy of the running primary: wireReplication starts it.
+        const startsNow = region.home || !physical || isStandbyDataDir(postgres.dataDir);
         // Kafka is the slowest to boot; the others start beside it.
         const started = await Promise.allSettled([
-          this.track(region.region, 'postgres', () =>
-            startPostgres({
-              ...common,
-              port: region.postgres.port,
-              dataDir: path.join(pgRoot, region.region),
-              logFile: log('postgres'),
-              pgBin: bin.pgBin,
-              runAs,
-            }),
-          ),
+          startsNow ? this.track(region.region, 'postgres', () => startPostgres(postgres)) : Promise.resolve(),
           this.track(region.region, 'redis', () =>
             startRedis({
               ...common,
@@ -160,7 +182,7 @@ export class Sandbox {
   }
 
   private async wireReplication(): Promise<void> {
-    const db = (r: RegionEndpoints) => ({ region: r.region, host: r.postgres.host, port: r.postgres.port });
+    if (this.config.replication === 'physical') return this.wireStandbys();
     const home = homeRegion(this.endpoints);
     await ensureSchema(db(home));
     await ensurePublication(db(home));
@@ -173,6 +195,38 @@ export class Sandbox {
           await waitForSubscriptionSync(db(r), this.logger);
         }),
     );
+  }
+
+  /**
+   * Physical mode: the schema is made at the primary only (a standby is read-only and gets
+   * it by replication); each standby region gets a physical slot on the primary and, on
+   * first start, a copy of the primary's data directory.
+   */
+  private async wireStandbys(): Promise<void> {
+    const home = homeRegion(this.endpoints);
+    await ensureSchema(db(home));
+    const primaryOptions = this.postgresOptions.get(home.region)!;
+    const standbys = this.endpoints.regions.filter((r) => !r.home);
+    // One backup at a time: each copy is consistent on its own, and two would only compete for the disk.
+    for (const r of standbys) {
+      await ensurePhysicalSlot(db(home), r.region);
+      const options = this.postgresOptions.get(r.region)!;
+      if (!this.service(r.region, 'postgres')) {
+        if (!isStandbyDataDir(options.dataDir)) {
+          this.logger.info({ region: r.region }, 'making the standby from a base backup of the primary');
+          await cloneStandby({
+            region: r.region,
+            primary: db(home),
+            upstream: { host: home.postgres.host, port: home.postgres.port },
+            primaryDataDir: primaryOptions.dataDir,
+            dataDir: options.dataDir,
+            runAs: options.runAs,
+          });
+        }
+        await this.track(r.region, 'postgres', () => startPostgres(options));
+      }
+    }
+    await Promise.all(standbys.map((r) => waitForStandby(db(r), db(home), this.logger)));
   }
 
   /**
@@ -243,6 +297,10 @@ export class Sandbox {
     await e.supervisor.stop(20_000);
     this.logger.debug({ region: e.region, service: e.kind }, 'stopped');
   }
+}
+
+function db(r: RegionEndpoints): DatabaseEndpoint {
+  return { region: r.region, host: r.postgres.host, port: r.postgres.port };
 }
 
 /** The repository's shared jar folder, so every state directory reuses one download. */

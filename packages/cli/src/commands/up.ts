@@ -18,7 +18,8 @@ const UP_OPTIONS = {
 export const UP_HELP = `Usage: fabric up [options]
 
 Starts the local multi-region sandbox and runs until Ctrl-C or SIGTERM. Per region:
-PostgreSQL 15 (primary in the home region, logical replicas elsewhere), one Kafka broker
+PostgreSQL (the primary in the home region; physical standbys elsewhere, or logical
+replicas with --replication logical), one Kafka broker
 in KRaft mode with topics fabric.inval.<region> and fabric.inval.<region>.dlq, and Redis.
 Then per region one CDC reader (WAL -> topic) and one invalidator (topic -> Redis), and
 one gRPC control plane for all regions; logs in <state-dir>/<region>/logs/, each
