@@ -21,11 +21,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // A fresh state each run: tests assert on exact rows and topic contents.
   rmSync(TEST_STATE_DIR, { recursive: true, force: true });
   const logger = pino({ level: process.env.FABRIC_LOG_LEVEL ?? 'warn' }, pino.destination(2));
-  const config = resolveSandboxConfig({ stateDir: TEST_STATE_DIR, portBase: TEST_PORT_BASE });
+  // FABRIC_TEST_POSTGRES / FABRIC_TEST_REPLICATION pick the topology; the suites that start
+  // their own sandbox through `fabric up` read it from FABRIC_POSTGRES / FABRIC_REPLICATION.
+  if (process.env.FABRIC_TEST_POSTGRES) process.env.FABRIC_POSTGRES = process.env.FABRIC_TEST_POSTGRES;
+  if (process.env.FABRIC_TEST_REPLICATION) process.env.FABRIC_REPLICATION = process.env.FABRIC_TEST_REPLICATION;
+  const config = resolveSandboxConfig({
+    stateDir: TEST_STATE_DIR,
+    portBase: TEST_PORT_BASE,
+    postgres: process.env.FABRIC_POSTGRES,
+    replication: process.env.FABRIC_REPLICATION,
+  });
   const started = Date.now();
   const sandbox = await Sandbox.start(config, { logger });
   process.stderr.write(
-    `[integration] sandbox ready in ${Date.now() - started} ms (state ${TEST_STATE_DIR}, node ${process.version})\n`,
+    `[integration] sandbox ready in ${Date.now() - started} ms (state ${TEST_STATE_DIR}, PostgreSQL ${config.postgres} ${config.replication}, node ${process.version})\n`,
   );
   project.provide('endpoints', sandbox.endpoints);
   return () => sandbox.stop();
