@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { eventually, withDb } from '../support.js';
@@ -16,16 +18,19 @@ async function healthz(): Promise<Answer> {
   return { status: res.status, body: (await res.json()) as Answer['body'] };
 }
 
+/** For `eventually`: the answer once it has `status`; until then the last answer is the error. */
 const answering = (status: number) => async () => {
   const answer = await healthz();
-  return answer.status === status ? answer : undefined;
+  if (answer.status !== status) throw new Error(`HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
+  return answer;
 };
 
 /**
  * The reader's /healthz says no when the reader cannot do its job. Kafka is made to refuse
- * the reader's writes on the reader's own topic only (min.insync.replicas above the single
- * broker's replica count, so every acks=all produce fails with NOT_ENOUGH_REPLICAS), which
- * leaves the shared brokers and every other test's topics alone.
+ * the reader's writes on the reader's own topic only (max.message.bytes below any batch, so
+ * every produce fails with MESSAGE_TOO_LARGE until it is raised again), which leaves the
+ * shared brokers and every other test's topics alone. (min.insync.replicas cannot do this on
+ * a single broker: Kafka caps it at the replication factor.)
  */
 describe('cdc reader /healthz', () => {
   const endpoints = inject('endpoints');
@@ -33,20 +38,37 @@ describe('cdc reader /healthz', () => {
   const kafka = new Kafka({ brokers: home.kafka.brokers, logLevel: logLevel.NOTHING });
   let reader: ReaderUnderTest | undefined;
 
-  const minInsyncReplicas = async (topic: string, value: string) => {
+  /** Sets the topic's max.message.bytes and returns what the broker then reports. */
+  const maxMessageBytes = async (topic: string, value: string) => {
     const admin = kafka.admin();
     await admin.connect();
     try {
       await admin.alterConfigs({
         validateOnly: false,
         resources: [
-          { type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'min.insync.replicas', value }] },
+          { type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'max.message.bytes', value }] },
         ],
       });
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] }],
+      });
+      return described.resources[0]?.configEntries[0]?.configValue;
     } finally {
       await admin.disconnect();
     }
   };
+
+  /** The reader's own log, so a failure carries what the reader saw. */
+  const readerLog = (r: ReaderUnderTest) =>
+    readFileSync(
+      path.join(endpoints.stateDir, r.region.region, 'logs', `reader-${r.slot.slice('test_'.length)}.log`),
+      'utf8',
+    )
+      .split('\n')
+      .filter((line) => !line.includes('"level":20'))
+      .slice(-40)
+      .join('\n');
 
   afterAll(async () => {
     await reader?.dispose();
@@ -58,11 +80,19 @@ describe('cdc reader /healthz', () => {
       extraArgs: ['--metrics-port', String(METRICS_PORT), '--health-grace-ms', '1000'],
     });
     await reader.start();
+    try {
+      await refuseAndRecover(reader);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- reader log (tail) ---\n${readerLog(reader)}`, { cause: err });
+    }
+  });
+
+  async function refuseAndRecover(underTest: ReaderUnderTest): Promise<void> {
     const healthy = await eventually('/healthz 200 while streaming', answering(200));
     expect(healthy.body.ok).toBe(true);
     expect(healthy.body.detail).toBeUndefined();
 
-    await minInsyncReplicas(reader.topic, '2');
+    expect(await maxMessageBytes(underTest.topic, '16')).toBe('16');
     await withDb(home, (db) =>
       db.query(
         `insert into users (id, team_id, name, email) values ($1, 1, 'health probe', 'health@example')
@@ -76,12 +106,12 @@ describe('cdc reader /healthz', () => {
     // The numbers stay in the answer, so a poller still sees how far the reader got.
     expect(refused.body.pending).toBeGreaterThan(0);
 
-    await minInsyncReplicas(reader.topic, '1');
+    expect(await maxMessageBytes(underTest.topic, '1048588')).toBe('1048588');
     const recovered = await eventually('/healthz 200 once Kafka takes the batch', answering(200), 30_000);
     expect(recovered.body.ok).toBe(true);
-    const events = await readTopic(home, reader.topic, decodeEvent, (es) =>
+    const events = await readTopic(home, underTest.topic, decodeEvent, (es) =>
       es.some((e) => e.keys.includes(`user:${USER_ID}`)),
     );
     expect(events.some((e) => e.keys.includes(`user:${USER_ID}`))).toBe(true);
-  });
+  }
 });
