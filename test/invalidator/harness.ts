@@ -29,6 +29,8 @@ export interface InvalidatorUnderTest {
   start(): Promise<void>;
   stop(): Promise<number | null>;
   kill(): Promise<void>;
+  /** Sends a signal without waiting: SIGSTOP freezes the process where it is, SIGCONT resumes it. */
+  signal(signal: NodeJS.Signals): void;
   health(): Promise<Record<string, unknown>>;
   metrics(): Promise<string>;
   dispose(): Promise<void>;
@@ -116,6 +118,9 @@ export async function invalidatorFor(
     async kill() {
       child?.kill('SIGKILL');
       await exited();
+    },
+    signal(signal) {
+      child?.kill(signal);
     },
     async health() {
       return (await (await fetch(url('/healthz'))).json()) as Record<string, unknown>;
