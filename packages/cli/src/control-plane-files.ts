@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { invalidatorGroup, READER_SLOT, subscriptionName } from '@fabric/contracts';
 import { type ControlPlaneConfig, hashToken } from '@fabric/control-plane';
-import { type SandboxEndpoints, subscriptionName } from '@fabric/sandbox';
+import type { SandboxEndpoints } from '@fabric/sandbox';
 
 /** The sandbox's control plane keeps its configuration and tokens here, beside the other state. */
 export function controlPlaneDir(stateDir: string): string {
@@ -74,11 +75,11 @@ export function controlPlaneConfigFor(
       kafkaBrokers: r.kafka.brokers,
       topic: r.kafka.topic,
       deadLetterTopic: r.kafka.deadLetterTopic,
-      consumerGroup: `fabric-invalidator-${r.region}`,
+      consumerGroup: invalidatorGroup(r.region),
       // Workers serve their status beside their metrics, on the region's host.
       readerStatusUrl: `http://${r.postgres.host}:${r.metrics.reader}/healthz`,
       invalidatorStatusUrl: `http://${r.postgres.host}:${r.metrics.invalidator}/healthz`,
-      cdcSlot: 'fabric_cdc',
+      cdcSlot: READER_SLOT,
       subscriptionSlot: r.home ? undefined : subscriptionName(r.region),
     })),
   };

@@ -1,10 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type InvalidatorStatus, READER_SLOT } from '@fabric/contracts';
 import { type RegionEndpoints, type SandboxEndpoints, SandboxError } from '@fabric/sandbox';
 import pg from 'pg';
 import type { Logger } from 'pino';
-
-/** The reader's slot name: changes committed before it exists are never decoded. */
-const READER_SLOT = 'fabric_cdc';
 
 export class WorkersNotReadyError extends SandboxError {
   override readonly name = 'WorkersNotReadyError';
@@ -55,7 +53,7 @@ async function invalidatorAssigned(region: RegionEndpoints): Promise<boolean> {
     const res = await fetch(`http://${region.redis.host}:${region.metrics.invalidator}/healthz`, {
       signal: AbortSignal.timeout(2_000),
     });
-    const status = (await res.json()) as { assigned?: number[] };
+    const status = (await res.json()) as Partial<InvalidatorStatus>;
     return (status.assigned?.length ?? 0) > 0;
   } catch {
     return false;

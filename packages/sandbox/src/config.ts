@@ -1,10 +1,7 @@
 import path from 'node:path';
+import { regionNameError } from '@fabric/contracts';
 import { ConfigError } from './errors.js';
-import {
-  FIRST_STANDBY_DECODING_VERSION,
-  POSTGRES_VERSIONS,
-  type PostgresVersion,
-} from './postgres-versions.js';
+import { FIRST_STANDBY_DECODING_VERSION, POSTGRES_VERSIONS, type PostgresVersion } from './postgres-versions.js';
 
 /**
  * How the other regions follow the primary. 'physical': each is a streaming standby whose
@@ -52,7 +49,6 @@ export interface SandboxConfig {
 export const DEFAULT_REGIONS = ['us-east', 'eu-west', 'ap-south'] as const;
 export const DEFAULT_PORT_BASE = 25400;
 
-const REGION_NAME = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
 const HEAP = /^[1-9][0-9]*[mg]$/;
 
 export interface SandboxConfigInput {
@@ -135,12 +131,8 @@ function parseRegionNames(raw: unknown): string[] {
   }
   const seen = new Set<string>();
   list.forEach((name, i) => {
-    if (typeof name !== 'string' || !REGION_NAME.test(name)) {
-      throw new ConfigError(
-        `regions[${i}]`,
-        `${JSON.stringify(name)} is not a region name: use 2-24 lowercase letters, digits and dashes, starting with a letter (e.g. eu-west)`,
-      );
-    }
+    const badName = regionNameError(name);
+    if (badName) throw new ConfigError(`regions[${i}]`, badName);
     if (seen.has(name)) throw new ConfigError(`regions[${i}]`, `${name} is listed twice`);
     seen.add(name);
   });
@@ -157,6 +149,4 @@ function parseInteger(field: string, raw: unknown, min: number, max: number): nu
 }
 
 /** Identifier-safe form of a region name for PostgreSQL objects (slots, subscriptions). */
-export function regionIdent(region: string): string {
-  return region.replaceAll('-', '_');
-}
+export { regionIdent } from '@fabric/contracts';

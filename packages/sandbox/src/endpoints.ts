@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { deadLetterTopic, invalidationTopic } from '@fabric/contracts';
 import type { SandboxConfig } from './config.js';
 import { DATABASE } from './demo-schema.js';
-import { deadLetterTopic, invalidationTopic } from './kafka.js';
 import { planNetwork } from './network.js';
 import { isAlive } from './pid.js';
 import { planPorts } from './ports.js';
@@ -52,7 +52,7 @@ export function describeEndpoints(config: SandboxConfig): SandboxEndpoints {
         kafka: {
           brokers: [`${at}:${ports.kafka}`],
           topic: invalidationTopic(name),
-          deadLetterTopic: deadLetterTopic(name),
+          deadLetterTopic: deadLetterTopic(invalidationTopic(name)),
         },
         redis: { host: at, port: ports.redis, url: `redis://${at}:${ports.redis}` },
         metrics: { reader: ports.readerMetrics, invalidator: ports.invalidatorMetrics },

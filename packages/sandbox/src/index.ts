@@ -4,7 +4,6 @@ export { DATABASE, DEMO_SCHEMA, PUBLICATION, REPLICATED_TABLES } from './demo-sc
 export * from './endpoints.js';
 export * from './errors.js';
 export { FABRIC_SCHEMA, FABRIC_TABLES } from './fabric-schema.js';
-export { deadLetterTopic, invalidationTopic } from './kafka.js';
 export {
   type NetworkPlan,
   NetworkSetupError,
@@ -15,7 +14,6 @@ export {
 } from './network.js';
 export * from './ports.js';
 export { ping as pingRedis } from './redis.js';
-export { subscriptionName } from './replication.js';
 export { defaultKafkaLibs, Sandbox, type SandboxDeps, type ServiceKind } from './sandbox.js';
 export { type ExitStatus, ServiceProcess, type ServiceSpec } from './service-process.js';
 export { Supervisor, type SupervisorFiles } from './supervisor.js';

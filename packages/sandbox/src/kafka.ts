@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { deadLetterTopic, invalidationTopic } from '@fabric/contracts';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ServiceStartError } from './errors.js';
@@ -26,14 +27,6 @@ export interface KafkaOptions {
   /** netns mode: run inside the region's network namespace. */
   netns?: string;
   logger: Logger;
-}
-
-export function invalidationTopic(region: string): string {
-  return `fabric.inval.${region}`;
-}
-
-export function deadLetterTopic(region: string): string {
-  return `${invalidationTopic(region)}.dlq`;
 }
 
 /** One combined broker+controller in KRaft mode per region: no ZooKeeper. */
@@ -106,7 +99,7 @@ export async function startKafka(opts: KafkaOptions): Promise<ServiceProcess> {
       waitForLeaders: true,
       topics: [
         { topic: invalidationTopic(opts.region), numPartitions: opts.partitions, replicationFactor: 1 },
-        { topic: deadLetterTopic(opts.region), numPartitions: 1, replicationFactor: 1 },
+        { topic: deadLetterTopic(invalidationTopic(opts.region)), numPartitions: 1, replicationFactor: 1 },
       ],
     });
   } catch (err) {

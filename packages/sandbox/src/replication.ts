@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { subscriptionName } from '@fabric/contracts';
 import type { Logger } from 'pino';
-import { regionIdent } from './config.js';
 import { DATABASE, DEMO_SCHEMA, PUBLICATION, REPLICATED_TABLES } from './demo-schema.js';
 import { ServiceStartError } from './errors.js';
 import { FABRIC_SCHEMA } from './fabric-schema.js';
@@ -10,10 +10,6 @@ export interface DatabaseEndpoint {
   region: string;
   host: string;
   port: number;
-}
-
-export function subscriptionName(region: string): string {
-  return `fabric_sub_${regionIdent(region)}`;
 }
 
 /** Creates the database, the fabric's own tables and the demo schema in one region; safe to repeat on restart. */

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { replayLedgerTopic } from '@fabric/contracts';
 import {
   type ReplayDeadLettersResponse,
   ReplayDeadLettersResponseSchema,
@@ -14,7 +15,7 @@ import { DLQ_FILTER_HELP, DLQ_FILTER_OPTIONS, dlqFilter, dlqTimeRange } from './
 export const DLQ_REPLAY_HELP = `Usage: fabric dlq replay --region R [range] [filters] [--dry-run] [--force] [--json]
 
 Publishes the original events of a region's dead letters to the region's invalidation
-topic again, in DLQ order, and records each replayed dead letter (topic <dlq>.replayed),
+topic again, in DLQ order, and records each replayed dead letter (topic ${replayLedgerTopic('<dlq>')}),
 so running the same replay twice publishes nothing the second time: those are reported
 as skipped unless --force. Dead letters without a decodable original event (e.g. a row
 no key rule could render) are reported as not replayable, with the reason. Needs an

@@ -1,3 +1,4 @@
+import { deadLetterTopic, invalidationTopic } from '@fabric/contracts';
 import { UsageError } from '../usage.js';
 import { dlqList } from './dlq-ls.js';
 import { dlqReplay } from './dlq-replay.js';
@@ -5,7 +6,7 @@ import { dlqReplay } from './dlq-replay.js';
 export const DLQ_HELP = `Usage: fabric dlq <ls|replay> [options]
 
 Dead letters: events a region's reader or invalidator could not handle, kept in the
-region's DLQ topic (fabric.inval.<region>.dlq) with the reason.
+region's DLQ topic (${deadLetterTopic(invalidationTopic('<region>'))}) with the reason.
 
   ls        List dead letters (paged, filters); fabric dlq ls --help
   replay    Publish their original events to the region's topic again (admin token);

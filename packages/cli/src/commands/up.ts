@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { deadLetterTopic, invalidationTopic } from '@fabric/contracts';
 import { onShutdownSignal } from '@fabric/runtime';
 import { Sandbox } from '@fabric/sandbox';
 import type { Logger } from 'pino';
@@ -20,7 +21,7 @@ export const UP_HELP = `Usage: fabric up [options]
 Starts the local multi-region sandbox and runs until Ctrl-C or SIGTERM. Per region:
 PostgreSQL (the primary in the home region; physical standbys elsewhere, or logical
 replicas with --replication logical), one Kafka broker
-in KRaft mode with topics fabric.inval.<region> and fabric.inval.<region>.dlq, and Redis.
+in KRaft mode with topics ${invalidationTopic('<region>')} and ${deadLetterTopic(invalidationTopic('<region>'))}, and Redis.
 Then per region one CDC reader (WAL -> topic) and one invalidator (topic -> Redis), and
 one gRPC control plane for all regions; logs in <state-dir>/<region>/logs/, each
 restarted with backoff if it crashes. Ready means every reader holds its slot, every
