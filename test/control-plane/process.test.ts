@@ -9,6 +9,7 @@ import { eventually } from '../support.js';
 import { codeOf, startTestControlPlane, TOKENS, testConfig } from './harness.js';
 
 const MAIN = path.resolve('packages/control-plane/dist/main.js');
+const CLI = path.resolve('packages/cli/dist/bin.js');
 const GRPC_PORT = 31005;
 const METRICS_PORT = 31006;
 const TLS_PORT = 31007;
@@ -21,8 +22,12 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: Nod
   );
 }
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function run(
+  args: string[],
+  script = MAIN,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -95,24 +100,31 @@ describe('mTLS', () => {
   beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'fabric-cp-tls-'));
     const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=fabric test CA',
-    );
-    for (const [name, san] of [
-      ['server', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
-      ['client', 'extendedKeyUsage=clientAuth'],
+    // The control plane's client CA, and another one whose client certificate it must refuse.
+    for (const [ca, subject] of [
+      ['ca', '/CN=fabric test CA'],
+      ['other-ca', '/CN=some other CA'],
+    ] as const) {
+      openssl(
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        `${ca}.key`,
+        '-out',
+        `${ca}.pem`,
+        '-days',
+        '1',
+        '-subj',
+        subject,
+      );
+    }
+    for (const [name, san, ca] of [
+      ['server', 'subjectAltName=IP:127.0.0.1,DNS:localhost', 'ca'],
+      ['client', 'extendedKeyUsage=clientAuth', 'ca'],
+      ['stranger', 'extendedKeyUsage=clientAuth', 'other-ca'],
     ] as const) {
       writeFileSync(file(`${name}.ext`), `${san}\n`);
       openssl(
@@ -133,9 +145,9 @@ describe('mTLS', () => {
         '-in',
         `${name}.csr`,
         '-CA',
-        'ca.pem',
+        `${ca}.pem`,
         '-CAkey',
-        'ca.key',
+        `${ca}.key`,
         '-CAcreateserial',
         '-out',
         `${name}.pem`,
@@ -148,13 +160,16 @@ describe('mTLS', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('requires a client certificate signed by the client CA, and a token on top', async () => {
-    const cp = await startTestControlPlane(
+  const startMtls = async () =>
+    startTestControlPlane(
       await testConfig({
         port: TLS_PORT,
         tls: { cert: file('server.pem'), key: file('server.key'), clientCa: file('ca.pem') },
       }),
     );
+
+  it('requires a client certificate signed by the client CA, and a token on top', async () => {
+    const cp = await startMtls();
     const ca = readFileSync(file('ca.pem'));
     try {
       const withCert = cp.client(TOKENS.read, {
@@ -170,12 +185,77 @@ describe('mTLS', () => {
         key: readFileSync(file('client.key')),
       });
       expect((await codeOf(noToken.lag.getLag({}, { deadlineMs: 5_000 }))).code).toBe(status.UNAUTHENTICATED);
+      // A well-formed client certificate, valid under its own CA, but not the one the server trusts.
+      expect(
+        execFileSync('openssl', ['verify', '-CAfile', 'other-ca.pem', 'stranger.pem'], { cwd: dir }).toString(),
+      ).toMatch(/stranger\.pem: OK/);
+      const stranger = cp.client(TOKENS.read, {
+        ca,
+        cert: readFileSync(file('stranger.pem')),
+        key: readFileSync(file('stranger.key')),
+      });
+      expect((await codeOf(stranger.health.check({ service: '' }, { deadlineMs: 5_000 }))).code).toBe(
+        status.UNAVAILABLE,
+      );
+      expect((await codeOf(stranger.lag.getLag({ region: 'us-east' }, { deadlineMs: 5_000 }))).code).toBe(
+        status.UNAVAILABLE,
+      );
       const noCert = cp.client(TOKENS.read, { ca });
       expect((await codeOf(noCert.health.check({ service: '' }, { deadlineMs: 5_000 }))).code).toBe(status.UNAVAILABLE);
       const plaintext = cp.client(TOKENS.read);
       expect((await codeOf(plaintext.health.check({ service: '' }, { deadlineMs: 5_000 }))).code).toBe(
         status.UNAVAILABLE,
       );
+    } finally {
+      await cp.stop();
+    }
+  });
+
+  it('fabric lag connects with --tls-ca, --tls-cert and --tls-key, and says what is wrong without them', async () => {
+    const cp = await startMtls();
+    // Only the flags choose the control plane and token: nothing from the caller's environment.
+    const { FABRIC_CONTROL_PLANE: _a, FABRIC_TOKEN: _b, FABRIC_STATE_DIR: _c, ...env } = process.env;
+    const lag = (...flags: string[]) =>
+      run(
+        ['lag', '--server', `127.0.0.1:${TLS_PORT}`, '--token', TOKENS.read, '--region', 'us-east', '--json', ...flags],
+        CLI,
+        env,
+      );
+    const ca = ['--tls-ca', file('ca.pem')];
+    try {
+      const ok = await lag(...ca, '--tls-cert', file('client.pem'), '--tls-key', file('client.key'));
+      // The answer arrived: exit 1 only says the region is not healthy (no worker answers in this configuration).
+      expect(ok.stderr).not.toContain('fabric:');
+      expect(ok.code).toBe(1);
+      expect((JSON.parse(ok.stdout) as { regions: Array<{ region: string }> }).regions.map((r) => r.region)).toEqual([
+        'us-east',
+      ]);
+
+      const noCert = await lag(...ca);
+      expect(noCert.code).toBe(2);
+      expect(noCert.stdout).toBe('');
+      expect(noCert.stderr).toMatch(/^fabric: UNAVAILABLE: .*certificate required/m);
+
+      const stranger = await lag(...ca, '--tls-cert', file('stranger.pem'), '--tls-key', file('stranger.key'));
+      expect(stranger.code).toBe(2);
+      expect(stranger.stderr).toMatch(/^fabric: UNAVAILABLE: /m);
+
+      const plaintext = await lag();
+      expect(plaintext.code).toBe(2);
+      expect(plaintext.stderr).toMatch(/^fabric: UNAVAILABLE: /m);
+
+      const halfPair = await lag(...ca, '--tls-cert', file('client.pem'));
+      expect([halfPair.code, halfPair.stderr]).toEqual([2, 'fabric: --tls-cert and --tls-key go together\n']);
+      const unreadable = await lag(
+        '--tls-ca',
+        file('missing.pem'),
+        '--tls-cert',
+        file('client.pem'),
+        '--tls-key',
+        file('client.key'),
+      );
+      expect(unreadable.code).toBe(2);
+      expect(unreadable.stderr).toMatch(new RegExp(`^fabric: --tls-ca: cannot read ${file('missing.pem')}`));
     } finally {
       await cp.stop();
     }
