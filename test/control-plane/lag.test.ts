@@ -1,6 +1,5 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ComponentStatus,
   type GetLagResponse,
@@ -133,23 +132,43 @@ describe('LagService against the sandbox', () => {
     const seen = timestampDate(component(before, 'invalidator')!.lastSeenTime!);
 
     await new Promise((resolve) => invalidatorStatus.close(resolve));
-    await sleep(300);
-    const after = region(await client.lag.getLag({ region: 'eu-west' }), 'eu-west');
-    expect(component(after, 'invalidator')?.status).toBe(ComponentStatus.UNREACHABLE);
+    // Callers share a probe round for 200 ms: the next round finds the worker gone.
+    const after = await eventually('a probe round after the worker went away', async () => {
+      const lag = region(await client.lag.getLag({ region: 'eu-west' }), 'eu-west');
+      return component(lag, 'invalidator')?.status === ComponentStatus.UNREACHABLE ? lag : undefined;
+    });
     expect(timestampDate(component(after, 'invalidator')!.lastSeenTime!)).toEqual(seen);
     expect(after.freshnessSeconds).toBeUndefined();
     expect(after.latencyP99Ms).toBeUndefined();
   });
 
   it('measures replication lag from the heartbeat the primary writes and the replicas apply', async () => {
-    const beat = await withDb(home, async (db) => {
+    const client = cp.client(TOKENS.read);
+    const replicas = endpoints.regions.filter((x) => !x.home);
+    // Callers share a probe round for 200 ms, so an answer can predate a write. Without a
+    // heartbeat row nobody can report replication seconds: once every region answers that
+    // way, every later answer comes from a newer round, and one that has a beat again was
+    // probed after the beat below.
+    await withDb(home, (db) => db.query('delete from fabric.heartbeat where id = 1'));
+    await eventually('every region answers from a round without a heartbeat', async () => {
+      const answer = await client.lag.getLag({});
+      return /^no \S*heartbeat row at the primary$/.test(
+        component(region(answer, home.region), 'heartbeat')?.detail ?? '',
+      ) && replicas.every((r) => region(answer, r.region).replicationLagSeconds === undefined)
+        ? true
+        : undefined;
+    });
+
+    const { beat, beatLsn } = await withDb(home, async (db) => {
       const { rows } = await db.query<{ beat_at: Date }>(
         `insert into fabric.heartbeat (id, beat_at, seq) values (1, now(), 1)
          on conflict (id) do update set beat_at = now(), seq = fabric.heartbeat.seq + 1 returning beat_at`,
       );
-      return rows[0]!.beat_at;
+      // The WAL position right after the beat's commit: a replica's slot has caught up once it confirmed this.
+      const { rows: at } = await db.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn');
+      return { beat: rows[0]!.beat_at, beatLsn: at[0]!.lsn };
     });
-    for (const r of endpoints.regions.filter((x) => !x.home)) {
+    for (const r of replicas) {
       await eventually(`${r.region} applied the heartbeat`, () =>
         withDb(r, async (db) =>
           (
@@ -160,20 +179,38 @@ describe('LagService against the sandbox', () => {
         ),
       );
     }
-    // Past the 200 ms for which callers share a region's probe round.
-    await sleep(300);
-    const res = await cp.client(TOKENS.read).lag.getLag({});
+    // Caught up: the slot's lag (WAL head minus confirmed) is at most the WAL written since the
+    // beat, i.e. the slot confirmed the beat.
+    const res = await eventually('every replica slot confirmed the beat, seen by a round after it', async () => {
+      const answer = await client.lag.getLag({});
+      const sinceBeat = await withDb(home, async (db) =>
+        BigInt(
+          (
+            await db.query<{ n: string }>('select pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::bigint::text as n', [
+              beatLsn,
+            ])
+          ).rows[0]!.n,
+        ),
+      );
+      const afterBeat =
+        component(region(answer, home.region), 'heartbeat')?.status === ComponentStatus.HEALTHY &&
+        replicas.every((r) => region(answer, r.region).replicationLagSeconds !== undefined);
+      const caughtUp = replicas.every((r) => {
+        const bytes = region(answer, r.region).replicationLagBytes;
+        return bytes !== undefined && bytes <= sinceBeat;
+      });
+      return afterBeat && caughtUp ? answer : undefined;
+    });
     expect(region(res, home.region)).toMatchObject({ replicationLagBytes: 0n, replicationLagSeconds: 0 });
     expect(component(region(res, home.region), 'heartbeat')).toMatchObject({
       status: ComponentStatus.HEALTHY,
       detail: '',
     });
-    for (const r of endpoints.regions.filter((x) => !x.home)) {
+    for (const r of replicas) {
       const lag = region(res, r.region);
-      // Both sides hold the same beat now: no lag in seconds, and the slot has caught up.
+      // Both sides hold the same beat now: no lag in seconds (and the slot caught up, above).
       expect(lag.replicationLagSeconds).toBe(0);
       expect(component(lag, 'replication')?.status).toBe(ComponentStatus.HEALTHY);
-      expect(lag.replicationLagBytes).toBeGreaterThanOrEqual(0n);
     }
   });
 
@@ -197,8 +234,11 @@ describe('LagService against the sandbox', () => {
       partitions: [{ partition: 0, offset: '2' }],
     });
     await admin.disconnect();
-    await sleep(300);
-    const lag = region(await cp.client(TOKENS.read).lag.getLag({ region: 'eu-west' }), 'eu-west');
+    // The commit is seen by the first probe round after it (rounds are shared for 200 ms).
+    const lag = await eventually('a probe round that sees the commit', async () => {
+      const answer = region(await cp.client(TOKENS.read).lag.getLag({ region: 'eu-west' }), 'eu-west');
+      return answer.kafkaLag[0]?.committedOffset === 2n ? answer : undefined;
+    });
     expect(component(lag, 'kafka')).toMatchObject({ status: ComponentStatus.HEALTHY, detail: '' });
     expect(lag.kafkaLag.map((p) => [p.partition, p.endOffset, p.committedOffset, p.lag])).toEqual([
       [0, 4n, 2n, 2n],
