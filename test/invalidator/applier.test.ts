@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cleanup, event, uniquePrefix } from '../sdk/helpers.js';
+import { eventually } from '../support.js';
 
 const prefix = uniquePrefix('inv');
 const options = { ttlSeconds: 60, ttlJitter: 0, leaseMs: 10_000, waitMs: 1_000 };
@@ -113,7 +114,13 @@ describe('RedisApplier against real Redis', () => {
         tagsExpanded: 1,
         failed: [],
       });
-      await new Promise((r) => setTimeout(r, 200));
+      // MONITOR reports one connection's commands in the order they ran: once a marker sent
+      // after the batch shows up, every command of the batch has been seen.
+      const marker = `${prefix}end-of-batch`;
+      await redis.echo(marker);
+      await eventually('the monitor saw the whole batch', async () =>
+        seen.some((a) => a[0]!.toLowerCase() === 'echo' && a[1] === marker) ? true : undefined,
+      );
     } finally {
       monitor.disconnect();
     }
