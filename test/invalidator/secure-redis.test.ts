@@ -142,7 +142,10 @@ describe('invalidator against Redis with TLS and an ACL user', () => {
     const producer = await producerFor(region);
     try {
       await inv.start();
-      expect((await inv.health()).redis).toBe('up');
+      // Joining the group says nothing about Redis: wait for the TLS login itself.
+      await eventually('logged in to Redis over TLS', async () =>
+        (await inv.health()).redis === 'up' ? true : undefined,
+      );
       await admin.hset('secure:user:1', 'd', '1', 'v', '1');
       await producer.publish(inv.topic, [invalidation({ keys: ['secure:user:1'] })]);
       await eventually('key gone over TLS', async () =>
@@ -172,19 +175,20 @@ describe('invalidator against Redis with TLS and an ACL user', () => {
       const inv = await invalidatorFor(region, { name: 'tls-bad', redisArgs });
       try {
         await inv.start();
+        const logFile = path.join(
+          inject('endpoints').stateDir,
+          region.region,
+          'logs',
+          `invalidator-${inv.groupId.replace('test-invalidator-', '')}.log`,
+        );
+        const hint = redisArgs.includes(file('wrong'))
+          ? /check --redis-user and --redis-password-file/
+          : /check --redis-tls-ca/;
+        // "down" before any attempt would prove nothing: first the refused attempt, with the flag to fix.
+        await eventually('the refusal logged with the flag to fix', async () =>
+          hint.test(readFileSync(logFile, 'utf8')) ? true : undefined,
+        );
         expect((await inv.health()).redis).toBe('down');
-        const log = readFileSync(
-          path.join(
-            inject('endpoints').stateDir,
-            region.region,
-            'logs',
-            `invalidator-${inv.groupId.replace('test-invalidator-', '')}.log`,
-          ),
-          'utf8',
-        );
-        expect(log).toMatch(
-          redisArgs.includes(file('wrong')) ? /check --redis-user and --redis-password-file/ : /check --redis-tls-ca/,
-        );
       } finally {
         await inv.dispose();
       }
