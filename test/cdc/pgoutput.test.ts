@@ -638,6 +638,8 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
     const before = await slotConfirmed(db);
     const c = await new Collector(home).start();
     const seen: Lsn[] = [];
+    // Samples the slot for a whole window: the point is that nothing moves during it, so the
+    // window is fixed, and 1.5 s spans 15 status intervals (100 ms) and the server's keepalives.
     const poll = async (ms: number) => {
       const until = Date.now() + ms;
       while (Date.now() < until) {
@@ -689,12 +691,18 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
     // A short wal_sender_timeout for this connection only; no periodic status of our own.
     const url = new URL(home.postgres.url);
     url.searchParams.set('options', '-c wal_sender_timeout=2s');
+    const idleSince = Date.now();
     const c = await new Collector(home, { connectionString: url.toString(), heartbeatIntervalMs: 600_000 }).start();
     try {
-      await sleep(7000);
-      const stats = c.stream.stats();
-      expect(stats.state).toBe('streaming');
-      expect(stats.replyRequests).toBeGreaterThanOrEqual(2);
+      // The server asks for a reply after half its timeout without one; three answered requests
+      // mean the stream has outlived wal_sender_timeout on the replies alone.
+      await eventually(
+        'three keepalive requests answered',
+        async () => (c.stream.stats().replyRequests >= 3 ? true : undefined),
+        15_000,
+      );
+      expect(Date.now() - idleSince).toBeGreaterThan(2_000);
+      expect(c.stream.stats().state).toBe('streaming');
       // Still alive and decoding.
       const id = nextId();
       await db.query(`insert into ${SCHEMA}.keyed (id, label) values ($1, 'after idle')`, [id]);
@@ -721,7 +729,7 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
       try {
         if (msg.tag === 'insert' && msg.newTuple.values.label === 'slow' && !blocked) {
           blocked = true;
-          await sleep(5000);
+          await sleep(5000); // the block itself: longer than wal_sender_timeout (2 s)
         } else {
           await sleep(2);
         }
