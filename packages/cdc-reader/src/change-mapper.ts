@@ -9,6 +9,7 @@ import {
 } from '@fabric/proto';
 import type { Output } from './outputs.js';
 import type { Lsn, PgoutputMessage, Relation } from './pgoutput/index.js';
+import { relayOrigin } from './relay.js';
 import { toRowChange } from './row-change.js';
 import { type KeyRules, type RowChange, renderChange, renderTruncate } from './rules/index.js';
 
@@ -33,7 +34,8 @@ export class ChangeMapper {
   constructor(
     private readonly rules: KeyRules,
     private readonly region: string,
-    private readonly home: boolean,
+    /** This region relays logical messages into the outbox: the home region, with logical replicas. */
+    private readonly relays: boolean,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -71,28 +73,33 @@ export class ChangeMapper {
   }
 
   /**
-   * Outbox rows replicate like any row, so every region sees them. Rows the home reader
-   * relayed from a logical message carry `relayed_from`; the home region already
-   * invalidated those directly and skips them.
+   * Outbox rows replicate like any row, so every region sees them. A row relayed from a
+   * logical message names the region that relayed it, which already invalidated the
+   * message directly and skips it; every other region applies it, whichever is home now.
    */
   private mapOutbox(change: RowChange, ctx: CommitContext): Output[] {
     if (change.kind !== 'insert') return [];
     const row = change.newRow ?? {};
-    if (this.home && row.relayed_from) return [];
+    if (row.relayed_from && this.relayedHere(row.relayed_from)) return [];
     return this.explicit(row.payload ?? null, ctx, OUTBOX_TABLE, `${OUTBOX_TABLE}:${row.id ?? ''}`, change);
   }
 
+  private relayedHere(relayedFrom: string): boolean {
+    const origin = relayOrigin(relayedFrom);
+    return 'region' in origin ? origin.region === this.region : this.relays;
+  }
+
   /**
-   * Logical messages are decoded only from the WAL they were written to: PostgreSQL 15's
-   * subscriptions do not carry them to replicas. So the home reader both applies them and
-   * relays them through the outbox, which does replicate.
+   * Logical messages travel inside the WAL, so a physical standby decodes them like the
+   * primary. Logical subscriptions do not carry them; with logical replicas the home reader
+   * both applies them and relays them through the outbox, which does replicate.
    */
   private mapMessage(msg: LogicalMessage, ctx: CommitContext): Output[] {
     if (msg.prefix !== MESSAGE_PREFIX) return [];
     const payload = msg.content.toString('utf8');
     const outputs = this.explicit(payload, ctx, '', `message:${msg.lsn}`, { kind: 'message', lsn: msg.lsn, payload });
     const applied = outputs.some((o) => o.kind === 'event');
-    return this.home && applied ? [...outputs, { kind: 'relay', payload, sourceLsn: msg.lsn }] : outputs;
+    return this.relays && applied ? [...outputs, { kind: 'relay', payload, sourceLsn: msg.lsn }] : outputs;
   }
 
   private explicit(payload: string | null, ctx: CommitContext, table: string, key: string, change: unknown): Output[] {

@@ -11,9 +11,15 @@ import { ConfigError, integerFlag, requiredFlag } from '@fabric/runtime';
 
 export interface ReaderConfig {
   region: string;
-  /** The home region's reader also writes the heartbeat and relays logical messages. */
+  /** The home region's reader also writes the heartbeat (and, with logical replicas, relays logical messages). */
   home: boolean;
-  /** The region's own database: the primary at home, the logical replica elsewhere. */
+  /**
+   * How the other regions follow the primary. With physical standbys every region decodes
+   * the primary's WAL as replayed, logical messages included; logical subscriptions do not
+   * carry messages, so the home reader relays them through the outbox.
+   */
+  replication: 'physical' | 'logical';
+  /** The region's own database: the primary at home, a standby or logical replica elsewhere. */
   postgresUrl: string;
   kafkaBrokers: string[];
   topic: string;
@@ -44,8 +50,10 @@ Options (environment variable in brackets):
   --postgres URL         The region's own database [FABRIC_POSTGRES_URL]      (required)
   --kafka HOST:PORT,...  The region's brokers [FABRIC_KAFKA_BROKERS]          (required)
   --rules FILE           Key rules YAML [FABRIC_RULES]                        (required)
-  --home                 This is the home region: write heartbeats, relay logical
-                         messages to the other regions [FABRIC_HOME=1]
+  --home                 This is the home region: write heartbeats (and relay logical
+                         messages with --replication logical) [FABRIC_HOME=1]
+  --replication MODE     physical (default): the other regions are physical standbys;
+                         logical: they subscribe to a publication [FABRIC_REPLICATION]
   --topic NAME           Default ${invalidationTopic('<region>')}
   --dlq-topic NAME       Default ${deadLetterTopic(invalidationTopic('<region>'))}
   --slot NAME            Default ${READER_SLOT}
@@ -67,6 +75,7 @@ const OPTIONS = {
   kafka: { type: 'string' },
   rules: { type: 'string' },
   home: { type: 'boolean' },
+  replication: { type: 'string' },
   topic: { type: 'string' },
   'dlq-topic': { type: 'string' },
   slot: { type: 'string' },
@@ -101,6 +110,7 @@ export function parseReaderConfig(argv: string[], env: NodeJS.ProcessEnv = proce
   return {
     region,
     home: values.home ?? env.FABRIC_HOME === '1',
+    replication: replicationMode(values.replication ?? env.FABRIC_REPLICATION ?? 'physical'),
     postgresUrl,
     kafkaBrokers,
     topic,
@@ -116,6 +126,11 @@ export function parseReaderConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     // Below a second a healthy batch under load could already count as stuck.
     healthGraceMs: integerFlag('--health-grace-ms', values['health-grace-ms'] ?? '30000', 1000, 3_600_000),
   };
+}
+
+function replicationMode(value: string): 'physical' | 'logical' {
+  if (value === 'physical' || value === 'logical') return value;
+  throw new ConfigError('--replication', `must be physical or logical, got "${value}"`);
 }
 
 function identifier(flag: string, value: string): string {

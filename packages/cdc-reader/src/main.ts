@@ -28,6 +28,7 @@ async function main(): Promise<number> {
       slot: config.slot,
       publication: config.publication,
       tables: [...rules.tables.keys(), HEARTBEAT_TABLE, OUTBOX_TABLE],
+      onWait: (message) => logger.info(message),
     });
   } finally {
     await setup.end();
@@ -67,7 +68,13 @@ async function main(): Promise<number> {
   });
   await reader.start();
   logger.info(
-    { metricsPort: server.port, tables: [...rules.tables.keys()], partitions: sink.partitions, home: config.home },
+    {
+      metricsPort: server.port,
+      tables: [...rules.tables.keys()],
+      partitions: sink.partitions,
+      home: config.home,
+      replication: config.replication,
+    },
     'cdc reader started',
   );
 

@@ -42,8 +42,8 @@ export class CdcReader {
 
   constructor(private readonly deps: ReaderDeps) {
     const { config, metrics, logger } = deps;
-    this.mapper = new ChangeMapper(deps.rules, config.region, config.home);
-    this.relay = new MessageRelay(deps.pool);
+    this.mapper = new ChangeMapper(deps.rules, config.region, config.home && config.replication === 'logical');
+    this.relay = new MessageRelay(deps.pool, config.region);
     this.publisher = new Publisher({
       send: deps.send,
       logger,
@@ -57,9 +57,13 @@ export class CdcReader {
       onSendError: () => metrics.errors.inc({ kind: 'kafka' }),
     });
     if (config.home && config.heartbeatMs > 0) {
-      this.heartbeat = new HeartbeatWriter(deps.pool, config.heartbeatMs, logger, () =>
-        metrics.errors.inc({ kind: 'heartbeat' }),
-      );
+      this.heartbeat = new HeartbeatWriter({
+        pool: deps.pool,
+        periodMs: config.heartbeatMs,
+        logger,
+        onError: () => metrics.errors.inc({ kind: 'heartbeat' }),
+        standbySnapshotMs: config.replication === 'physical' ? 2_000 : 0,
+      });
     }
   }
 
@@ -187,7 +191,10 @@ export class CdcReader {
   private async probeLag(): Promise<void> {
     try {
       const { rows } = await this.deps.pool.query(
-        'select (pg_current_wal_lsn() - confirmed_flush_lsn)::float8 as lag from pg_replication_slots where slot_name = $1',
+        // A standby has no WAL head of its own; what it has replayed is what its slot can reach.
+        `select ((case when pg_is_in_recovery() then pg_last_wal_replay_lsn() else pg_current_wal_lsn() end)
+                 - confirmed_flush_lsn)::float8 as lag
+           from pg_replication_slots where slot_name = $1`,
         [this.deps.config.slot],
       );
       if (rows[0]) this.deps.metrics.lagBytes.set(Number(rows[0].lag));

@@ -5,13 +5,21 @@
  * up with the historic catalog snapshot of each decoded change, so a slot that starts before
  * its publication existed fails with "publication ... does not exist" on the first change.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
+import { SlotSetupError, slotInvalidatedError } from './slot-errors.js';
+import { slotInvalidation } from './slot-invalidation.js';
+import { awaitPublication } from './standby-publication.js';
 
 export interface SlotAndPublicationOptions {
   slot: string;
   publication: string;
   /** "schema.table" (or "table", meaning public.table). Names are taken literally (case kept), never parsed as SQL. */
   tables: string[];
+  /** On a standby: how long to wait for the publication to arrive from the primary (ms, default 120000). */
+  publicationWaitMs?: number;
+  /** Told when setup waits for the primary (a publication to arrive, a running-transactions record). */
+  onWait?: (message: string) => void;
 }
 
 export interface SlotAndPublicationResult {
@@ -23,9 +31,7 @@ export interface SlotAndPublicationResult {
   confirmedFlushLsn: string | null;
 }
 
-export class SlotSetupError extends Error {
-  override readonly name = 'SlotSetupError';
-}
+export { SlotSetupError } from './slot-errors.js';
 
 /** Double-quotes an identifier, doubling embedded quotes. */
 export function quoteIdent(name: string): string {
@@ -147,39 +153,18 @@ export async function ensureSlotAndPublication(
     }
   }
   for (const t of tables) await checkTable(client, t);
-
-  let createdPublication = false;
-  const addedTables: string[] = [];
-  let pub = await publicationState(client, opts.publication);
-  if (!pub) {
-    const sql =
-      tables.length > 0
-        ? `CREATE PUBLICATION ${quoteIdent(opts.publication)} FOR TABLE ${tables.map(sqlTable).join(', ')}`
-        : `CREATE PUBLICATION ${quoteIdent(opts.publication)}`;
-    try {
-      await client.query(sql);
-      createdPublication = true;
-    } catch (err) {
-      if (!isDuplicate(err)) throw err;
-    }
-    pub = await publicationState(client, opts.publication);
-    if (!pub) throw new SlotSetupError(`publication ${opts.publication} vanished while being created`);
-  }
-  if (!pub.allTables) {
-    for (const t of tables) {
-      if (pub.tables.has(key(t))) continue;
-      try {
-        await client.query(`ALTER PUBLICATION ${quoteIdent(opts.publication)} ADD TABLE ${sqlTable(t)}`);
-        addedTables.push(key(t));
-      } catch (err) {
-        if (!isDuplicate(err)) throw err; // a concurrent reader added it first
-      }
-    }
-  }
+  const onWait = opts.onWait ?? (() => undefined);
+  const standby = (await client.query<{ standby: boolean }>('select pg_is_in_recovery() as standby')).rows[0]!.standby;
+  const published = standby
+    ? await standbyPublication(client, { ...opts, onWait }, tables)
+    : await ensurePublication(client, opts.publication, tables);
 
   let createdSlot = false;
   let slot = await slotState(client, opts.slot);
   if (!slot) {
+    // On a standby the slot needs a running-transactions record from the primary to build its
+    // first snapshot: pg_log_standby_snapshot() there, or the next one the primary logs by itself.
+    if (standby) onWait(`creating slot ${opts.slot} on a standby waits for the primary to log running transactions`);
     try {
       await client.query("select pg_create_logical_replication_slot($1, 'pgoutput')", [opts.slot]);
       createdSlot = true;
@@ -198,5 +183,65 @@ export async function ensureSlotAndPublication(
   if (slot.database !== db) {
     throw new SlotSetupError(`replication slot ${opts.slot} belongs to database ${slot.database}, not ${db}`);
   }
-  return { createdPublication, addedTables, createdSlot, confirmedFlushLsn: slot.confirmed_flush_lsn };
+  const invalidated = await slotInvalidation(client, opts.slot);
+  if (invalidated) throw slotInvalidatedError(opts.slot, invalidated, standby);
+  return { ...published, createdSlot, confirmedFlushLsn: slot.confirmed_flush_lsn };
+}
+
+async function standbyPublication(
+  client: pg.Client,
+  opts: SlotAndPublicationOptions & { onWait: (message: string) => void },
+  tables: TableName[],
+): Promise<{ createdPublication: boolean; addedTables: string[] }> {
+  const problem = await awaitPublication(client, {
+    publication: opts.publication,
+    tables: tables.map(key),
+    timeoutMs: opts.publicationWaitMs ?? 120_000,
+    onWait: opts.onWait,
+    sleep: (ms) => sleep(ms),
+  });
+  if (problem) {
+    throw new SlotSetupError(
+      `${problem}. A standby cannot create it: create it once at the primary (CREATE PUBLICATION ${quoteIdent(opts.publication)} ` +
+        `FOR TABLE ${tables.map(sqlTable).join(', ')}; the home region's reader does this when it starts) and it arrives by replication.`,
+    );
+  }
+  return { createdPublication: false, addedTables: [] };
+}
+
+async function ensurePublication(
+  client: pg.Client,
+  publication: string,
+  tables: TableName[],
+): Promise<{ createdPublication: boolean; addedTables: string[] }> {
+  let createdPublication = false;
+  const addedTables: string[] = [];
+  let pub = await publicationState(client, publication);
+  if (!pub) {
+    const sql =
+      tables.length > 0
+        ? `CREATE PUBLICATION ${quoteIdent(publication)} FOR TABLE ${tables.map(sqlTable).join(', ')}`
+        : `CREATE PUBLICATION ${quoteIdent(publication)}`;
+    try {
+      await client.query(sql);
+      createdPublication = true;
+    } catch (err) {
+      if (!isDuplicate(err)) throw err;
+    }
+    pub = await publicationState(client, publication);
+    if (!pub) throw new SlotSetupError(`publication ${publication} vanished while being created`);
+  }
+  if (!pub.allTables) {
+    for (const t of tables) {
+      if (pub.tables.has(key(t))) continue;
+      try {
+        await client.query(`ALTER PUBLICATION ${quoteIdent(publication)} ADD TABLE ${sqlTable(t)}`);
+        addedTables.push(key(t));
+      } catch (err) {
+        if (!isDuplicate(err)) throw err; // a concurrent reader added it first
+      }
+    }
+  }
+
+  return { createdPublication, addedTables };
 }

@@ -2,6 +2,7 @@ import { Operation } from '@fabric/proto';
 import { describe, expect, it } from 'vitest';
 import { ChangeMapper, type CommitContext } from '../src/change-mapper.js';
 import type { PgoutputMessage, Relation } from '../src/pgoutput/index.js';
+import { relayMark } from '../src/relay.js';
 import { parseKeyRules } from '../src/rules/index.js';
 
 const rules = parseKeyRules(
@@ -122,6 +123,33 @@ describe('ChangeMapper', () => {
     expect(home.map(relayed, ctx())).toEqual([]);
     const [applied] = edge.map(relayed, ctx());
     expect(applied?.kind === 'event' && applied.event.keys).toEqual(['k1']);
+  });
+
+  it('skips an outbox row only in the region that relayed it, whichever region is home now', () => {
+    const outbox = relation('fabric', 'outbox', ['id', 'payload', 'relayed_from', 'created_at']);
+    const row = (relayedFrom: string): PgoutputMessage => ({
+      tag: 'insert',
+      relation: outbox,
+      newTuple: tuple({ id: '4', payload: '{"keys": ["k2"]}', relayed_from: relayedFrom, created_at: 't' }),
+    });
+    expect(home.map(row(relayMark('us-east', '0/99')), ctx())).toEqual([]);
+    // After a failover eu-west is home: rows the old home relayed are still news to it.
+    const newHome = new ChangeMapper(rules, 'eu-west', true, now);
+    expect(newHome.map(row(relayMark('us-east', '0/99')), ctx())[0]?.kind).toBe('event');
+    expect(newHome.map(row(relayMark('eu-west', '0/a0')), ctx())).toEqual([]);
+  });
+
+  it('does not relay logical messages when the other regions are physical standbys', () => {
+    const message: PgoutputMessage = {
+      tag: 'message',
+      transactional: true,
+      lsn: '0/99',
+      prefix: 'fabric',
+      content: Buffer.from('{"keys": ["k3"]}'),
+    };
+    const physicalHome = new ChangeMapper(rules, 'us-east', false, now);
+    expect(physicalHome.map(message, ctx()).map((o) => o.kind)).toEqual(['event']);
+    expect(home.map(message, ctx()).map((o) => o.kind)).toEqual(['event', 'relay']);
   });
 
   it('dead-letters a bad explicit payload instead of dropping it', () => {

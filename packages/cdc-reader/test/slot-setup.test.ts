@@ -23,6 +23,10 @@ interface FakeState {
   publication?: { all: boolean; tables: string[] };
   slot?: { plugin: string; slot_type: string; database: string; confirmed_flush_lsn: string };
   tables: Record<string, { relreplident: string; relkind?: string; has_pk?: boolean; has_ri_index?: boolean }>;
+  /** The database is a physical standby (in recovery): no DDL. */
+  standby?: boolean;
+  /** What to_jsonb(pg_replication_slots) adds for an invalidated slot. */
+  invalidation?: Record<string, unknown>;
   /** Error code thrown once by the next CREATE PUBLICATION / slot creation (a concurrent reader won the race). */
   raceOn?: 'publication' | 'slot';
 }
@@ -64,6 +68,8 @@ function fakeClient(state: FakeState) {
         state.publication!.tables.push(`${m[1]!.replace(/""/g, '"')}.${m[2]!.replace(/""/g, '"')}`);
         return rows([]);
       }
+      if (text.includes('to_jsonb(s)'))
+        return rows(state.slot ? [{ s: { ...state.slot, ...state.invalidation } }] : []);
       if (text.includes('from pg_replication_slots')) return rows(state.slot ? [state.slot] : []);
       if (text.includes('pg_create_logical_replication_slot')) {
         state.slot = { plugin: 'pgoutput', slot_type: 'logical', database: 'fabric', confirmed_flush_lsn: '0/10' };
@@ -74,6 +80,7 @@ function fakeClient(state: FakeState) {
         return rows([]);
       }
       if (text.includes('current_database()')) return rows([{ db: 'fabric' }]);
+      if (text.includes('pg_is_in_recovery()')) return rows([{ standby: state.standby ?? false }]);
       throw new Error(`unexpected query: ${text}`);
     },
   };
@@ -197,5 +204,85 @@ describe('ensureSlotAndPublication', () => {
     await expect(
       ensureSlotAndPublication(fakeClient(otherDb).client, { slot: 'cdc', publication: 'pub', tables: [] }),
     ).rejects.toThrow(/belongs to database other/);
+  });
+});
+
+describe('ensureSlotAndPublication on a physical standby', () => {
+  const users = { 'public.users': { relreplident: 'f' } };
+
+  it('runs no DDL for the publication and waits for it to arrive from the primary', async () => {
+    const state: FakeState = { standby: true, tables: users };
+    const { client, statements } = fakeClient(state);
+    const waits: string[] = [];
+    const setup = ensureSlotAndPublication(client, {
+      slot: 'fabric_cdc',
+      publication: 'fabric_cdc',
+      tables: ['public.users'],
+      onWait: (m) => {
+        waits.push(m);
+        // The primary's CREATE PUBLICATION replays while the reader waits.
+        state.publication = { all: false, tables: ['public.users'] };
+      },
+    });
+    await expect(setup).resolves.toMatchObject({ createdPublication: false, createdSlot: true });
+    expect(statements.some((s) => /^(CREATE|ALTER) PUBLICATION/.test(s))).toBe(false);
+    expect(waits[0]).toBe(
+      'publication fabric_cdc does not exist on this standby yet; waiting for it to arrive from the primary',
+    );
+    expect(waits[1]).toContain('creating slot fabric_cdc on a standby waits for the primary');
+  });
+
+  it('names the missing tables and the statement to run at the primary once the wait is over', async () => {
+    const { client } = fakeClient({ standby: true, tables: users, publication: { all: false, tables: [] } });
+    const err = await ensureSlotAndPublication(client, {
+      slot: 'fabric_cdc',
+      publication: 'fabric_cdc',
+      tables: ['public.users'],
+      publicationWaitMs: 0,
+    }).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(SlotSetupError);
+    expect((err as Error).message).toContain('publication fabric_cdc does not publish public.users');
+    expect((err as Error).message).toContain('CREATE PUBLICATION "fabric_cdc" FOR TABLE "public"."users"');
+  });
+});
+
+describe('an invalidated slot', () => {
+  const base = {
+    tables: { 'public.users': { relreplident: 'f' } },
+    publication: { all: false, tables: ['public.users'] },
+    slot: { plugin: 'pgoutput', slot_type: 'logical', database: 'fabric', confirmed_flush_lsn: '0/10' },
+  };
+  const cases: Array<[string, Record<string, unknown>, boolean, RegExp]> = [
+    [
+      'PostgreSQL 17+ names the reason',
+      { invalidation_reason: 'rows_removed', conflicting: true },
+      true,
+      /\(rows_removed\) on this standby/,
+    ],
+    ['PostgreSQL 16 flags a conflict', { conflicting: true }, true, /conflict with recovery on the standby/],
+    ['WAL past max_slot_wal_keep_size', { wal_status: 'lost', conflicting: null }, false, /wal_removed/],
+  ];
+  for (const [what, invalidation, standby, reason] of cases) {
+    it(`stops the reader with the reason and the recovery: ${what}`, async () => {
+      const { client } = fakeClient({ ...base, standby, invalidation });
+      const err = await ensureSlotAndPublication(client, {
+        slot: 'fabric_cdc',
+        publication: 'fabric_cdc',
+        tables: ['public.users'],
+      }).catch((e: unknown) => e as Error);
+      expect(err).toBeInstanceOf(SlotSetupError);
+      expect((err as Error).message).toMatch(reason);
+      expect((err as Error).message).toContain("select pg_drop_replication_slot('fabric_cdc')");
+    });
+  }
+
+  it('leaves a usable slot alone', async () => {
+    const { client } = fakeClient({
+      ...base,
+      invalidation: { wal_status: 'reserved', conflicting: false, invalidation_reason: null },
+    });
+    await expect(
+      ensureSlotAndPublication(client, { slot: 'fabric_cdc', publication: 'fabric_cdc', tables: ['public.users'] }),
+    ).resolves.toMatchObject({ createdSlot: false });
   });
 });

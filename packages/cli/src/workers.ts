@@ -32,6 +32,8 @@ export function startReaders(sandbox: Sandbox, rulesPath: string): void {
       region.postgres.host,
       '--metrics-port',
       String(region.metrics.reader),
+      '--replication',
+      sandbox.config.replication,
       ...(region.home ? ['--home'] : []),
     ];
     sandbox.startWorker(region.region, 'cdc-reader', { command: process.execPath, args, stopSignal: 'SIGTERM' });
