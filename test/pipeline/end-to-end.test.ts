@@ -1,4 +1,4 @@
-import { emitInvalidation, FabricCache } from '@fabric/sdk';
+import { emitInvalidation, FabricCache, tagKey } from '@fabric/sdk';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type ReaderUnderTest, readerFor } from '../cdc/harness.js';
@@ -109,6 +109,11 @@ describe('end to end through the sandbox', () => {
   it('moving a user to another team expands the old team tag in every region', async () => {
     const member = `team:${id}:member-list`;
     for (const p of pipelines) await p.cache.get(member, async () => 'Grace', { tags: [`team:${id}:members`] });
+    // Cached and registered under the old team's tag, so only the tag expansion can remove it.
+    for (const p of pipelines) {
+      expect(await p.redis.exists(member), p.region.region).toBe(1);
+      expect(await p.redis.sismember(tagKey(`team:${id}:members`), member), p.region.region).toBe(1);
+    }
     const home = endpoints.regions.find((r) => r.home)!;
     await withDb(home, (db) => db.query('update users set team_id = $2 where id = $1', [id, id + 1]));
     for (const p of pipelines)
@@ -122,6 +127,7 @@ describe('end to end through the sandbox', () => {
   it('an explicit invalidation in the application transaction reaches every region', async () => {
     const derived = `report:team:${id}`;
     for (const p of pipelines) await p.redis.hset(derived, 'd', '"cached report"', 'v', '1');
+    for (const p of pipelines) expect(await p.redis.exists(derived), p.region.region).toBe(1);
     const home = endpoints.regions.find((r) => r.home)!;
     await withDb(home, async (db) => {
       await db.query('begin');
