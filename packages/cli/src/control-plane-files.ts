@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { invalidatorGroup, READER_SLOT, subscriptionName } from '@fabric/contracts';
+import {
+  invalidatorGroup,
+  READER_SLOT,
+  standbyApplicationName,
+  standbySlotName,
+  subscriptionName,
+} from '@fabric/contracts';
 import { type ControlPlaneConfig, hashToken } from '@fabric/control-plane';
 import type { SandboxEndpoints } from '@fabric/sandbox';
 
@@ -80,7 +86,11 @@ export function controlPlaneConfigFor(
       readerStatusUrl: `http://${r.postgres.host}:${r.metrics.reader}/healthz`,
       invalidatorStatusUrl: `http://${r.postgres.host}:${r.metrics.invalidator}/healthz`,
       cdcSlot: READER_SLOT,
-      subscriptionSlot: r.home ? undefined : subscriptionName(r.region),
+      subscriptionSlot: r.home || endpoints.replication !== 'logical' ? undefined : subscriptionName(r.region),
+      standbySlot: r.home || endpoints.replication !== 'physical' ? undefined : standbySlotName(r.region),
+      standbyApplicationName:
+        r.home || endpoints.replication !== 'physical' ? undefined : standbyApplicationName(r.region),
     })),
+    replication: endpoints.replication,
   };
 }

@@ -11,6 +11,8 @@ export {
   READER_PUBLICATION,
   READER_SLOT,
   regionIdent,
+  standbyApplicationName,
+  standbySlotName,
   subscriptionName,
 } from './postgres-names.js';
 export { parseReaderStatus, type ReaderStatus, type ReaderStatusReading } from './reader-status.js';

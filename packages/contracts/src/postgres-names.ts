@@ -23,3 +23,16 @@ export function regionIdent(region: string): string {
 export function subscriptionName(region: string): string {
   return `fabric_sub_${regionIdent(region)}`;
 }
+
+/**
+ * With physical standbys the primary keeps one physical slot per standby region, and the
+ * standby connects under the region's identifier as application_name, which is how
+ * pg_stat_replication at the primary names it.
+ */
+export function standbySlotName(region: string): string {
+  return `fabric_standby_${regionIdent(region)}`;
+}
+
+export function standbyApplicationName(region: string): string {
+  return regionIdent(region);
+}

@@ -8,6 +8,8 @@ import {
   invalidatorGroup,
   READER_SLOT,
   regionNameError,
+  standbyApplicationName,
+  standbySlotName,
   subscriptionName,
 } from '@fabric/contracts';
 import { ConfigError } from '@fabric/runtime';
@@ -15,7 +17,7 @@ import { SCOPES, type Scope, type TokenEntry } from './auth.js';
 
 export interface RegionConfig {
   name: string;
-  /** The home region's database is the primary; the others are its logical replicas. */
+  /** The home region's database is the primary; the others are its standbys or logical replicas. */
   home: boolean;
   /** The region's own database. */
   postgresUrl: string;
@@ -28,9 +30,18 @@ export interface RegionConfig {
   invalidatorStatusUrl: string;
   /** The CDC reader's slot on the region's own database. */
   cdcSlot: string;
-  /** The region's subscription slot on the primary; undefined for the home region. */
+  /** Logical replicas: the region's subscription slot on the primary; undefined for the home region. */
   subscriptionSlot: string | undefined;
+  /** Physical standbys: the standby's slot on the primary and the name it streams under; undefined at home. */
+  standbySlot: string | undefined;
+  standbyApplicationName: string | undefined;
 }
+
+/**
+ * How the regions follow the primary. Absent means logical: configuration files from
+ * before standbys were supported describe logical replicas.
+ */
+export type ReplicationMode = 'physical' | 'logical';
 
 export interface TlsFiles {
   cert: string;
@@ -45,6 +56,7 @@ export interface ControlPlaneConfig {
   tokens: TokenEntry[];
   tls: TlsFiles | undefined;
   regions: RegionConfig[];
+  replication: ReplicationMode;
   /** How long one probe of a database, broker or worker may take before it counts as unreachable. */
   probeTimeoutMs: number;
 }
@@ -74,6 +86,7 @@ Configuration file:
     "tls":     { "cert": "server.pem", "key": "server.key", "clientCa": "ca.pem" },   (optional;
                clientCa requires client certificates; paths relative to the file)
     "probeTimeoutMs": 2000,                                                         (optional)
+    "replication": "physical",  (or "logical", the default: how the regions follow the primary)
     "regions": [ {
       "name": "us-east", "home": true,
       "postgresUrl": "postgres://postgres@127.0.0.1:25400/fabric",
@@ -84,7 +97,9 @@ Configuration file:
       "deadLetterTopic": "${deadLetterTopic(invalidationTopic('us-east'))}", (default ${deadLetterTopic('<topic>')})
       "consumerGroup": "${invalidatorGroup('us-east')}", (default ${invalidatorGroup('<name>')})
       "cdcSlot": "${READER_SLOT}",                       (default ${READER_SLOT})
-      "subscriptionSlot": "${subscriptionName('eu-west')}"       (replicas; default ${subscriptionName('<name>')}, - as _)
+      "subscriptionSlot": "${subscriptionName('eu-west')}"       (logical replicas; default ${subscriptionName('<name>')}, - as _)
+      "standbySlot": "${standbySlotName('eu-west')}",  (physical standbys; default ${standbySlotName('<name>')})
+      "standbyApplicationName": "${standbyApplicationName('eu-west')}"   (physical; default the name, - as _)
     } ]
   }
 `;
@@ -127,7 +142,10 @@ const SHA256 = /^[0-9a-f]{64}$/;
 /** Checks raw JSON once, at start-up; every failure names its JSON path. `baseDir` anchors TLS paths. */
 export function validateControlPlaneConfig(raw: unknown, baseDir: string): ControlPlaneConfig {
   const root = object('config', raw);
-  const regions = array('regions', root.regions).map((r, i) => region(`regions[${i}]`, r));
+  const replication = root.replication === undefined ? 'logical' : root.replication;
+  if (replication !== 'physical' && replication !== 'logical')
+    throw new ConfigError('replication', `must be "physical" or "logical", got ${JSON.stringify(replication)}`);
+  const regions = array('regions', root.regions).map((r, i) => region(`regions[${i}]`, r, replication));
   if (regions.length === 0) throw new ConfigError('regions', 'must list at least one region');
   const seen = new Set<string>();
   regions.forEach((r, i) => {
@@ -146,12 +164,13 @@ export function validateControlPlaneConfig(raw: unknown, baseDir: string): Contr
     tokens,
     tls: root.tls === undefined ? undefined : tls('tls', root.tls, baseDir),
     regions,
+    replication,
     probeTimeoutMs:
       root.probeTimeoutMs === undefined ? 2_000 : integer('probeTimeoutMs', root.probeTimeoutMs, 100, 60_000),
   };
 }
 
-function region(at: string, raw: unknown): RegionConfig {
+function region(at: string, raw: unknown, replication: ReplicationMode): RegionConfig {
   const r = object(at, raw);
   const name = string(`${at}.name`, r.name);
   const badName = regionNameError(name);
@@ -166,7 +185,10 @@ function region(at: string, raw: unknown): RegionConfig {
   });
   if (kafkaBrokers.length === 0) throw new ConfigError(`${at}.kafkaBrokers`, 'must list at least one broker');
   const topic = r.topic === undefined ? invalidationTopic(name) : string(`${at}.topic`, r.topic);
-  const identifier = (field: 'cdcSlot' | 'subscriptionSlot', fallback: string) => {
+  const identifier = (
+    field: 'cdcSlot' | 'subscriptionSlot' | 'standbySlot' | 'standbyApplicationName',
+    fallback: string,
+  ) => {
     const value = r[field] === undefined ? fallback : string(`${at}.${field}`, r[field]);
     const bad = identifierError(value);
     if (bad) throw new ConfigError(`${at}.${field}`, bad);
@@ -185,8 +207,14 @@ function region(at: string, raw: unknown): RegionConfig {
     readerStatusUrl: url(`${at}.readerStatusUrl`, r.readerStatusUrl),
     invalidatorStatusUrl: url(`${at}.invalidatorStatusUrl`, r.invalidatorStatusUrl),
     cdcSlot: identifier('cdcSlot', READER_SLOT),
-    // The home database is the primary: it subscribes to nothing.
-    subscriptionSlot: home ? undefined : identifier('subscriptionSlot', subscriptionName(name)),
+    // The home database is the primary: it follows nothing.
+    subscriptionSlot:
+      home || replication !== 'logical' ? undefined : identifier('subscriptionSlot', subscriptionName(name)),
+    standbySlot: home || replication !== 'physical' ? undefined : identifier('standbySlot', standbySlotName(name)),
+    standbyApplicationName:
+      home || replication !== 'physical'
+        ? undefined
+        : identifier('standbyApplicationName', standbyApplicationName(name)),
   };
 }
 

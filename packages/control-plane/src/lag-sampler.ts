@@ -75,7 +75,9 @@ export class LagSampler {
 
   /** The primary answers for the home region and for every replica's replication lag. */
   private primary(): Promise<Observed<DatabaseState>> {
-    const replicaSlots = this.regions.flatMap((r) => (r.subscriptionSlot ? [r.subscriptionSlot] : []));
+    const replicaSlots = this.regions.flatMap((r) =>
+      [r.subscriptionSlot, r.standbySlot].filter((s) => s !== undefined),
+    );
     return this.shared(
       this.primaryRound,
       (round) => (this.primaryRound = round),

@@ -76,7 +76,14 @@ export function regionLag(
       : component('replication', replicationHealth(region, probes.primary)),
   ];
 
-  const replicationBytes = region.home ? (db ? 0n : undefined) : primary?.slots.get(region.subscriptionSlot!)?.lagBytes;
+  const standby = region.standbyApplicationName ? primary?.standbys.get(region.standbyApplicationName) : undefined;
+  const replicationBytes = region.home
+    ? db
+      ? 0n
+      : undefined
+    : region.standbyApplicationName
+      ? standby?.replayLagBytes
+      : primary?.slots.get(region.subscriptionSlot!)?.lagBytes;
   const replicationSeconds = region.home ? (db ? 0 : undefined) : secondsBetween(db?.heartbeat, primary?.heartbeat);
   const partitions: Array<MessageInitShape<typeof PartitionLagSchema>> = (kafka ?? []).map((p) => ({
     partition: p.partition,
@@ -104,6 +111,11 @@ export function regionLag(
     latencyP99Ms: invalidator?.latencyP99Ms,
     deadLetters: probes.deadLetters,
     observedTime: timestampFromDate(now),
+    replication: region.home ? 'primary' : region.standbyApplicationName ? 'physical' : 'logical',
+    replicationWriteLagSeconds: standby?.writeLagSeconds,
+    replicationFlushLagSeconds: standby?.flushLagSeconds,
+    replicationReplayLagSeconds: standby?.replayLagSeconds,
+    lastReplayTime: db?.lastReplayTime ? timestampFromDate(db.lastReplayTime) : undefined,
   };
 }
 
@@ -114,9 +126,14 @@ export function regionStatus(components: ComponentHealth[]): RegionStatus {
   return RegionStatus.DEGRADED;
 }
 
-/** The replica's subscription slot lives on the primary: its state says whether the replica streams. */
+/**
+ * Whether the region's database follows the primary, as the primary sees it: a standby is
+ * listed in pg_stat_replication while it streams; a logical replica's subscription slot
+ * lives on the primary and is active while the replica streams.
+ */
 function replicationHealth(region: RegionConfig, primary: Observed<DatabaseState>): Observed<unknown> {
   if (primary.status !== 'healthy') return { status: 'unreachable', detail: `primary database: ${primary.detail}` };
+  if (region.standbyApplicationName) return standbyHealth(region, primary.value);
   const slot = primary.value.slots.get(region.subscriptionSlot!);
   if (!slot)
     return {
@@ -129,6 +146,31 @@ function replicationHealth(region: RegionConfig, primary: Observed<DatabaseState
       detail: `slot ${region.subscriptionSlot} is inactive: the replica is not streaming from the primary`,
     };
   return { status: 'healthy', value: slot };
+}
+
+function standbyHealth(region: RegionConfig, primary: DatabaseState): Observed<unknown> {
+  const standby = primary.standbys.get(region.standbyApplicationName!);
+  const slot = primary.slots.get(region.standbySlot!);
+  if (!standby) {
+    const why = slot
+      ? `its slot ${region.standbySlot} holds WAL for it (${slot.active ? 'active' : 'inactive'})`
+      : `and there is no slot ${region.standbySlot} for it`;
+    return {
+      status: 'unhealthy',
+      detail: `standby ${region.standbyApplicationName} is not streaming from the primary; ${why}`,
+    };
+  }
+  if (standby.state !== 'streaming')
+    return {
+      status: 'unhealthy',
+      detail: `standby ${region.standbyApplicationName} is ${standby.state}, not streaming`,
+    };
+  if (!slot)
+    return {
+      status: 'unhealthy',
+      detail: `standby streams without its slot ${region.standbySlot}: the primary may remove WAL it still needs`,
+    };
+  return { status: 'healthy', value: standby };
 }
 
 function heartbeatHealth(database: Observed<DatabaseState>, now: Date): Observed<unknown> {

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { deadLetterTopic, invalidationTopic } from '@fabric/contracts';
-import type { SandboxConfig } from './config.js';
+import type { ReplicationMode, SandboxConfig } from './config.js';
 import { DATABASE } from './demo-schema.js';
 import { planNetwork } from './network.js';
 import { isAlive } from './pid.js';
 import { planPorts } from './ports.js';
+import type { PostgresVersion } from './postgres-versions.js';
 
 export interface RegionEndpoints {
   region: string;
@@ -20,6 +21,9 @@ export interface RegionEndpoints {
 
 export interface SandboxEndpoints {
   stateDir: string;
+  /** PostgreSQL major and how the other regions follow the primary. */
+  postgres: PostgresVersion;
+  replication: ReplicationMode;
   network: { mode: 'shared' | 'netns'; bridge?: string; gateway?: string };
   regions: RegionEndpoints[];
   controlPlane: { host: string; port: number; metricsPort: number };
@@ -36,6 +40,8 @@ export function describeEndpoints(config: SandboxConfig): SandboxEndpoints {
   const host = config.host;
   return {
     stateDir: config.stateDir,
+    postgres: config.postgres,
+    replication: config.replication,
     network: { mode: network.mode, bridge: network.bridge, gateway: network.gateway },
     regions: config.regions.map(({ name, home }) => {
       const ports = plan.regions[name]!;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { regionIdent } from './config.js';
+import { standbyApplicationName, standbySlotName } from '@fabric/contracts';
 import { copyDataDir } from './data-dir-copy.js';
 import { DATABASE } from './demo-schema.js';
 import { ServiceStartError } from './errors.js';
@@ -11,15 +11,10 @@ import { query } from './postgres.js';
 import type { DatabaseEndpoint } from './replication.js';
 import type { RunAs } from './run-as.js';
 
-/**
- * The primary keeps one physical slot per standby region: WAL a standby has not received
- * stays on the primary while the region is away (bounded by max_slot_wal_keep_size), and
- * hot_standby_feedback reaches the primary through it, so vacuum there cannot remove rows
- * the standby's logical slot still has to decode.
- */
-export function standbySlotName(region: string): string {
-  return `fabric_standby_${regionIdent(region)}`;
-}
+// The primary keeps one physical slot per standby region: WAL a standby has not received
+// stays on the primary while the region is away (bounded by max_slot_wal_keep_size), and
+// hot_standby_feedback reaches the primary through it, so vacuum there cannot remove rows
+// the standby's logical slot still has to decode.
 
 /** True when the data directory belongs to a standby (PostgreSQL's own marker). */
 export function isStandbyDataDir(dataDir: string): boolean {
@@ -100,7 +95,7 @@ function writeOwned(file: string, content: string, owner: RunAs | undefined): vo
 function configureStandby(dataDir: string, opts: StandbyCloneOptions): void {
   const files = [path.join(dataDir, 'standby.signal'), path.join(dataDir, 'postgresql.auto.conf')];
   writeFileSync(files[0]!, '');
-  const conninfo = `host=${opts.upstream.host} port=${opts.upstream.port} user=postgres application_name=${regionIdent(opts.region)}`;
+  const conninfo = `host=${opts.upstream.host} port=${opts.upstream.port} user=postgres application_name=${standbyApplicationName(opts.region)}`;
   appendFileSync(
     files[1]!,
     [
