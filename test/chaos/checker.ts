@@ -97,3 +97,16 @@ export async function updateEventsPerKey(region: RegionEndpoints, prefix: string
   await consumer.disconnect();
   return seen;
 }
+
+/**
+ * Keys whose count of distinct events differs from the changes committed to them: fewer is
+ * a lost change, more an event for a change that never committed. Exactly one per change.
+ */
+export function eventCountMismatches(
+  writesPerKey: Map<string, number>,
+  events: Map<string, Set<string>>,
+): Array<{ key: string; writes: number; events: number }> {
+  return [...writesPerKey]
+    .filter(([key, n]) => (events.get(key)?.size ?? 0) !== n)
+    .map(([key, n]) => ({ key, writes: n, events: events.get(key)?.size ?? 0 }));
+}
