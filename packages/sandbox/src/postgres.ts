@@ -39,9 +39,6 @@ const SETTINGS: Record<string, string> = {
   max_worker_processes: '16',
   max_logical_replication_workers: '8',
   max_slot_wal_keep_size: '2GB',
-  // Standbys only (the primary ignores it): the primary's vacuum must keep the rows a
-  // standby's logical slot has yet to decode, or the standby invalidates the slot.
-  hot_standby_feedback: 'on',
   wal_sender_timeout: '30s',
   shared_buffers: '64MB',
   unix_socket_directories: '',

@@ -1,9 +1,9 @@
 import { appendFileSync, chownSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { standbyApplicationName, standbySlotName } from '@fabric/contracts';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { standbyApplicationName, standbySlotName } from '@fabric/contracts';
 import { copyDataDir } from './data-dir-copy.js';
 import { DATABASE } from './demo-schema.js';
 import { ServiceStartError } from './errors.js';
@@ -102,6 +102,9 @@ function configureStandby(dataDir: string, opts: StandbyCloneOptions): void {
       '# written by the fabric sandbox when it made this standby',
       `primary_conninfo = '${conninfo}'`,
       `primary_slot_name = '${standbySlotName(opts.region)}'`,
+      // The primary's vacuum must keep the rows this standby's logical slot has yet to
+      // decode, or recovery conflicts with the slot and invalidates it.
+      'hot_standby_feedback = on',
       '',
     ].join('\n'),
   );
