@@ -2,14 +2,24 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
+import { mergeComposeFiles } from './compose-merge.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const REGIONS = ['us-east', 'eu-west', 'ap-south'] as const;
 export const HOME = 'us-east';
+export const STANDBYS = REGIONS.filter((r) => r !== HOME);
+
+/** The stack as it runs by default: the other regions are physical standbys. */
+export const PHYSICAL = ['docker-compose.regions.yml'];
+/** With the override that makes them logical replicas instead. */
+export const LOGICAL = [...PHYSICAL, 'docker-compose.logical.yml'];
+export const MODES = { physical: PHYSICAL, logical: LOGICAL } as const;
+export type Mode = keyof typeof MODES;
 
 export interface ComposeService {
   image?: string;
   build?: unknown;
+  entrypoint?: string[];
   command?: string[];
   environment?: Record<string, string | number>;
   healthcheck?: { test?: string[] };
@@ -28,14 +38,19 @@ export interface ComposeFile {
   volumes: Record<string, unknown>;
 }
 
-/** Parses like Compose does: YAML merge keys resolved, then ${...} interpolated from `env`. */
-export function loadCompose(env: Record<string, string | undefined>): ComposeFile {
-  const doc = parseDocument(readFileSync(path.join(ROOT, 'docker-compose.regions.yml'), 'utf8'), {
-    merge: true,
-    prettyErrors: true,
-  });
+/**
+ * Parses like Compose does: each file's YAML merge keys resolved and ${...} interpolated
+ * from `env`, then every later file merged into the first (`docker compose -f a -f b`).
+ */
+export function loadCompose(env: Record<string, string | undefined>, files: readonly string[] = PHYSICAL): ComposeFile {
+  const [first, ...rest] = files.map((file) => interpolate(parseFile(file), env) as Record<string, unknown>);
+  return rest.reduce(mergeComposeFiles, first!) as unknown as ComposeFile;
+}
+
+function parseFile(file: string): unknown {
+  const doc = parseDocument(readFileSync(path.join(ROOT, file), 'utf8'), { merge: true, prettyErrors: true });
   if (doc.errors.length > 0) throw doc.errors[0];
-  return interpolate(doc.toJS({ maxAliasCount: -1 }), env) as ComposeFile;
+  return doc.toJS({ maxAliasCount: -1 });
 }
 
 /** Compose's variable syntax: $$, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}. */
@@ -82,4 +97,19 @@ export function oneShotServices(compose: ComposeFile): Set<string> {
 /** Environment a service's process sees, as strings. */
 export function serviceEnv(service: ComposeService): Record<string, string> {
   return Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, String(v)]));
+}
+
+/** A PostgreSQL service's `-c name=value` settings. */
+export function postgresSettings(service: ComposeService): Record<string, string> {
+  const args = service.command ?? [];
+  return Object.fromEntries(
+    args
+      .filter((_, i) => args[i - 1] === '-c')
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+}
+
+/** What the image's entrypoint runs on a database's first start, in order. */
+export function initScripts(service: ComposeService): string[] {
+  return (service.volumes ?? []).filter((v) => v.includes('/docker-entrypoint-initdb.d/'));
 }

@@ -4,12 +4,13 @@ import { parseReaderConfig } from '@fabric/cdc-reader';
 import { hashToken, validateControlPlaneConfig } from '@fabric/control-plane';
 import { parseInvalidatorConfig } from '@fabric/invalidator';
 import { describe, expect, it } from 'vitest';
-import { HOME, loadCompose, REGIONS, ROOT, serviceEnv } from './compose-file.js';
+import { HOME, loadCompose, MODES, type Mode, REGIONS, ROOT, serviceEnv } from './compose-file.js';
 
 // The regions must be wired as the sandbox wires them: each worker talks to its own
-// region's database, brokers, topic and Redis, checked with the workers' own flag parsers.
-describe('docker-compose.regions.yml wiring', () => {
-  const compose = loadCompose({ FABRIC_TOKEN_SHA256: hashToken('compose-test') });
+// region's database, brokers, topic and Redis, checked with the workers' own flag parsers,
+// in the default physical mode and with docker-compose.logical.yml on top.
+describe.each(Object.keys(MODES) as Mode[])('docker-compose.regions.yml wiring, %s replication', (mode) => {
+  const compose = loadCompose({ FABRIC_TOKEN_SHA256: hashToken('compose-test') }, MODES[mode]);
   const service = (name: string) => {
     const s = compose.services[name];
     if (!s) throw new Error(`no service ${name}`);
@@ -30,6 +31,8 @@ describe('docker-compose.regions.yml wiring', () => {
     expect(config.topic).toBe(`fabric.inval.${region}`);
     expect(config.deadLetterTopic).toBe(`fabric.inval.${region}.dlq`);
     expect(config.home).toBe(region === HOME);
+    // Every reader, the home one included: it relays logical messages with logical replicas only.
+    expect(config.replication).toBe(mode);
     expect(config.metricsHost).toBe('0.0.0.0');
     expect(config.metricsPort).toBe(healthPort(`${region}-cdc-reader`));
     expect(reader.configs).toContainEqual({ source: 'key-rules', target: config.rulesPath });
@@ -70,41 +73,6 @@ describe('docker-compose.regions.yml wiring', () => {
     expect(script).toContain('--topic "fabric.inval.$region.dlq" --partitions 1');
   });
 
-  it.each(REGIONS)('runs PostgreSQL 15 in %s with logical WAL and the demo schema', (region) => {
-    const pg = service(`${region}-postgres`);
-    expect(pg.image).toBe('postgres:15');
-    const settings = Object.fromEntries(
-      pg.command!.filter((_, i, all) => all[i - 1] === '-c').map((kv) => kv.split('=') as [string, string]),
-    );
-    expect(settings.wal_level).toBe('logical');
-    expect(Number(settings.max_replication_slots)).toBeGreaterThanOrEqual(10);
-    expect(Number(settings.max_wal_senders)).toBeGreaterThanOrEqual(10);
-    expect(pg.environment?.POSTGRES_DB).toBe('fabric');
-    const init = (pg.volumes ?? []).filter((v) => v.includes('/docker-entrypoint-initdb.d/'));
-    // The fabric's own tables first, then the application's (here the demo's).
-    const expected = [
-      './deploy/postgres/fabric-schema.sql:/docker-entrypoint-initdb.d/05-fabric-schema.sql:ro',
-      './deploy/postgres/demo-schema.sql:/docker-entrypoint-initdb.d/10-demo-schema.sql:ro',
-    ];
-    // Only the primary publishes.
-    if (region === HOME)
-      expected.push('./deploy/postgres/publication.sql:/docker-entrypoint-initdb.d/20-publication.sql:ro');
-    expect(init).toEqual(expected);
-  });
-
-  it('subscribes every replica to the primary once all databases are healthy', () => {
-    const setup = service('replication-setup');
-    const replicas = REGIONS.filter((r) => r !== HOME);
-    expect(setup.command).toEqual([
-      '/bin/sh',
-      '/fabric/replication-setup.sh',
-      `${HOME}-postgres`,
-      ...replicas.map((r) => `${r}=${r}-postgres`),
-    ]);
-    expect(Object.keys(setup.depends_on ?? {}).sort()).toEqual(REGIONS.map((r) => `${r}-postgres`).sort());
-    expect(setup.environment?.PGDATABASE).toBe('fabric');
-  });
-
   it('configures the control plane for all three regions, as its own validator accepts', () => {
     const cp = service('control-plane');
     expect(cp.command).toEqual([
@@ -117,6 +85,7 @@ describe('docker-compose.regions.yml wiring', () => {
     const config = validateControlPlaneConfig(JSON.parse(compose.configs['control-plane']!.content!), '/etc/fabric');
     expect(config.tokens.map((t) => t.sha256)).toEqual([hashToken('compose-test')]);
     expect(config.regions.map((r) => [r.name, r.home])).toEqual(REGIONS.map((r) => [r, r === HOME]));
+    expect(config.replication).toBe(mode);
     for (const region of config.regions) {
       expect(new URL(region.postgresUrl).host).toBe(`${region.name}-postgres:5432`);
       expect(region.kafkaBrokers).toEqual([`${region.name}-kafka:9092`]);

@@ -1,13 +1,26 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HOME, loadCompose, oneShotServices, REGIONS, ROOT, regionServices } from './compose-file.js';
+import {
+  HOME,
+  loadCompose,
+  MODES,
+  type Mode,
+  oneShotServices,
+  REGIONS,
+  ROOT,
+  regionServices,
+  STANDBYS,
+} from './compose-file.js';
 
-// No Docker engine here: these check the file's structure the way Compose reads it.
-describe('docker-compose.regions.yml structure', () => {
-  const compose = loadCompose({ FABRIC_TOKEN_SHA256: 'a'.repeat(64) });
+// No Docker engine here: these check the files' structure the way Compose reads them, as
+// the stack runs by default (physical standbys) and with docker-compose.logical.yml on top.
+describe.each(Object.keys(MODES) as Mode[])('docker-compose.regions.yml structure, %s replication', (mode) => {
+  const compose = loadCompose({ FABRIC_TOKEN_SHA256: 'a'.repeat(64) }, MODES[mode]);
   const services = Object.entries(compose.services);
   const oneShots = oneShotServices(compose);
+  // Only logical replicas need a one-shot to subscribe them; standbys make themselves.
+  const globalOneShots = mode === 'logical' ? ['replication-setup'] : [];
 
   it('gives every service an image or a build', () => {
     expect(services.length).toBeGreaterThan(0);
@@ -15,12 +28,9 @@ describe('docker-compose.regions.yml structure', () => {
   });
 
   it('runs one-shot services once and health-checks every long-running one', () => {
-    expect([...oneShots].sort()).toEqual([
-      'ap-south-kafka-topics',
-      'eu-west-kafka-topics',
-      'replication-setup',
-      'us-east-kafka-topics',
-    ]);
+    expect([...oneShots].sort()).toEqual(
+      ['ap-south-kafka-topics', 'eu-west-kafka-topics', ...globalOneShots, 'us-east-kafka-topics'].sort(),
+    );
     for (const [name, service] of services) {
       if (oneShots.has(name)) {
         expect(service.restart, name).toBe('no');
@@ -44,7 +54,7 @@ describe('docker-compose.regions.yml structure', () => {
       ]);
     }
     const global = services.map(([name]) => name).filter((name) => !REGIONS.some((r) => name.startsWith(`${r}-`)));
-    expect(global.sort()).toEqual(['control-plane', 'replication-setup']);
+    expect(global.sort()).toEqual(['control-plane', ...globalOneShots].sort());
   });
 
   it('keeps every region on its own network; only databases and the control plane cross regions', () => {
@@ -56,13 +66,9 @@ describe('docker-compose.regions.yml structure', () => {
       }
     }
     const crossing = services.filter(([, s]) => s.networks?.includes('interregion')).map(([name]) => name);
-    expect(crossing.sort()).toEqual([
-      'ap-south-postgres',
-      'control-plane',
-      'eu-west-postgres',
-      'replication-setup',
-      'us-east-postgres',
-    ]);
+    expect(crossing.sort()).toEqual(
+      ['ap-south-postgres', 'control-plane', 'eu-west-postgres', ...globalOneShots, 'us-east-postgres'].sort(),
+    );
     expect(compose.services['control-plane']!.networks!.slice().sort()).toEqual([
       'ap-south',
       'eu-west',
@@ -82,15 +88,23 @@ describe('docker-compose.regions.yml structure', () => {
         );
       }
     }
+    // A standby is copied from the primary, so it starts once the primary has its schema.
+    expect(compose.services[`${HOME}-postgres`]!.depends_on, HOME).toBeUndefined();
+    for (const region of STANDBYS)
+      expect(compose.services[`${region}-postgres`]!.depends_on, region).toEqual({
+        [`${HOME}-postgres`]: { condition: 'service_healthy' },
+      });
     for (const region of REGIONS) {
+      // Each reader waits for its own database only (and, with logical replicas, for the
+      // subscription): no reader depends on another region being up.
       const reader = compose.services[`${region}-cdc-reader`]!;
-      expect(Object.keys(reader.depends_on ?? {}), region).toEqual(
-        expect.arrayContaining([
+      expect(Object.keys(reader.depends_on ?? {}).sort(), region).toEqual(
+        [
           `${region}-postgres`,
           `${region}-kafka`,
           `${region}-kafka-topics`,
-          ...(region === HOME ? [] : ['replication-setup']),
-        ]),
+          ...(region !== HOME && mode === 'logical' ? ['replication-setup'] : []),
+        ].sort(),
       );
       const invalidator = compose.services[`${region}-invalidator`]!;
       expect(Object.keys(invalidator.depends_on ?? {}).sort(), region).toEqual([

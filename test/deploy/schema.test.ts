@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { HEARTBEAT_TABLE, OUTBOX_TABLE } from '@fabric/contracts';
+import { parseKeyRules } from '@fabric/cdc-reader';
+import { HEARTBEAT_TABLE, OUTBOX_TABLE, READER_PUBLICATION } from '@fabric/contracts';
 // Not part of the package's public API; the sandbox applies exactly this text.
 import { DEMO_SCHEMA, FABRIC_SCHEMA, FABRIC_TABLES, PUBLICATION, REPLICATED_TABLES } from '@fabric/sandbox';
 import { describe, expect, it } from 'vitest';
@@ -45,6 +46,24 @@ describe('deploy/postgres SQL', () => {
     const match = /^create publication (\w+) for table (.+)$/.exec(create!);
     expect(match?.[1]).toBe(PUBLICATION);
     expect(match![2]!.split(',').map((t) => t.trim())).toEqual(REPLICATED_TABLES);
+  });
+
+  // The home reader would create it too; made with the schema, it is at the primary before
+  // any standby is copied from it, and a standby's reader finds it there.
+  it("publishes, under the readers' publication name, the tables the readers publish", () => {
+    const [create, ...rest] = statements(read('deploy/postgres/reader-publication.sql'));
+    expect(rest).toEqual([]);
+    const match = /^create publication (\w+) for table (.+)$/.exec(create!);
+    expect(match?.[1]).toBe(READER_PUBLICATION);
+    const rules = parseKeyRules(read('deploy/key-rules.demo.yaml'), 'deploy/key-rules.demo.yaml');
+    // What the reader passes to ensureSlotAndPublication (packages/cdc-reader/src/main.ts).
+    const published = [...rules.tables.keys(), HEARTBEAT_TABLE, OUTBOX_TABLE];
+    expect(
+      match![2]!
+        .split(',')
+        .map((t) => t.trim())
+        .sort(),
+    ).toEqual(published.sort());
   });
 
   it('gives every replicated table REPLICA IDENTITY FULL, as key rules on old rows need', () => {
