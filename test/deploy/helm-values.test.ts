@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseReaderConfig } from '@fabric/cdc-reader';
+import { standbySlotName } from '@fabric/contracts';
+import { validateControlPlaneConfig } from '@fabric/control-plane';
 import { parseInvalidatorConfig } from '@fabric/invalidator';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ROOT } from './compose-file.js';
+import { HOME, ROOT } from './compose-file.js';
 import { CHART, container, ensureHelm, find, helm, render, valuesFile } from './helm.js';
 
 // values.schema.json and the templates' own checks must reject bad values at install time,
@@ -64,6 +67,68 @@ describe('Helm chart values', () => {
     );
   });
 
+  it('documents both replication modes and what a managed replica needs, defaulting to physical', () => {
+    const text = readFileSync(path.join(CHART, 'values.yaml'), 'utf8');
+    expect(parse(text).replication).toBe('physical');
+    for (const needed of [
+      'PostgreSQL 16 or newer',
+      'wal_level=logical',
+      'hot_standby_feedback=on',
+      'REPLICATION',
+      'fabric_cdc',
+      'fabric_regions',
+    ])
+      expect(text, needed).toContain(needed);
+  });
+
+  it('passes replication: logical to the reader and to the control plane', () => {
+    const readerReplication = (region: string) => {
+      const c = container(
+        find(render(binary, region, ['--set', 'replication=logical']), 'Deployment', `fabric-${region}-reader`),
+      );
+      const env = Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+      return parseReaderConfig(c.args.slice(2), { ...env, FABRIC_POSTGRES_URL: 'postgres://p/fabric' })!.replication;
+    };
+    // The home reader too: it relays logical messages only with logical replicas.
+    expect([readerReplication(HOME), readerReplication('eu-west')]).toEqual(['logical', 'logical']);
+    const home = render(binary, HOME, ['--set', 'replication=logical']);
+    const raw = JSON.parse(find(home, 'Secret', `fabric-${HOME}-secrets`).stringData!['control-plane.json']!);
+    expect(validateControlPlaneConfig(raw, '/etc/fabric/config').replication).toBe('logical');
+  });
+
+  it("lets the control plane measure a managed standby under the service's own slot name", () => {
+    const values = parse(readFileSync(valuesFile(HOME), 'utf8'));
+    values.controlPlane.regions[1].standbySlot = 'managed_replica_slot';
+    const home = render(binary, HOME, [
+      '--set-json',
+      `controlPlane.regions=${JSON.stringify(values.controlPlane.regions)}`,
+    ]);
+    const raw = JSON.parse(find(home, 'Secret', `fabric-${HOME}-secrets`).stringData!['control-plane.json']!);
+    const config = validateControlPlaneConfig(raw, '/etc/fabric/config');
+    expect(config.regions.map((r) => r.standbySlot)).toEqual([
+      undefined,
+      'managed_replica_slot',
+      standbySlotName('ap-south'),
+    ]);
+  });
+
+  it('rejects an unknown replication mode and a slot name the control plane would reject', () => {
+    expect(failure('template', ['--set', 'replication=streaming'])).toMatch(
+      /replication: replication must be one of the following: "physical", "logical"/,
+    );
+    const region = {
+      name: 'eu-west',
+      postgresUrl: 'postgres://p/fabric',
+      kafkaBrokers: ['k:9092'],
+      readerStatusUrl: 'http://r:9464/healthz',
+      invalidatorStatusUrl: 'http://i:9464/healthz',
+      standbySlot: 'Replica-1',
+    };
+    expect(failure('lint', ['--set-json', `controlPlane.regions=${JSON.stringify([region])}`])).toMatch(
+      /controlPlane\.regions\.0\.standbySlot: Does not match pattern/,
+    );
+  });
+
   it('rejects key rules that are not YAML', () => {
     expect(failure('template', ['--set', 'keyRules=tables: ['])).toMatch(/keyRules: not valid YAML/);
   });
@@ -77,9 +142,9 @@ describe('Helm chart values', () => {
     ]);
     expect(manifests.filter((m) => m.kind === 'Secret')).toEqual([]);
     for (const name of ['reader', 'invalidator']) {
-      const refs = container(find(manifests, 'Deployment', `fabric-eu-west-${name}`)).env!.map(
-        (e) => e.valueFrom?.secretKeyRef?.name,
-      );
+      const refs = container(find(manifests, 'Deployment', `fabric-eu-west-${name}`))
+        .env!.filter((e) => e.valueFrom)
+        .map((e) => e.valueFrom?.secretKeyRef?.name);
       expect(refs, name).toEqual(['fabric-eu-west-managed']);
     }
   });

@@ -54,6 +54,9 @@ describe('Helm chart deploy/helm/fabric-region', () => {
     const config = parseReaderConfig(args, containerEnv(c, manifests))!;
     expect(config.region).toBe(region);
     expect(config.home).toBe(region === HOME);
+    // The chart's default, said explicitly rather than left to the reader's own default.
+    expect(containerEnv(c, manifests).FABRIC_REPLICATION).toBe('physical');
+    expect(config.replication).toBe('physical');
     expect(config.postgresUrl).toBe(values.postgres.url);
     expect(config.kafkaBrokers).toEqual(values.kafka.brokers);
     expect(config.topic).toBe(`fabric.inval.${region}`);
@@ -108,6 +111,8 @@ describe('Helm chart deploy/helm/fabric-region', () => {
     const raw = JSON.parse(find(home, 'Secret', `fabric-${HOME}-secrets`).stringData!['control-plane.json']!);
     const config = validateControlPlaneConfig(raw, '/etc/fabric/config');
     expect(config.regions.map((r) => [r.name, r.home])).toEqual(REGIONS.map((r) => [r, r === HOME]));
+    // Said explicitly: a configuration without it means logical to the control plane.
+    expect(raw.replication).toBe('physical');
     expect(config.regions[0]!.readerStatusUrl).toBe(`http://fabric-${HOME}-reader:9464/healthz`);
     expectProbedOnHealthz(c, config.metrics.port);
     expect(c.ports).toContainEqual({ name: 'grpc', containerPort: config.listen.port, protocol: 'TCP' });

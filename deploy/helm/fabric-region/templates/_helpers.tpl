@@ -109,6 +109,7 @@ the Secret: the regions' database URLs may carry passwords. */}}
   "metrics" (dict "host" "0.0.0.0" "port" .Values.metrics.port)
   "tokens" $cp.tokens
   "regions" $cp.regions
+  "replication" .Values.replication
   "probeTimeoutMs" $cp.probeTimeoutMs -}}
 {{- if $cp.tls.secretName -}}
 {{- $tls := dict "cert" "/etc/fabric/tls/tls.crt" "key" "/etc/fabric/tls/tls.key" -}}
