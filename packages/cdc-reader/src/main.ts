@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { HEARTBEAT_TABLE, OUTBOX_TABLE } from '@fabric/contracts';
-import { createLogger, onShutdownSignal, runMain, startMetricsServer } from '@fabric/runtime';
+import { createLogger, onShutdownSignal, routeProcessWarnings, runMain, startMetricsServer } from '@fabric/runtime';
 import pg from 'pg';
 import { parseReaderConfig, READER_HELP } from './config.js';
 import { connectKafkaSink } from './kafka-sink.js';
@@ -17,6 +17,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const logger = createLogger('cdc-reader', { region: config.region });
+  routeProcessWarnings(logger);
   const signalled = onShutdownSignal(logger);
   const rules = await loadKeyRules(config.rulesPath);
   const metrics = new ReaderMetrics(config.region);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { createLogger, onShutdownSignal, runMain, startMetricsServer } from '@fabric/runtime';
+import { createLogger, onShutdownSignal, routeProcessWarnings, runMain, startMetricsServer } from '@fabric/runtime';
 import { CONTROL_PLANE_HELP, loadControlPlaneConfig, parseControlPlaneArgs } from './config.js';
 import { ControlPlaneMetrics } from './metrics.js';
 import { ControlPlane } from './server.js';
@@ -12,6 +12,7 @@ async function main(): Promise<number> {
   }
   const config = loadControlPlaneConfig(args.configPath);
   const logger = createLogger('control-plane');
+  routeProcessWarnings(logger);
   const signalled = onShutdownSignal(logger);
   const metrics = new ControlPlaneMetrics();
   const controlPlane = await ControlPlane.start(config, logger, metrics);

@@ -6,6 +6,7 @@ import {
   createLogger,
   createProducer,
   onShutdownSignal,
+  routeProcessWarnings,
   runMain,
   startMetricsServer,
 } from '@fabric/runtime';
@@ -29,6 +30,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const logger = createLogger('invalidator', { region: config.region });
+  routeProcessWarnings(logger);
   const signalled = onShutdownSignal(logger);
   const freshness = new FreshnessTracker();
   const metrics = new InvalidatorMetrics(config.region, freshness);

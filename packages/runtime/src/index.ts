@@ -10,5 +10,6 @@ export {
 export { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.js';
 export { createLogger } from './logger.js';
 export { type MetricsServer, startMetricsServer } from './metrics-server.js';
+export { routeProcessWarnings } from './process-warnings.js';
 export { type KnownError, type MainIo, type RunMainOptions, runMain } from './run-main.js';
 export { onShutdownSignal } from './shutdown.js';
