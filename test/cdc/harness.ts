@@ -54,6 +54,9 @@ export async function readerFor(
   await admin.disconnect();
   const log = openSync(path.join(inject('endpoints').stateDir, region.region, 'logs', `reader-${id}.log`), 'a');
   let child: ChildProcess | undefined;
+  const endpoints = inject('endpoints');
+  const primary = endpoints.regions.find((r) => r.home)!;
+  const onStandby = endpoints.replication === 'physical' && !region.home;
 
   const args = [
     READER,
@@ -75,6 +78,8 @@ export async function readerFor(
     dlqTopic,
     '--heartbeat-ms',
     String(opts.heartbeatMs ?? 0),
+    '--replication',
+    inject('endpoints').replication,
     ...((opts.home ?? region.home) ? ['--home'] : []),
     ...(opts.extraArgs ?? []),
   ];
@@ -91,18 +96,29 @@ export async function readerFor(
     topic,
     dlqTopic,
     async start() {
+      // A standby cannot create its publication: as an operator would, make it at the primary.
+      if (onStandby) await withDb(primary, (db) => db.query(`create publication ${slot} for all tables`));
       child = spawn(process.execPath, args, {
         stdio: ['ignore', log, log],
         env: { ...process.env, FABRIC_LOG_LEVEL: 'info' },
       });
-      // Ready once the slot exists and the reader holds it (active in pg_replication_slots).
+      // Ready once the reader's walsender holds the slot: the session that creates a slot holds
+      // it too, before the slot's start point exists.
       await eventually(
         `reader ${id} streaming`,
         async () => {
           if (child!.exitCode !== null)
             throw new Error(`reader exited with ${child!.exitCode}; see logs/reader-${id}.log`);
+          // What the home reader does in a running fabric: a slot made on a standby waits for one.
+          if (onStandby) await withDb(primary, (db) => db.query('select pg_log_standby_snapshot()'));
           return withDb(region, async (db) =>
-            (await db.query('select active from pg_replication_slots where slot_name = $1', [slot])).rows[0]?.active
+            (
+              await db.query(
+                `select 1 from pg_replication_slots s join pg_stat_replication w on w.pid = s.active_pid
+                  where s.slot_name = $1`,
+                [slot],
+              )
+            ).rowCount
               ? true
               : undefined,
           );
@@ -131,8 +147,9 @@ export async function readerFor(
         await db.query('select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = $1', [
           slot,
         ]);
-        await db.query(`drop publication if exists ${slot}`);
+        if (!onStandby) await db.query(`drop publication if exists ${slot}`);
       });
+      if (onStandby) await withDb(primary, (db) => db.query(`drop publication if exists ${slot}`));
     },
   };
   return reader;

@@ -39,8 +39,15 @@ async function readerStreaming(region: RegionEndpoints): Promise<boolean> {
   const client = new pg.Client({ connectionString: region.postgres.url, connectionTimeoutMillis: 2_000 });
   try {
     await client.connect();
-    const { rows } = await client.query('select active from pg_replication_slots where slot_name = $1', [READER_SLOT]);
-    return rows[0]?.active === true;
+    // Held by a walsender, not merely active: the session that creates a slot holds it too,
+    // and on a standby it holds it until the primary logs running transactions; a change
+    // committed in that window is before the slot's start and is never decoded.
+    const { rows } = await client.query(
+      `select 1 from pg_replication_slots s join pg_stat_replication w on w.pid = s.active_pid
+        where s.slot_name = $1`,
+      [READER_SLOT],
+    );
+    return rows.length > 0;
   } catch {
     return false;
   } finally {
