@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { withDb } from '../support.js';
+import { eventually, withDb } from '../support.js';
 import {
   decodeDeadLetter,
   decodeEvent,
@@ -24,12 +24,20 @@ describe('cdc reader', () => {
 
   beforeAll(async () => {
     // Probe tables keep the TRUNCATE and poison cases out of the demo tables other tests
-    // use. They are not replicated, but every region's reader needs them to exist because
-    // the rules name them.
-    for (const region of endpoints.regions) {
+    // use. Every region's reader needs them to exist because the rules name them: standbys
+    // get them from the primary; logical replicas do not replicate DDL, so each gets its own.
+    const physical = endpoints.replication === 'physical';
+    for (const region of physical ? [home] : endpoints.regions) {
       await withDb(region, (db) =>
         db.query(`create table if not exists public.truncate_probe (id int primary key);
                   create table if not exists public.poison_probe (id int primary key, a text)`),
+      );
+    }
+    for (const region of endpoints.regions) {
+      await eventually(`probe tables in ${region.region}`, () =>
+        withDb(region, async (db) =>
+          (await db.query("select to_regclass('public.poison_probe') as t")).rows[0].t ? true : undefined,
+        ),
       );
     }
     writeFileSync(

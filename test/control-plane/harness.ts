@@ -97,6 +97,7 @@ export async function testConfig(opts: ConfigOptions): Promise<ControlPlaneConfi
         { name: 'test-admin', scopes: ['read', 'admin'], sha256: hashToken(TOKENS.admin) },
       ],
       regions: [...regions, ...(opts.extraRegions ?? [])],
+      replication: endpoints.replication,
       tls: opts.tls,
     },
     process.cwd(),

@@ -100,13 +100,18 @@ describe('control plane over the running fabric', () => {
     );
   });
 
-  it('shows a disabled subscription as growing replication lag and freshness, and recovers with the caches converging', async () => {
+  it('shows a region cut off from the primary as growing replication lag and freshness, and recovers with the caches converging', async () => {
     const edge = endpoints.regions.find((r) => !r.home)!;
     const key = `user:${ids[0]}`;
     const redis = redisOf(edge);
+    // A standby stops replaying; a logical replica's subscription is disabled.
     const subscription = `fabric_sub_${edge.region.replaceAll('-', '_')}`;
+    const [cutOff, reconnect] =
+      endpoints.replication === 'physical'
+        ? ['select pg_wal_replay_pause()', 'select pg_wal_replay_resume()']
+        : [`alter subscription ${subscription} disable`, `alter subscription ${subscription} enable`];
     try {
-      await withDb(edge, (db) => db.query(`alter subscription ${subscription} disable`));
+      await withDb(edge, (db) => db.query(cutOff));
       await redis.hset(key, 'd', JSON.stringify('v0'), 'v', '1');
       await withDb(home, (db) => db.query('update users set name = $2 where id = $1', [ids[0], 'v1']));
 
@@ -126,7 +131,7 @@ describe('control plane over the running fabric', () => {
       expect(await redis.exists(key)).toBe(1);
       expect((await lagOf(home.region)).freshnessSeconds).toBeLessThan(3);
 
-      await withDb(edge, (db) => db.query(`alter subscription ${subscription} enable`));
+      await withDb(edge, (db) => db.query(reconnect));
       const healed = await eventually(
         'replication lag and freshness recovered',
         async () => {
@@ -145,7 +150,7 @@ describe('control plane over the running fabric', () => {
       );
     } finally {
       // A failure above must not leave the region cut off for the next test.
-      await withDb(edge, (db) => db.query(`alter subscription ${subscription} enable`));
+      await withDb(edge, (db) => db.query(reconnect));
       redis.disconnect();
     }
   });

@@ -54,19 +54,46 @@ describe('sandbox replication', () => {
     }
   });
 
-  it('keeps replicas read-write-separated: each has its own subscription to the primary', async () => {
-    for (const replica of replicas) {
-      const subs = await withDb(
-        replica,
-        async (db) => (await db.query('select subname, subenabled from pg_subscription')).rows,
+  it.skipIf(inject('endpoints').replication !== 'physical')(
+    'makes each standby stream from the primary through a physical slot of its own, read-only',
+    async () => {
+      const streaming = await withDb(home, async (db) =>
+        (
+          await db.query(
+            `select r.application_name, s.slot_name, r.state from pg_stat_replication r
+             join pg_replication_slots s on s.active_pid = r.pid where s.slot_type = 'physical' order by 1`,
+          )
+        ).rows.map((row) => [row.application_name, row.slot_name, row.state]),
       );
-      expect(subs).toEqual([{ subname: `fabric_sub_${replica.region.replace('-', '_')}`, subenabled: true }]);
-    }
-    const slots = await withDb(home, async (db) =>
-      (await db.query("select slot_name from pg_replication_slots where slot_type = 'logical' order by 1")).rows.map(
-        (r) => r.slot_name,
-      ),
-    );
-    expect(slots).toEqual(['fabric_sub_ap_south', 'fabric_sub_eu_west']);
-  });
+      expect(streaming).toEqual(
+        replicas
+          .map((r) => [r.region.replace('-', '_'), `fabric_standby_${r.region.replace('-', '_')}`, 'streaming'])
+          .sort(),
+      );
+      for (const replica of replicas) {
+        await expect(
+          withDb(replica, (db) => db.query("insert into teams (id, name) values (-1, 'no')")),
+        ).rejects.toThrow(/read-only transaction/);
+      }
+    },
+  );
+
+  it.skipIf(inject('endpoints').replication !== 'logical')(
+    'keeps logical replicas read-write-separated: each has its own subscription to the primary',
+    async () => {
+      for (const replica of replicas) {
+        const subs = await withDb(
+          replica,
+          async (db) => (await db.query('select subname, subenabled from pg_subscription')).rows,
+        );
+        expect(subs).toEqual([{ subname: `fabric_sub_${replica.region.replace('-', '_')}`, subenabled: true }]);
+      }
+      const slots = await withDb(home, async (db) =>
+        (await db.query("select slot_name from pg_replication_slots where slot_type = 'logical' order by 1")).rows.map(
+          (r) => r.slot_name,
+        ),
+      );
+      expect(slots).toEqual(['fabric_sub_ap_south', 'fabric_sub_eu_west']);
+    },
+  );
 });

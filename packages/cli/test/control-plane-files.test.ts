@@ -9,11 +9,11 @@ import { readSandboxTokens, writeControlPlaneFiles } from '../src/control-plane-
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function endpoints() {
+function endpoints(replication: 'logical' | 'physical' = 'logical') {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'fabric-cp-files-'));
   dirs.push(stateDir);
   return describeEndpoints(
-    resolveSandboxConfig({ stateDir, portBase: 40000, regions: 'us-east,eu-west', home: 'eu-west' }),
+    resolveSandboxConfig({ stateDir, portBase: 40000, regions: 'us-east,eu-west', home: 'eu-west', replication }),
   );
 }
 
@@ -59,6 +59,22 @@ describe('writeControlPlaneFiles', () => {
       readerStatusUrl: 'http://127.0.0.1:40004/healthz',
       invalidatorStatusUrl: 'http://127.0.0.1:40005/healthz',
     });
+  });
+
+  it('with physical standbys, points at each standby by its slot and application name on the primary', () => {
+    const e = endpoints('physical');
+    const config = validateControlPlaneConfig(
+      JSON.parse(readFileSync(writeControlPlaneFiles(e).configFile, 'utf8')),
+      '/',
+    );
+    expect(config.replication).toBe('physical');
+    expect(config.regions[0]).toMatchObject({
+      name: 'us-east',
+      subscriptionSlot: undefined,
+      standbySlot: 'fabric_standby_us_east',
+      standbyApplicationName: 'us_east',
+    });
+    expect(config.regions[1]).toMatchObject({ name: 'eu-west', home: true, standbySlot: undefined });
   });
 
   it('keeps existing tokens across restarts', () => {

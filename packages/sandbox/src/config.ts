@@ -1,7 +1,12 @@
 import path from 'node:path';
 import { regionNameError } from '@fabric/contracts';
 import { ConfigError } from './errors.js';
-import { FIRST_STANDBY_DECODING_VERSION, POSTGRES_VERSIONS, type PostgresVersion } from './postgres-versions.js';
+import {
+  DEFAULT_POSTGRES_VERSION,
+  FIRST_STANDBY_DECODING_VERSION,
+  POSTGRES_VERSIONS,
+  type PostgresVersion,
+} from './postgres-versions.js';
 
 /**
  * How the other regions follow the primary. 'physical': each is a streaming standby whose
@@ -11,13 +16,10 @@ import { FIRST_STANDBY_DECODING_VERSION, POSTGRES_VERSIONS, type PostgresVersion
 export type ReplicationMode = 'physical' | 'logical';
 export const REPLICATION_MODES: readonly ReplicationMode[] = ['physical', 'logical'];
 
-/**
- * What a sandbox runs when nothing is chosen. Stays PostgreSQL 15 with logical replicas
- * until every reader can decode a standby; then physical standbys on 17.
- */
+/** What a sandbox runs when nothing is chosen: physical standbys, as most operators run. */
 export const DEFAULT_TOPOLOGY: { postgres: PostgresVersion; replication: ReplicationMode } = {
-  postgres: 15,
-  replication: 'logical',
+  postgres: DEFAULT_POSTGRES_VERSION,
+  replication: 'physical',
 };
 
 export interface RegionSpec {
