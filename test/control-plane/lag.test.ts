@@ -105,7 +105,9 @@ describe('LagService against the sandbox', () => {
       expect(component(lag, name)?.status).toBe(ComponentStatus.UNREACHABLE);
     expect(component(lag, 'replication')).toMatchObject({
       status: ComponentStatus.UNHEALTHY,
-      detail: expect.stringContaining('no slot fabric_sub_mars'),
+      detail: expect.stringContaining(
+        inject('endpoints').replication === 'physical' ? 'no slot fabric_standby_mars' : 'no slot fabric_sub_mars',
+      ),
     });
     for (const unknown of [
       'replicationLagBytes',

@@ -153,11 +153,11 @@ function standbyHealth(region: RegionConfig, primary: DatabaseState): Observed<u
   const slot = primary.slots.get(region.standbySlot!);
   if (!standby) {
     const why = slot
-      ? `its slot ${region.standbySlot} holds WAL for it (${slot.active ? 'active' : 'inactive'})`
-      : `and there is no slot ${region.standbySlot} for it`;
+      ? `; its slot ${region.standbySlot} holds WAL for it (${slot.active ? 'active' : 'inactive'})`
+      : `, and there is no slot ${region.standbySlot} for it on the primary`;
     return {
       status: 'unhealthy',
-      detail: `standby ${region.standbyApplicationName} is not streaming from the primary; ${why}`,
+      detail: `standby ${region.standbyApplicationName} is not streaming from the primary${why}`,
     };
   }
   if (standby.state !== 'streaming')
