@@ -32,6 +32,8 @@ export class ServiceProcess {
   readonly exited: Promise<ExitStatus>;
   private exitStatus: ExitStatus | undefined;
   private readonly log: WriteStream;
+  /** All of the child's output has been read (its pipes closed). */
+  private readonly closed: Promise<void>;
 
   private constructor(
     readonly spec: ServiceSpec,
@@ -39,8 +41,11 @@ export class ServiceProcess {
     private readonly logger: Logger,
   ) {
     this.log = createWriteStream(spec.logFile, { flags: 'a' });
+    // A log file that cannot be written must not take the sandbox down with it.
+    this.log.on('error', (err) => logger.debug({ err, service: spec.name }, 'service log not written'));
     child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });
+    this.closed = new Promise((resolve) => child.once('close', () => resolve()));
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         this.exitStatus = { code, signal };
@@ -91,8 +96,24 @@ export class ServiceProcess {
     }, graceMs);
     const status = await this.exited;
     clearTimeout(timer);
-    await new Promise<void>((resolve) => this.log.end(resolve));
+    await this.closeLog();
     return status;
+  }
+
+  /**
+   * 'exit' comes before the last output is read, and a process the service started may
+   * hold its pipes open longer. Take what arrives in a moment, then detach: writing into
+   * an ended log file would throw from a stream event and end the whole sandbox.
+   */
+  private async closeLog(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.closed, new Promise((resolve) => (timer = setTimeout(resolve, 1_000)))]);
+    clearTimeout(timer);
+    for (const out of [this.child.stdout, this.child.stderr]) {
+      out?.unpipe(this.log);
+      out?.resume();
+    }
+    await new Promise<void>((resolve) => this.log.end(resolve));
   }
 
   /** Sends a signal without waiting: chaos tests pause (SIGSTOP) or kill components. */
