@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -7,6 +7,7 @@ import type { RegionLag } from '@fabric/proto';
 import type { RegionEndpoints, SandboxEndpoints } from '@fabric/sandbox';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFabricUp } from '../fabric-up.js';
 import { eventually, withDb } from '../support.js';
 
 /**
@@ -28,24 +29,11 @@ describe('control plane over the running fabric', () => {
 
   beforeAll(async () => {
     rmSync(STATE_DIR, { recursive: true, force: true });
-    child = spawn(process.execPath, [CLI, 'up', '--json', '--port-base', String(PORT_BASE), '--state-dir', STATE_DIR], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' },
-    });
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (d) => (err += d));
-    const ready = await new Promise<{ endpoints: SandboxEndpoints; tokensFile: string }>((resolve, reject) => {
-      child.stdout!.on('data', (d) => {
-        out += d;
-        const line = out.split('\n').find((l) => l.startsWith('{'));
-        if (line) resolve(JSON.parse(line) as { endpoints: SandboxEndpoints; tokensFile: string });
-      });
-      child.once('exit', (code) => reject(new Error(`fabric up exited with ${code}: ${err.slice(-2000)}`)));
-    });
+    const ready = await startFabricUp(['--port-base', String(PORT_BASE), '--state-dir', STATE_DIR]);
+    child = ready.child;
     endpoints = ready.endpoints;
     home = endpoints.regions.find((r) => r.home)!;
-    const tokens = JSON.parse(readFileSync(ready.tokensFile, 'utf8')) as { read: string; admin: string };
+    const tokens = JSON.parse(readFileSync(ready.tokensFile!, 'utf8')) as { read: string; admin: string };
     client = new ControlPlaneClient({
       address: `${endpoints.controlPlane.host}:${endpoints.controlPlane.port}`,
       token: tokens.read,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isPortFree, listPorts, planPorts, type SandboxEndpoints } from '@fabric/sandbox';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { startFabricUp } from '../fabric-up.js';
 import { eventually, withDb } from '../support.js';
 
 /**
@@ -35,25 +36,11 @@ interface Running {
 const started: ChildProcess[] = [];
 
 /** `fabric up` itself, or `npm start` as the README runs it (npm -> sh -> node). */
-function startCli(via: 'node' | 'npm' = 'node'): Promise<Running> {
-  const [command, args] =
-    via === 'node' ? [process.execPath, [CLI, ...ARGS]] : ['npm', ['start', '--', ...ARGS.slice(1)]];
-  const child = spawn(command, args as string[], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' },
-  });
+async function startCli(via: 'node' | 'npm' = 'node'): Promise<Running> {
+  const ready = startFabricUp(ARGS.slice(2), { via });
+  const { child, endpoints, readyMs } = await ready;
   started.push(child);
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ child, ...(JSON.parse(line) as { endpoints: SandboxEndpoints; readyMs: number }) });
-    });
-    child.once('exit', (code) => reject(new Error(`fabric up exited with ${code} before ready: ${err}`)));
-  });
+  return { child, endpoints, readyMs };
 }
 
 function exitOf(child: ChildProcess): Promise<number | null> {

@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { RegionEndpoints, SandboxEndpoints } from '@fabric/sandbox';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startFabricUp, stopFabricUp } from '../fabric-up.js';
 import { eventually, withDb } from '../support.js';
 
 /**
@@ -12,40 +13,15 @@ import { eventually, withDb } from '../support.js';
  * included. A row change at the primary and an explicit logical message must each empty
  * the key in every region's Redis.
  */
-const CLI = path.resolve('packages/cli/dist/bin.js');
 const VERSIONS = (process.env.FABRIC_TEST_SMOKE_POSTGRES ?? '16,18').split(',').map(Number);
 const started: ChildProcess[] = [];
 const stateDirs: string[] = [];
 
-function up(
-  version: number,
-  portBase: number,
-  stateDir: string,
-): Promise<{ child: ChildProcess; endpoints: SandboxEndpoints }> {
-  const args = ['up', '--json', '--postgres', String(version), '--replication', 'physical'];
-  args.push('--port-base', String(portBase), '--state-dir', stateDir);
-  const child = spawn(process.execPath, [CLI, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' },
-  });
-  started.push(child);
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ child, endpoints: (JSON.parse(line) as { endpoints: SandboxEndpoints }).endpoints });
-    });
-    child.once('exit', (code) => reject(new Error(`fabric up --postgres ${version} exited with ${code}: ${err}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
+async function up(version: number, portBase: number, stateDir: string): Promise<SandboxEndpoints> {
+  const args = ['--postgres', String(version), '--replication', 'physical', '--port-base', String(portBase)];
+  const ready = await startFabricUp([...args, '--state-dir', stateDir]);
+  started.push(ready.child);
+  return ready.endpoints;
 }
 
 async function everyRegionDrops(
@@ -74,7 +50,7 @@ async function everyRegionDrops(
 
 describe.sequential('every supported PostgreSQL major, physical standbys', () => {
   afterEach(async () => {
-    for (const child of started.splice(0)) await stop(child);
+    for (const child of started.splice(0)) await stopFabricUp(child);
     for (const dir of stateDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -83,7 +59,7 @@ describe.sequential('every supported PostgreSQL major, physical standbys', () =>
       const stateDir = path.resolve(`.fabric/test-pg${version}`);
       rmSync(stateDir, { recursive: true, force: true });
       stateDirs.push(stateDir);
-      const { endpoints } = await up(version, 29500 + i * 100, stateDir);
+      const endpoints = await up(version, 29500 + i * 100, stateDir);
       const primary = endpoints.regions.find((r) => r.home)!;
       const server = await withDb(primary, async (db) => (await db.query('show server_version_num')).rows[0]);
       expect(Math.floor(Number(server.server_version_num) / 10_000)).toBe(version);

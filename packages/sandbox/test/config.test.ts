@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, regionIdent, resolveSandboxConfig } from '../src/index.js';
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { regionIdent, resolveSandboxConfig } from '../src/index.js';
+import { errorOf } from './config-error.js';
 
 describe('resolveSandboxConfig', () => {
   it('defaults to three regions with the first as home', () => {

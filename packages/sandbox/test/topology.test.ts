@@ -3,19 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copyDataDir } from '../src/data-dir-copy.js';
-import { ConfigError, resolveSandboxConfig } from '../src/index.js';
+import { resolveSandboxConfig } from '../src/index.js';
 import { hydrateSymlinks } from '../src/postgres-versions.js';
 import { checkTopology, recordTopology } from '../src/topology-record.js';
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { errorOf } from './config-error.js';
 
 describe('PostgreSQL version and replication mode', () => {
   it('takes 15 to 18 and either mode, from flags or the environment', () => {
