@@ -26,6 +26,8 @@ Options:
   --skip-debezium   Skip the Debezium baseline
   --skip-profile    Skip the --cpu-prof run
   --skip-solo       Skip the latency run on the home region alone
+  --skip-topologies Skip the logical-replica run beside the physical standbys
+  --postgres N      PostgreSQL major of both topologies, 16-18 (default 17)
   --out FILE        Report file (default BENCHMARKS.md)
   --json            Also print the results as JSON on stdout
   --help
@@ -54,6 +56,9 @@ export interface BenchOptions {
   skipDebezium: boolean;
   skipProfile: boolean;
   skipSolo: boolean;
+  skipTopologies: boolean;
+  /** PostgreSQL major of both topologies. */
+  postgres: 16 | 17 | 18;
   out: string;
   json: boolean;
 }
@@ -74,6 +79,8 @@ const OPTIONS = {
   'skip-debezium': { type: 'boolean' },
   'skip-profile': { type: 'boolean' },
   'skip-solo': { type: 'boolean' },
+  'skip-topologies': { type: 'boolean' },
+  postgres: { type: 'string' },
   out: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -88,7 +95,13 @@ type NumericFlag =
   | 'rows'
   | 'step-seconds'
   | 'max-rate'
-  | 'outage-seconds';
+  | 'outage-seconds'
+  | 'postgres';
+
+function postgresMajor(v: number): 16 | 17 | 18 {
+  if (v !== 16 && v !== 17 && v !== 18) throw new Error('--postgres must be 16, 17 or 18 (physical standbys need 16+)');
+  return v;
+}
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
   const { values } = parseArgs({ args: argv, strict: true, options: OPTIONS });
@@ -115,6 +128,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     skipDebezium: !!values['skip-debezium'],
     skipProfile: !!values['skip-profile'],
     skipSolo: !!values['skip-solo'],
+    skipTopologies: !!values['skip-topologies'],
+    postgres: postgresMajor(num('postgres', 17)),
     out: values.out ?? 'BENCHMARKS.md',
     json: !!values.json,
   };

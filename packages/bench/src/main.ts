@@ -13,6 +13,7 @@ import { profileHotPath } from './phases/profile.js';
 import { soloRegion } from './phases/solo.js';
 import { sourceLimit } from './phases/source.js';
 import { stepRates } from './phases/steps.js';
+import { logicalTopology } from './phases/topology.js';
 import { primeCaches } from './prime.js';
 import { progress } from './progress.js';
 import { renderReport } from './report.js';
@@ -35,7 +36,12 @@ if (process.env.BENCH_ATTACH) {
   fabric = attachFabric(stateDir);
 } else {
   progress(`starting the fabric (${opts.regions}) on ports ${opts.portBase}+ in ${stateDir}`);
-  fabric = await startFabric({ regions: opts.regions, portBase: opts.portBase, stateDir });
+  fabric = await startFabric({
+    regions: opts.regions,
+    portBase: opts.portBase,
+    stateDir,
+    topology: { postgres: opts.postgres, replication: 'physical' },
+  });
   progress(`fabric ready in ${((fabric.readyMs ?? 0) / 1000).toFixed(1)} s`);
 }
 results.readyMs = fabric.readyMs;
@@ -71,6 +77,8 @@ try {
 // Attached to someone else's sandbox, the bench starts nothing of its own.
 if (!opts.skipSolo && !process.env.BENCH_ATTACH)
   results.solo = await runPhase('solo', progress, () => soloRegion(opts, stateDir, progress));
+if (!opts.skipTopologies && !process.env.BENCH_ATTACH)
+  results.logical = await runPhase('logical replicas', progress, () => logicalTopology(opts, stateDir, progress));
 results.finishedAt = new Date().toISOString();
 writeFileSync(opts.out, renderReport(results));
 progress(`wrote ${opts.out}`);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 // Renders BENCHMARKS.md from the results object.
+import { cpuMsPerThousand } from './cpu-cost.js';
 import { renderDebezium } from './debezium-report.js';
 import { renderFindings } from './findings.js';
 import { outageLatencies } from './outage-latencies.js';
@@ -10,6 +11,7 @@ import { worstP99 } from './phases/steps.js';
 import { PROBE_EVENTS, PROBE_PATTERN } from './probe.js';
 import type { BenchResults } from './results.js';
 import { fmtMs } from './stats.js';
+import { renderTopologies } from './topology-report.js';
 
 const TARGET_HOME = 50;
 const TARGET_REPLICA = 100;
@@ -40,12 +42,6 @@ function latencyTable(perRegion: Record<string, RegionLatency>, homeRegion: stri
     );
   }
   return lines.join('\n');
-}
-
-/** CPU time a component spends per 1,000 changes: its cost, apart from how contended the run was. */
-function cpuMsPerThousand(avgCpuPct: number | null | undefined, changesPerSecond: number | undefined): number | null {
-  if (avgCpuPct === null || avgCpuPct === undefined || !changesPerSecond) return null;
-  return ((avgCpuPct / 100) * 1000 * 1000) / changesPerSecond;
 }
 
 function renderSolo(solo: NonNullable<BenchResults['solo']>, warmup: number): string[] {
@@ -123,6 +119,7 @@ export function renderReport(R: BenchResults): string {
   }
 
   if (R.solo) out.push(...renderSolo(R.solo, R.opts.warmup));
+  out.push(...renderTopologies(R));
 
   const steps = succeeded(R.steps);
   if (steps) {

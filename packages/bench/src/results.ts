@@ -10,6 +10,7 @@ import type { MeasuredRun } from './phases/measure.js';
 import type { SoloResult } from './phases/solo.js';
 import type { SourceLimitResult } from './phases/source.js';
 import type { StepsResult } from './phases/steps.js';
+import type { TopologyResult } from './phases/topology.js';
 import type { ProfileResult } from './profile-result.js';
 import type { ComponentUsage } from './sampler.js';
 
@@ -33,6 +34,8 @@ export interface BenchResults {
   /** region -> the invalidator's own view */
   healthz?: Record<string, HealthzLatency>;
   steps?: PhaseOutcome<StepsResult>;
+  /** The same fabric with logical replicas instead of physical standbys. */
+  logical?: PhaseOutcome<TopologyResult>;
   /** per component over the stepping */
   resourcesSteps?: ComponentUsage[];
   profile?: PhaseOutcome<ProfileResult>;

@@ -38,10 +38,13 @@ export interface StartOptions {
   regions: string;
   portBase: number;
   stateDir: string;
+  /** PostgreSQL major and how the other regions follow the primary. */
+  topology: { postgres: number; replication: 'physical' | 'logical' };
 }
 
-export function startFabric({ regions, portBase, stateDir }: StartOptions): Promise<Fabric> {
+export function startFabric({ regions, portBase, stateDir, topology }: StartOptions): Promise<Fabric> {
   const args = [CLI, 'up', '--json', '--port-base', String(portBase), '--state-dir', stateDir, '--regions', regions];
+  args.push('--postgres', String(topology.postgres), '--replication', topology.replication);
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' },

@@ -20,9 +20,14 @@ describe('bench flags', () => {
       skipDebezium: false,
       skipProfile: false,
       skipSolo: false,
+      skipTopologies: false,
+      postgres: 17,
       out: 'BENCHMARKS.md',
       json: false,
     });
+  });
+  it('refuses a PostgreSQL major physical standbys cannot run on', () => {
+    expect(() => parseBenchArgs(['--postgres', '15'])).toThrow(/--postgres must be 16, 17 or 18/);
   });
   it('parses every flag', () => {
     const o = parseBenchArgs([
@@ -52,6 +57,9 @@ describe('bench flags', () => {
       '--skip-debezium',
       '--skip-profile',
       '--skip-solo',
+      '--skip-topologies',
+      '--postgres',
+      '18',
       '--out',
       '/tmp/r.md',
       '--json',
@@ -74,6 +82,8 @@ describe('bench flags', () => {
       skipDebezium: true,
       skipProfile: true,
       skipSolo: true,
+      skipTopologies: true,
+      postgres: 18,
       out: '/tmp/r.md',
       json: true,
     });

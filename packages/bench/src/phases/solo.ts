@@ -26,7 +26,12 @@ export async function soloRegion(opts: BenchOptions, stateDir: string, progress:
   const region = opts.regions.split(',')[0]!.trim();
   const dir = `${stateDir}-solo`;
   progress(`solo: starting the fabric with ${region} alone on ports ${opts.portBase + SOLO_PORT_OFFSET}+ in ${dir}`);
-  const fabric = await startFabric({ regions: region, portBase: opts.portBase + SOLO_PORT_OFFSET, stateDir: dir });
+  const fabric = await startFabric({
+    regions: region,
+    portBase: opts.portBase + SOLO_PORT_OFFSET,
+    stateDir: dir,
+    topology: { postgres: opts.postgres, replication: 'physical' },
+  });
   const session = await openSession(fabric, opts, dir, progress);
   try {
     await prepareSession(session, primeCaches);
