@@ -107,3 +107,29 @@ describe('parseControlPlaneArgs', () => {
     expect(() => parseControlPlaneArgs([], {})).toThrow('--config: is required');
   });
 });
+
+describe('control plane replication mode', () => {
+  it('knows a physical standby by its slot and application name on the primary', () => {
+    const c = validateControlPlaneConfig(config({ replication: 'physical' }), '/');
+    expect(c.replication).toBe('physical');
+    expect(c.regions[1]).toMatchObject({
+      subscriptionSlot: undefined,
+      standbySlot: 'fabric_standby_eu_west',
+      standbyApplicationName: 'eu_west',
+    });
+    expect(c.regions[0]).toMatchObject({ standbySlot: undefined, standbyApplicationName: undefined });
+  });
+
+  it('reads a file without the field as logical replicas, as files were written before standbys', () => {
+    const c = validateControlPlaneConfig(config(), '/');
+    expect(c.replication).toBe('logical');
+    expect(c.regions[1]).toMatchObject({ subscriptionSlot: 'fabric_sub_eu_west', standbySlot: undefined });
+  });
+
+  it('names the field of a bad mode', () => {
+    expect(() => validateControlPlaneConfig(config({ replication: 'streaming' }), '/')).toThrow(ConfigError);
+    expect(() => validateControlPlaneConfig(config({ replication: 'streaming' }), '/')).toThrow(
+      /^replication: must be "physical" or "logical"/,
+    );
+  });
+});
