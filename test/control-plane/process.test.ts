@@ -5,6 +5,7 @@ import path from 'node:path';
 import { ControlPlaneClient, hashToken } from '@fabric/control-plane';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestCertificates } from '../certificates.js';
 import { eventually } from '../support.js';
 import { codeOf, startTestControlPlane, TOKENS, testConfig } from './harness.js';
 
@@ -99,63 +100,16 @@ describe('mTLS', () => {
 
   beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'fabric-cp-tls-'));
-    const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    const certs = new TestCertificates(dir);
     // The control plane's client CA, and another one whose client certificate it must refuse.
-    for (const [ca, subject] of [
-      ['ca', '/CN=fabric test CA'],
-      ['other-ca', '/CN=some other CA'],
-    ] as const) {
-      openssl(
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        `${ca}.key`,
-        '-out',
-        `${ca}.pem`,
-        '-days',
-        '1',
-        '-subj',
-        subject,
-      );
-    }
-    for (const [name, san, ca] of [
+    certs.ca('ca', '/CN=fabric test CA');
+    certs.ca('other-ca', '/CN=some other CA');
+    for (const [name, extension, ca] of [
       ['server', 'subjectAltName=IP:127.0.0.1,DNS:localhost', 'ca'],
       ['client', 'extendedKeyUsage=clientAuth', 'ca'],
       ['stranger', 'extendedKeyUsage=clientAuth', 'other-ca'],
     ] as const) {
-      writeFileSync(file(`${name}.ext`), `${san}\n`);
-      openssl(
-        'req',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        `${name}.key`,
-        '-out',
-        `${name}.csr`,
-        '-subj',
-        `/CN=fabric test ${name}`,
-      );
-      openssl(
-        'x509',
-        '-req',
-        '-in',
-        `${name}.csr`,
-        '-CA',
-        `${ca}.pem`,
-        '-CAkey',
-        `${ca}.key`,
-        '-CAcreateserial',
-        '-out',
-        `${name}.pem`,
-        '-days',
-        '1',
-        '-extfile',
-        `${name}.ext`,
-      );
+      certs.issue(name, { ca, subject: `/CN=fabric test ${name}`, extension });
     }
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { TestCertificates } from '../certificates.js';
 import { eventually } from '../support.js';
 import { invalidation, invalidatorFor, producerFor } from './harness.js';
 
@@ -21,55 +22,13 @@ describe('invalidator against Redis with TLS and an ACL user', () => {
   let admin: Redis;
 
   beforeAll(async () => {
-    const openssl = (...args: string[]) => {
-      const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
-    };
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=fabric-test-ca',
-    );
-    openssl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'server.key',
-      '-out',
-      'server.csr',
-      '-subj',
-      '/CN=localhost',
-    );
-    writeFileSync(file('ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost');
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      'server.pem',
-      '-days',
-      '1',
-      '-extfile',
-      'ext',
-    );
+    const certs = new TestCertificates(dir);
+    certs.ca('ca', '/CN=fabric-test-ca');
+    certs.issue('server', {
+      ca: 'ca',
+      subject: '/CN=localhost',
+      extension: 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    });
     writeFileSync(file('password'), 's3cret\n', { mode: 0o600 });
     server = spawn(
       'redis-server',
