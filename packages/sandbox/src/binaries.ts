@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { MissingBinaryError } from './errors.js';
+import { MissingBinaryError, SETUP_HINT } from './errors.js';
 import { embeddedPgBin, type PostgresVersion } from './postgres-versions.js';
 
 export interface Binaries {
@@ -13,8 +13,6 @@ export interface Binaries {
   /** Directory of Kafka broker jars resolved by Maven. */
   kafkaLibs: string;
 }
-
-const SETUP_HINT = 'Run `npm run setup` (it installs what is missing) or see README "Requirements".';
 
 export function findBinaries(
   kafkaLibs: string,

@@ -8,6 +8,9 @@ export class SandboxError extends Error {
 /** A field of the sandbox configuration is wrong; `path` names it, e.g. `regions[1].name`. */
 export { ConfigError } from '@fabric/runtime';
 
+/** What every missing-binary error ends with: the command that installs what is missing. */
+export const SETUP_HINT = 'Run `npm run setup` (it installs what is missing) or see README "Requirements".';
+
 export class MissingBinaryError extends SandboxError {
   override readonly name = 'MissingBinaryError';
   constructor(

@@ -1,7 +1,8 @@
-import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { MissingBinaryError } from './errors.js';
+import { MissingBinaryError, SETUP_HINT } from './errors.js';
 import type { RunAs } from './run-as.js';
 import { reachableBy } from './run-as.js';
 
@@ -12,8 +13,6 @@ export const DEFAULT_POSTGRES_VERSION: PostgresVersion = 17;
 
 /** Logical decoding on a physical standby arrived in PostgreSQL 16. */
 export const FIRST_STANDBY_DECODING_VERSION = 16;
-
-const SETUP_HINT = 'Run `npm run setup` (it installs what is missing) or see README "Requirements".';
 
 /**
  * The bin directory of a server build from the npm registry: Debian bookworm ships
@@ -97,8 +96,9 @@ function exists(file: string): boolean {
 export function reachablePgBin(bin: string, runAs: RunAs | undefined): string {
   if (reachableBy(bin, runAs)) return bin;
   const root = path.dirname(bin);
-  const stamp = `${root}:${readFileSync(path.join(bin, '..', 'share', 'postgresql', 'postgres.bki'), 'utf8').length}`;
-  const copy = path.join('/var/tmp', `fabric-pg-${Buffer.from(root).toString('base64url').slice(-24)}`);
+  // Named after the build's path, as the data directory's fallback is after the state dir's.
+  const stamp = `${root}:${statSync(path.join(root, 'share', 'postgresql', 'postgres.bki')).size}`;
+  const copy = path.join('/var/tmp', `fabric-pg-${createHash('sha1').update(root).digest('hex').slice(0, 10)}`);
   const stampFile = path.join(copy, '.fabric-stamp');
   if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) {
     mkdirSync(copy, { recursive: true, mode: 0o755 });
