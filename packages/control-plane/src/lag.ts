@@ -77,13 +77,6 @@ export function regionLag(
   ];
 
   const standby = region.standbyApplicationName ? primary?.standbys.get(region.standbyApplicationName) : undefined;
-  const replicationBytes = region.home
-    ? db
-      ? 0n
-      : undefined
-    : region.standbyApplicationName
-      ? standby?.replayLagBytes
-      : primary?.slots.get(region.subscriptionSlot!)?.lagBytes;
   const replicationSeconds = region.home ? (db ? 0 : undefined) : secondsBetween(db?.heartbeat, primary?.heartbeat);
   const partitions: Array<MessageInitShape<typeof PartitionLagSchema>> = (kafka ?? []).map((p) => ({
     partition: p.partition,
@@ -97,7 +90,7 @@ export function regionLag(
     home: region.home,
     status: regionStatus(components),
     components,
-    replicationLagBytes: replicationBytes,
+    replicationLagBytes: replicationBytes(region, db, primary),
     replicationLagSeconds: replicationSeconds,
     cdcLagBytes: db?.slots.get(region.cdcSlot)?.lagBytes,
     cdcIdleSeconds: secondsBetween(reader?.lastEventAt, now),
@@ -117,6 +110,17 @@ export function regionLag(
     replicationReplayLagSeconds: standby?.replayLagSeconds,
     lastReplayTime: db?.lastReplayTime ? timestampFromDate(db.lastReplayTime) : undefined,
   };
+}
+
+/** WAL the region's database has yet to take from the primary: a standby's replay lag, a subscription slot's lag, 0 at home. */
+function replicationBytes(
+  region: RegionConfig,
+  db: DatabaseState | undefined,
+  primary: DatabaseState | undefined,
+): bigint | undefined {
+  if (region.home) return db ? 0n : undefined;
+  if (region.standbyApplicationName) return primary?.standbys.get(region.standbyApplicationName)?.replayLagBytes;
+  return primary?.slots.get(region.subscriptionSlot!)?.lagBytes;
 }
 
 export function regionStatus(components: ComponentHealth[]): RegionStatus {
