@@ -59,7 +59,6 @@ describe('renderTopologies', () => {
         run: run(80),
         resources: [usage('us-east', 'postgres', 30), usage('eu-west', 'postgres', 45)],
         steps: { steps: [], fabricMax: 1000, primaryMaxHarness: 4000 },
-        resourcesSteps: [],
       },
     } as BenchResults;
     const md = renderTopologies(R).join('\n');

@@ -18,7 +18,6 @@ export interface TopologyResult {
   run: MeasuredRun;
   resources: ComponentUsage[];
   steps: StepsResult;
-  resourcesSteps: ComponentUsage[];
 }
 
 /** Ports and state apart from the other fabrics (main at +0, solo at +200), stopped by then. */
@@ -42,7 +41,6 @@ export async function logicalTopology(
   try {
     await prepareSession(session, primeCaches);
     const { run, resources } = await latencyPhase(session, 'logical');
-    session.sampler.reset();
     const steps = await stepRates(session.ctx, {
       batch: opts.batch,
       stepSeconds: opts.stepSeconds,
@@ -54,7 +52,6 @@ export async function logicalTopology(
       run,
       resources,
       steps,
-      resourcesSteps: session.sampler.results(),
     };
   } finally {
     await session.close();
