@@ -1,10 +1,8 @@
 // The report's "Baseline 2: Debezium" section. Pure.
+
+import { f0, row } from './markdown.js';
 import type { DebeziumResult } from './phases/debezium.js';
 import { fmtMs } from './stats.js';
-
-const row = (cells: ReadonlyArray<string | number>): string => `| ${cells.join(' | ')} |`;
-const f0 = (v: number | null | undefined): string =>
-  v === null || v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(0);
 
 export function renderDebezium(D: DebeziumResult): string[] {
   const L = D.live;

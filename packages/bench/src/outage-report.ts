@@ -1,11 +1,11 @@
 // The report's "Keys left stale after a Redis outage" section. Pure.
+
+import { row } from './markdown.js';
 import type { OutageDesignName, OutageDesignRun, OutageResult } from './outage-result.js';
 import { fmtMs } from './stats.js';
 
 /** design -> commit→invalidated latency in the outage region, from the latency/baseline runs */
 export type DesignLatencies = Partial<Record<OutageDesignName, { p50: number | null; p99: number | null }>>;
-
-const row = (cells: ReadonlyArray<string | number>): string => `| ${cells.join(' | ')} |`;
 
 const HOW: Record<OutageDesignName, string> = {
   fabric: 'WAL → reader → Kafka → invalidator (retries, DLQ)',

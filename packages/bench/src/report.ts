@@ -3,6 +3,7 @@ import path from 'node:path';
 import { cpuMsPerThousand } from './cpu-cost.js';
 import { renderDebezium } from './debezium-report.js';
 import { renderFindings } from './findings.js';
+import { f0, row } from './markdown.js';
 import { outageLatencies } from './outage-latencies.js';
 import { renderOutage } from './outage-report.js';
 import { failed, succeeded } from './phase.js';
@@ -15,9 +16,6 @@ import { renderTopologies } from './topology-report.js';
 
 const TARGET_HOME = 50;
 const TARGET_REPLICA = 100;
-const row = (cells: ReadonlyArray<string | number>): string => `| ${cells.join(' | ')} |`;
-const f0 = (v: number | null | undefined): string =>
-  v === null || v === undefined || Number.isNaN(v) ? 'n/a' : Number(v).toFixed(0);
 
 function latencyTable(perRegion: Record<string, RegionLatency>, homeRegion: string | undefined): string {
   const lines = [

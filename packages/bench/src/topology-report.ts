@@ -1,15 +1,13 @@
 // Physical standbys beside logical replicas, from one bench run: the same rate, rows and
 // PostgreSQL major, one fabric after the other on the same machine.
 import { cpuMsPerThousand } from './cpu-cost.js';
+import { f0, row } from './markdown.js';
 import { failed, succeeded } from './phase.js';
 import type { MeasuredRun } from './phases/measure.js';
 import type { BenchResults } from './results.js';
 import type { ComponentUsage } from './sampler.js';
 import { fmtMs } from './stats.js';
 
-const row = (cells: ReadonlyArray<string | number>): string => `| ${cells.join(' | ')} |`;
-const f0 = (v: number | null | undefined): string =>
-  v === null || v === undefined || Number.isNaN(v) ? 'n/a' : Number(v).toFixed(0);
 const ratio = (a: number | null | undefined, b: number | null | undefined): string =>
   a && b ? `${(a / b).toFixed(2)}×` : 'n/a';
 
