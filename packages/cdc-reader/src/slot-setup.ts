@@ -7,6 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
+import { publicationState } from './publication-state.js';
 import { SlotSetupError, slotInvalidatedError } from './slot-errors.js';
 import { slotInvalidation } from './slot-invalidation.js';
 import { awaitPublication } from './standby-publication.js';
@@ -98,22 +99,6 @@ async function checkTable(client: pg.Client, t: TableName): Promise<void> {
         'publishing it would make UPDATE/DELETE fail at the source. Add a primary key or set REPLICA IDENTITY FULL.',
     );
   }
-}
-
-async function publicationState(
-  client: pg.Client,
-  publication: string,
-): Promise<{ allTables: boolean; tables: Set<string> } | undefined> {
-  const pub = await client.query<{ puballtables: boolean }>(
-    'select puballtables from pg_publication where pubname = $1',
-    [publication],
-  );
-  if (pub.rowCount === 0) return undefined;
-  const { rows } = await client.query<{ schemaname: string; tablename: string }>(
-    'select schemaname, tablename from pg_publication_tables where pubname = $1',
-    [publication],
-  );
-  return { allTables: pub.rows[0]!.puballtables, tables: new Set(rows.map((r) => `${r.schemaname}.${r.tablename}`)) };
 }
 
 async function slotState(

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { publicationState } from './publication-state.js';
 
 /**
  * A standby cannot run DDL: its reader's publication is created once at the primary and
@@ -36,16 +37,7 @@ export async function awaitPublication(client: pg.Client, wait: PublicationWait)
 
 /** undefined: no such publication; otherwise the wanted tables it does not publish. */
 async function missingTables(client: pg.Client, publication: string, tables: string[]): Promise<string[] | undefined> {
-  const pub = await client.query<{ puballtables: boolean }>(
-    'select puballtables from pg_publication where pubname = $1',
-    [publication],
-  );
-  if (pub.rowCount === 0) return undefined;
-  if (pub.rows[0]!.puballtables) return [];
-  const { rows } = await client.query<{ schemaname: string; tablename: string }>(
-    'select schemaname, tablename from pg_publication_tables where pubname = $1',
-    [publication],
-  );
-  const have = new Set(rows.map((r) => `${r.schemaname}.${r.tablename}`));
-  return tables.filter((t) => !have.has(t));
+  const pub = await publicationState(client, publication);
+  if (!pub) return undefined;
+  return pub.allTables ? [] : tables.filter((t) => !pub.tables.has(t));
 }
