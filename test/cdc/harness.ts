@@ -68,6 +68,8 @@ export async function readerFor(
     region.kafka.brokers.join(','),
     '--rules',
     opts.rules ?? DEMO_RULES,
+    '--redis',
+    region.redis.url,
     '--slot',
     slot,
     '--publication',

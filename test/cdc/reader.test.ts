@@ -48,8 +48,12 @@ tables:
     keys: ["user:{id}", "user:email:{email}", "user:email:{old.email}"]
     tags: ["team:{team_id}:members", "team:{old.team_id}:members"]
     versions: ["ver:user:{id}"]
+    recovery:
+      patterns: ["user:*"]
   public.products:
     keys: ["product:{id}"]
+    recovery:
+      patterns: ["product:*"]
   public.truncate_probe:
     keys: ["probe:{id}"]
     truncate:
@@ -57,6 +61,8 @@ tables:
       tags: ["probes"]
   public.poison_probe:
     keys: ["poison:{nope}"]
+    recovery:
+      patterns: ["poison:*"]
 `,
     );
   });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
   deadLetterTopic,
@@ -7,7 +8,15 @@ import {
   READER_SLOT,
   regionNameError,
 } from '@fabric/contracts';
-import { ConfigError, integerFlag, requiredFlag } from '@fabric/runtime';
+import {
+  ConfigError,
+  integerFlag,
+  parseRedisTarget,
+  REDIS_HELP,
+  REDIS_OPTIONS,
+  type RedisTarget,
+  requiredFlag,
+} from '@fabric/runtime';
 
 export interface ReaderConfig {
   region: string;
@@ -36,6 +45,12 @@ export interface ReaderConfig {
   lingerMs: number;
   /** How long one Kafka batch may stay unacknowledged before /healthz answers 503 (ms). */
   healthGraceMs: number;
+  /**
+   * The region's Redis, where the continuity record lives; undefined only with
+   * continuity off, a mode that exists to show what the check prevents.
+   */
+  redis: RedisTarget | undefined;
+  continuity: boolean;
 }
 
 export const READER_HELP = `Usage: fabric-cdc-reader [options]
@@ -66,6 +81,14 @@ Options (environment variable in brackets):
   --health-grace-ms N    /healthz answers 503 once Kafka has not acknowledged a batch
                          for this long (default 30000); at once while the WAL stream
                          is not streaming
+
+Continuity: at every start the reader compares the database (system identifier,
+timeline) and its slot with the record it keeps in the region's Redis. A slot that
+was dropped, invalidated or recreated, a rebuilt database or a timeline it cannot
+follow is a gap: the reader publishes a RESYNC (the key rules' recovery actions)
+through the topic before streaming on, so nothing missed stays cached.
+${REDIS_HELP}  --continuity on|off     off: no record, no gap check (a lost slot then leaves stale
+                          entries cached silently; for demonstrations only). Default on
   --help
 `;
 
@@ -86,11 +109,17 @@ const OPTIONS = {
   'max-batch': { type: 'string' },
   'linger-ms': { type: 'string' },
   'health-grace-ms': { type: 'string' },
+  ...REDIS_OPTIONS,
+  continuity: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** Returns undefined when --help was asked for. */
-export function parseReaderConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ReaderConfig | undefined {
+export function parseReaderConfig(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  readFile = (f: string) => readFileSync(f, 'utf8'),
+): ReaderConfig | undefined {
   const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true });
   if (values.help) return undefined;
   const region = requiredFlag('--region', values.region ?? env.FABRIC_REGION);
@@ -107,6 +136,15 @@ export function parseReaderConfig(argv: string[], env: NodeJS.ProcessEnv = proce
   const slot = identifier('--slot', values.slot ?? READER_SLOT);
   const publication = identifier('--publication', values.publication ?? READER_PUBLICATION);
   const topic = values.topic ?? invalidationTopic(region);
+  const continuity = onOff('--continuity', values.continuity ?? env.FABRIC_CONTINUITY ?? 'on');
+  const redisGiven = Boolean(
+    values.redis ?? env.FABRIC_REDIS_URL ?? values['redis-cluster'] ?? env.FABRIC_REDIS_CLUSTER,
+  );
+  if (continuity && !redisGiven)
+    throw new ConfigError(
+      '--redis',
+      "is required: the reader keeps the region's continuity record in the region's Redis (or --redis-cluster)",
+    );
   return {
     region,
     home: values.home ?? env.FABRIC_HOME === '1',
@@ -125,7 +163,14 @@ export function parseReaderConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     lingerMs: integerFlag('--linger-ms', values['linger-ms'] ?? '5', 0, 10_000),
     // Below a second a healthy batch under load could already count as stuck.
     healthGraceMs: integerFlag('--health-grace-ms', values['health-grace-ms'] ?? '30000', 1000, 3_600_000),
+    redis: redisGiven ? parseRedisTarget(values, env, readFile) : undefined,
+    continuity,
   };
+}
+
+function onOff(flag: string, value: string): boolean {
+  if (value === 'on' || value === 'off') return value === 'on';
+  throw new ConfigError(flag, `must be on or off, got "${value}"`);
 }
 
 function replicationMode(value: string): 'physical' | 'logical' {

@@ -13,6 +13,8 @@ export interface ReaderHealthInputs {
   unacknowledged: UnacknowledgedSend | undefined;
   /** How long a batch may stay unacknowledged before the answer is no (ms). */
   graceMs: number;
+  /** Since when the continuity record could not be written; confirmations wait for it. */
+  recordFailingSince?: number;
   now: number;
 }
 
@@ -30,8 +32,19 @@ const STREAM_PROBLEM: Record<Exclude<ReplicationStreamState, 'streaming'>, strin
  * (nothing may be skipped), so the slot stops advancing and the region's caches go stale
  * while the process looks alive. A send that hangs counts like one that fails.
  */
-export function readerVerdict({ stream, unacknowledged, graceMs, now }: ReaderHealthInputs): ReaderVerdict {
+export function readerVerdict({
+  stream,
+  unacknowledged,
+  graceMs,
+  recordFailingSince,
+  now,
+}: ReaderHealthInputs): ReaderVerdict {
   const reasons: string[] = [];
+  if (recordFailingSince !== undefined && now - recordFailingSince > graceMs)
+    reasons.push(
+      `the continuity record in Redis cannot be written for ${Math.round((now - recordFailingSince) / 1000)} s: ` +
+        'the slot is not confirmed meanwhile and keeps its WAL',
+    );
   if (stream !== 'streaming') reasons.push(STREAM_PROBLEM[stream]);
   if (unacknowledged && now - unacknowledged.since > graceMs) {
     const { failedAttempts, lastError } = unacknowledged;

@@ -1,13 +1,27 @@
 #!/usr/bin/env node
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ReaderContinuity } from '@fabric/contracts';
 import { HEARTBEAT_TABLE, OUTBOX_TABLE } from '@fabric/contracts';
-import { createLogger, onShutdownSignal, routeProcessWarnings, runMain, startMetricsServer } from '@fabric/runtime';
+import {
+  connectRedis,
+  createLogger,
+  onShutdownSignal,
+  routeProcessWarnings,
+  runMain,
+  startMetricsServer,
+} from '@fabric/runtime';
 import pg from 'pg';
+import type pino from 'pino';
 import { parseReaderConfig, READER_HELP } from './config.js';
+import { ConfirmGate } from './continuity/confirm-gate.js';
+import { databaseIdentity } from './continuity/database-identity.js';
+import { establishContinuity } from './continuity/establish.js';
+import { ContinuityStore } from './continuity/record-store.js';
 import { connectKafkaSink } from './kafka-sink.js';
 import { ReaderMetrics } from './metrics.js';
 import { ReplicationStream } from './pgoutput/index.js';
 import { CdcReader } from './reader.js';
-import { KeyRulesError, loadKeyRules } from './rules/index.js';
+import { KeyRulesError, loadKeyRules, renderRecovery } from './rules/index.js';
 import { ensureSlotAndPublication, SlotSetupError } from './slot-setup.js';
 
 async function main(): Promise<number> {
@@ -22,17 +36,25 @@ async function main(): Promise<number> {
   const rules = await loadKeyRules(config.rulesPath);
   const metrics = new ReaderMetrics(config.region);
 
-  const setup = new pg.Client({ connectionString: config.postgresUrl });
-  await setup.connect();
+  const redis = config.redis && connectRedis(config.redis, `fabric-cdc-${config.region}`);
+  redis?.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
+  const store = redis && new ContinuityStore(redis, config.topic);
+  if (!config.continuity)
+    logger.warn('continuity is off: a lost or recreated slot will leave stale entries cached without a word');
+
+  const setupClient = new pg.Client({ connectionString: config.postgresUrl });
+  await setupClient.connect();
+  let setup: Awaited<ReturnType<typeof ensureSlotAndPublication>>;
   try {
-    await ensureSlotAndPublication(setup, {
+    setup = await ensureSlotAndPublication(setupClient, {
       slot: config.slot,
       publication: config.publication,
       tables: [...rules.tables.keys(), HEARTBEAT_TABLE, OUTBOX_TABLE],
       onWait: (message) => logger.info(message),
+      replaceInvalidated: config.continuity,
     });
   } finally {
-    await setup.end();
+    await setupClient.end();
   }
 
   const pool = new pg.Pool({ connectionString: config.postgresUrl, max: 2 });
@@ -42,6 +64,23 @@ async function main(): Promise<number> {
     topic: config.topic,
     logger,
   });
+  let continuity: ReaderContinuity = { verdict: 'unchecked', checkedAt: new Date().toISOString() };
+  if (store) {
+    await waitForRedis(redis!, logger);
+    continuity = await establishContinuity({
+      region: config.region,
+      slot: config.slot,
+      topic: config.topic,
+      partitions: sink.partitions,
+      store,
+      identity: await databaseIdentity(config.postgresUrl),
+      setup,
+      recovery: renderRecovery(rules),
+      send: sink.send,
+      logger,
+      onGap: (reason) => metrics.resyncs.inc({ reason }),
+    });
+  }
   let reader: CdcReader | undefined;
   const stream = new ReplicationStream({
     connectionString: config.postgresUrl,
@@ -52,6 +91,22 @@ async function main(): Promise<number> {
     statusIntervalMs: 250,
     onKeepalive: (walEnd) => reader?.onKeepalive(walEnd),
   });
+  let recordErrorLogged = false;
+  const gate =
+    store &&
+    new ConfirmGate({
+      record: (lsn) => store.confirmed(lsn),
+      confirm: (lsn) => stream.confirm(lsn),
+      onError: (err) => {
+        if (!recordErrorLogged)
+          logger.error({ err }, 'cannot write the continuity record; the slot is not confirmed until Redis answers');
+        recordErrorLogged = true;
+      },
+      onRecorded: () => {
+        if (recordErrorLogged) logger.info('continuity record written again; confirming the slot');
+        recordErrorLogged = false;
+      },
+    });
   reader = new CdcReader({
     config,
     rules,
@@ -61,6 +116,8 @@ async function main(): Promise<number> {
     stream,
     send: sink.send,
     partitions: sink.partitions,
+    continuity,
+    ...(gate ? { confirm: (lsn: string) => gate.offer(lsn), recordFailingSince: () => gate.failingSince } : {}),
   });
   const server = await startMetricsServer(metrics.registry, {
     host: config.metricsHost,
@@ -88,8 +145,18 @@ async function main(): Promise<number> {
   else logger.info(outcome, 'stopping');
   await reader.stop().catch((err: unknown) => logger.warn({ err }, 'unclean stop'));
   await Promise.allSettled([sink.close(), pool.end(), server.close()]);
+  redis?.disconnect();
   logger.info('stopped');
   return 'err' in outcome && outcome.err ? 1 : 0;
+}
+
+/** The record is read before streaming starts: without Redis the reader cannot know what it skips. */
+async function waitForRedis(redis: NonNullable<ReturnType<typeof connectRedis>>, logger: pino.Logger): Promise<void> {
+  for (let waited = 0; redis.status !== 'ready'; waited += 500) {
+    if (waited % 10_000 === 0 && waited > 0)
+      logger.warn({ waitedMs: waited }, "waiting for the region's Redis to read the continuity record");
+    await sleep(500);
+  }
 }
 
 void runMain('fabric-cdc-reader', main, { knownErrors: [KeyRulesError, SlotSetupError] });

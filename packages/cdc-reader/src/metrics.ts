@@ -3,6 +3,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 /** Everything the reader exports on /metrics; every series carries the region. */
 export class ReaderMetrics {
   readonly registry = new Registry();
+  readonly resyncs: Counter<'reason'>;
   readonly events: Counter<'operation'>;
   readonly deadLetters: Counter;
   readonly commits: Counter;
@@ -61,6 +62,12 @@ export class ReaderMetrics {
     this.lastCommitTime = new Gauge({
       name: 'fabric_cdc_last_commit_timestamp_seconds',
       help: 'Primary commit time of the newest decoded transaction',
+      registers,
+    });
+    this.resyncs = new Counter({
+      name: 'fabric_cdc_resyncs_total',
+      help: 'Gaps in continuity found at start (slot lost or recreated, database rebuilt, timeline not followed), by reason',
+      labelNames: ['reason'],
       registers,
     });
     this.pending = new Gauge({

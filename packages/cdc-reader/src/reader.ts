@@ -1,4 +1,4 @@
-import type { ReaderStatus } from '@fabric/contracts';
+import type { ReaderContinuity, ReaderStatus } from '@fabric/contracts';
 import { DeadLetterSchema, InvalidationEventSchema, Operation, toBinary } from '@fabric/proto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -24,6 +24,15 @@ export interface ReaderDeps {
   send: SendBatch;
   /** Partitions of the region's topic: heartbeats go to each. */
   partitions: number;
+  /**
+   * Where confirmations go: the continuity gate, which records them before it confirms
+   * the slot. Default: straight to the slot (continuity off).
+   */
+  confirm?: (lsn: Lsn) => void;
+  /** What the continuity check at this start found, for /healthz. */
+  continuity?: ReaderContinuity;
+  /** Since when the continuity record could not be written (confirmations are held meanwhile). */
+  recordFailingSince?: () => number | undefined;
 }
 
 /**
@@ -87,10 +96,12 @@ export class CdcReader {
       stream: this.deps.stream.stats().state,
       unacknowledged: this.publisher.unacknowledged,
       graceMs: this.deps.config.healthGraceMs,
+      recordFailingSince: this.deps.recordFailingSince?.(),
       now: Date.now(),
     });
     return {
       ...verdict,
+      ...(this.deps.continuity ? { continuity: this.deps.continuity } : {}),
       confirmedLsn: this.confirmed,
       pending: this.publisher.pending,
       lastEventAt: this.lastEventAt?.toISOString(),
@@ -184,7 +195,7 @@ export class CdcReader {
   private confirm(lsn: Lsn): void {
     if (this.confirmed && lsnToBigInt(lsn) <= lsnToBigInt(this.confirmed)) return;
     this.confirmed = lsn;
-    this.deps.stream.confirm(lsn);
+    (this.deps.confirm ?? ((l: Lsn) => this.deps.stream.confirm(l)))(lsn);
     this.deps.metrics.confirmedLsn.set(Number(lsnToBigInt(lsn)));
   }
 

@@ -21,6 +21,12 @@ export interface SlotAndPublicationOptions {
   publicationWaitMs?: number;
   /** Told when setup waits for the primary (a publication to arrive, a running-transactions record). */
   onWait?: (message: string) => void;
+  /**
+   * An invalidated slot is dropped and created again instead of refused. Only for a reader
+   * that checks continuity: the new slot starts past the lost WAL, and only a resync
+   * makes that safe.
+   */
+  replaceInvalidated?: boolean;
 }
 
 export interface SlotAndPublicationResult {
@@ -28,6 +34,8 @@ export interface SlotAndPublicationResult {
   /** Tables added to an already existing publication ("schema.table"). */
   addedTables: string[];
   createdSlot: boolean;
+  /** Why the slot found was unusable, when it was replaced (see replaceInvalidated). */
+  replacedInvalidated?: string;
   /** The slot's confirmed_flush_lsn after setup ("X/Y"). */
   confirmedFlushLsn: string | null;
 }
@@ -145,7 +153,16 @@ export async function ensureSlotAndPublication(
     : await ensurePublication(client, opts.publication, tables);
 
   let createdSlot = false;
+  let replacedInvalidated: string | undefined;
   let slot = await slotState(client, opts.slot);
+  if (slot && opts.replaceInvalidated) {
+    replacedInvalidated = await slotInvalidation(client, opts.slot);
+    if (replacedInvalidated) {
+      onWait(`slot ${opts.slot} is invalidated (${replacedInvalidated}); dropping it to create it again`);
+      await client.query('select pg_drop_replication_slot($1)', [opts.slot]);
+      slot = undefined;
+    }
+  }
   if (!slot) {
     // On a standby the slot needs a running-transactions record from the primary to build its
     // first snapshot: pg_log_standby_snapshot() there, or the next one the primary logs by itself.
@@ -170,7 +187,7 @@ export async function ensureSlotAndPublication(
   }
   const invalidated = await slotInvalidation(client, opts.slot);
   if (invalidated) throw slotInvalidatedError(opts.slot, invalidated, standby);
-  return { ...published, createdSlot, confirmedFlushLsn: slot.confirmed_flush_lsn };
+  return { ...published, createdSlot, replacedInvalidated, confirmedFlushLsn: slot.confirmed_flush_lsn };
 }
 
 async function standbyPublication(

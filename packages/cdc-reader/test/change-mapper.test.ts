@@ -12,8 +12,12 @@ tables:
     keys: ["user:{id}"]
     tags: ["team:{team_id}:members", "team:{old.team_id}:members"]
     when_columns: [team_id, name]
+    recovery:
+      patterns: ["user:*"]
   public.broken:
     keys: ["b:{missing}"]
+    recovery:
+      patterns: ["b:*"]
 `,
   'test.yaml',
 );

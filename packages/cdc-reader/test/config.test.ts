@@ -11,6 +11,8 @@ const base = [
   'k1:9092,k2:9092',
   '--rules',
   'r.yaml',
+  '--redis',
+  'redis://r:6379',
 ];
 
 describe('parseReaderConfig', () => {
@@ -31,6 +33,7 @@ describe('parseReaderConfig', () => {
       FABRIC_KAFKA_BROKERS: 'k:1',
       FABRIC_RULES: 'r',
       FABRIC_HOME: '1',
+      FABRIC_REDIS_URL: 'redis://r:6379',
     })!;
     expect(c.region).toBe('us-east');
     expect(c.home).toBe(true);
@@ -41,6 +44,19 @@ describe('parseReaderConfig', () => {
     expect(parseReaderConfig([...base, '--health-grace-ms', '5000'], {})!.healthGraceMs).toBe(5_000);
   });
 
+  it("keeps the continuity record in the region's Redis, and refuses to run without one unless continuity is off", () => {
+    const c = parseReaderConfig(base, {})!;
+    expect(c.continuity).toBe(true);
+    expect(c.redis).toMatchObject({ mode: 'standalone', nodes: [{ host: 'r', port: 6379 }] });
+    const noRedis = base.slice(0, -2);
+    expect(() => parseReaderConfig(noRedis, {})).toThrow(
+      /--redis: is required: the reader keeps the region's continuity/,
+    );
+    const off = parseReaderConfig([...noRedis, '--continuity', 'off'], {})!;
+    expect(off).toMatchObject({ continuity: false, redis: undefined });
+    expect(() => parseReaderConfig([...base, '--continuity', 'maybe'], {})).toThrow('--continuity: must be on or off');
+  });
+
   it('returns undefined for --help', () => {
     expect(parseReaderConfig(['--help'], {})).toBeUndefined();
   });
@@ -48,6 +64,7 @@ describe('parseReaderConfig', () => {
   it.each([
     [['--region', 'eu-west'], '--postgres: is required'],
     [[...base.slice(0, 4), '--kafka', 'k1', '--rules', 'r'], '--kafka[0]: "k1" must be host:port'],
+    [[...base, '--redis', 'http://x'], '--redis: must start with redis://'],
     [[...base, '--slot', 'Bad-Slot'], '--slot: "Bad-Slot" must be a lowercase identifier'],
     [[...base, '--heartbeat-ms=-1'], '--heartbeat-ms: must be an integer from 0'],
     [[...base, '--health-grace-ms', '500'], '--health-grace-ms: must be an integer from 1000'],

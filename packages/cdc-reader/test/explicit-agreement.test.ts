@@ -25,7 +25,10 @@ const payloads: Array<[string, ExplicitInvalidation]> = [
 ];
 
 const mapper = new ChangeMapper(
-  parseKeyRules('version: 1\ntables:\n  public.users:\n    keys: ["user:{id}"]\n', 'test.yaml'),
+  parseKeyRules(
+    'version: 1\ntables:\n  public.users:\n    keys: ["user:{id}"]\n    recovery:\n      patterns: ["user:*"]\n',
+    'test.yaml',
+  ),
   'eu-west',
   false,
 );

@@ -28,6 +28,9 @@ export function startReaders(sandbox: Sandbox, rulesPath: string): void {
       region.kafka.brokers.join(','),
       '--rules',
       rulesPath,
+      // The continuity record lives beside the cache it protects.
+      '--redis',
+      region.redis.url,
       '--metrics-host',
       region.postgres.host,
       '--metrics-port',

@@ -16,6 +16,8 @@ export type KeyedEvent = Pick<
  * again, so the replay joins the partition the original went to.
  */
 export function eventKey(event: KeyedEvent): string {
+  // Every partition gets its own copy of a resync; the key only names what it is.
+  if (event.operation === Operation.RESYNC) return 'resync';
   if (event.operation === Operation.TRUNCATE) return event.table;
   return event.keys[0] ?? event.tags[0] ?? event.versions[0] ?? event.patterns[0] ?? (event.table || event.id);
 }

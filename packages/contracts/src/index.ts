@@ -1,5 +1,21 @@
 // What the fabric's packages must agree on, each defined once: both sides import it here.
 
+export {
+  APPLIED_OFFSETS_KEY,
+  type ContinuityRecord,
+  type ContinuityState,
+  continuityFields,
+  continuityKey,
+  isResyncReason,
+  parseContinuityRecord,
+  parseContinuityState,
+  parseRecoveryAction,
+  RESYNC_DONE_PREFIX,
+  RESYNC_REASONS,
+  type RecoveryAction,
+  type ResyncReason,
+  resyncKey,
+} from './continuity.js';
 export { eventKey, type KeyedEvent } from './event-key.js';
 export { type ExplicitResult, MAX_EXPLICIT_ENTRIES, parseExplicitInvalidation } from './explicit-invalidation.js';
 export { HEARTBEAT_TABLE, MESSAGE_PREFIX, OUTBOX_TABLE } from './fabric-tables.js';
@@ -15,5 +31,11 @@ export {
   standbySlotName,
   subscriptionName,
 } from './postgres-names.js';
-export { parseReaderStatus, type ReaderStatus, type ReaderStatusReading } from './reader-status.js';
+export {
+  parseReaderStatus,
+  type ReaderContinuity,
+  type ReaderStatus,
+  type ReaderStatusReading,
+} from './reader-status.js';
 export { isRegionName, REGION_NAME, regionNameError } from './region-name.js';
+export { type ResyncEventInput, resyncEvent, resyncId } from './resync-event.js';

@@ -1,3 +1,4 @@
+import { type ContinuityState, parseContinuityState } from './continuity.js';
 import { finite, objectOf, time } from './json-fields.js';
 
 /** What an invalidator's /healthz answers (503 when not ok); the control plane polls it for freshness and latency. */
@@ -19,6 +20,8 @@ export interface InvalidatorStatus {
   deadLettered: number;
   retries: number;
   partitions: Array<{ partition: number; lastAppliedCommitTime: string }>;
+  /** The region's continuity: whether a resync is running, and the newest one. */
+  continuity: ContinuityState;
 }
 
 /** An invalidator's status as a poller reads it: what the invalidator did not say (or said malformed) is undefined. */
@@ -27,6 +30,7 @@ export interface InvalidatorStatusReading {
   lastAppliedCommitTime: Date | undefined;
   latencyP50Ms: number | undefined;
   latencyP99Ms: number | undefined;
+  continuity: ContinuityState | undefined;
 }
 
 export function parseInvalidatorStatus(body: unknown): InvalidatorStatusReading {
@@ -37,5 +41,6 @@ export function parseInvalidatorStatus(body: unknown): InvalidatorStatusReading 
     lastAppliedCommitTime: time(status.lastAppliedCommitTime),
     latencyP50Ms: finite(latency.p50),
     latencyP99Ms: finite(latency.p99),
+    continuity: parseContinuityState(status.continuity),
   };
 }

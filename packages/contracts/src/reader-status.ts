@@ -10,6 +10,16 @@ export interface ReaderStatus {
   /** Events decoded but not yet acknowledged by Kafka. */
   pending: number;
   lastEventAt?: string;
+  /** What the check at this start found: a first start, a stream that continues, or a gap (with its reason). */
+  continuity?: ReaderContinuity;
+}
+
+export interface ReaderContinuity {
+  verdict: 'first-start' | 'continuous' | 'gap' | 'unchecked';
+  reason?: string;
+  detail?: string;
+  resyncId?: string;
+  checkedAt: string;
 }
 
 /** A reader's status as a poller reads it: what the reader did not say (or said malformed) is undefined. */

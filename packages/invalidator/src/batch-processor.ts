@@ -1,7 +1,8 @@
 import { type InvalidationEvent, Operation } from '@fabric/proto';
 import type { Logger } from 'pino';
-import { decodeInvalidation } from './decode.js';
+import { type Decoded, decodeInvalidation } from './decode.js';
 import type { ApplyResult } from './redis-applier.js';
+import type { ResyncJob, ResyncOutcome } from './resync-runner.js';
 import { isTransient, type RetryPolicy, retryDelay } from './retry-policy.js';
 
 /** One record of the regional topic, as the consumer hands it over. */
@@ -41,6 +42,8 @@ export type ProcessOutcome = { status: 'done'; applied: number; deadLettered: nu
 
 export interface BatchProcessorDeps {
   apply(events: InvalidationEvent[]): Promise<ApplyResult>;
+  /** Runs a RESYNC's recovery action to its end (or until the control says stop). */
+  resync(job: ResyncJob, control: ProcessControl): Promise<ResyncOutcome>;
   /** Must resolve only once the dead letters are durable; a throw keeps the batch uncommitted. */
   publishDeadLetters(drafts: DeadLetterDraft[]): Promise<void>;
   policy: RetryPolicy;
@@ -55,6 +58,11 @@ interface Pending {
   event: InvalidationEvent;
 }
 
+interface Item {
+  record: SourceRecord;
+  decoded: Decoded;
+}
+
 /**
  * Takes a chunk of records to the point where every one is either applied to Redis or
  * durably dead-lettered; only then may the caller commit the offsets. Events that fail
@@ -66,10 +74,67 @@ export class BatchProcessor {
   constructor(private readonly deps: BatchProcessorDeps) {}
 
   async process(records: readonly SourceRecord[], control: ProcessControl): Promise<ProcessOutcome> {
+    const items: Item[] = records.map((record) => ({ record, decoded: decodeInvalidation(record.value) }));
+    let applied = 0;
+    let deadLettered = 0;
+    // A RESYNC splits the chunk: what came before it is applied first, what comes after it
+    // only once its recovery ran, so nothing after a gap counts as applied before the gap is repaired.
+    let from = 0;
+    for (let i = 0; i <= items.length; i++) {
+      const item = items[i];
+      const resync =
+        item?.decoded.ok && item.decoded.event.operation === Operation.RESYNC ? item.decoded.event : undefined;
+      if (i < items.length && !resync) continue;
+      const run = await this.processRun(items.slice(from, i), control);
+      if (run.status === 'interrupted') return run;
+      applied += run.applied;
+      deadLettered += run.deadLettered;
+      if (resync && item) {
+        if (!(await this.resync(item.record, resync, control))) return { status: 'interrupted' };
+        applied++;
+      }
+      from = i + 1;
+    }
+    return { status: 'done', applied, deadLettered };
+  }
+
+  /**
+   * A resync is never dead-lettered: dropping it would leave the gap's stale entries
+   * cached for good. It is retried, with the same capped backoff, until it runs or the
+   * consumer stops (then the chunk is redelivered and the recovery resumes where it was).
+   */
+  private async resync(record: SourceRecord, event: InvalidationEvent, control: ProcessControl): Promise<boolean> {
+    const recovered = await this.recover(
+      {
+        id: event.resync?.id || event.id,
+        reason: event.resync?.reason ?? '',
+        detail: event.resync?.detail ?? '',
+        recovery: { keys: event.keys, tags: event.tags, versions: event.versions, patterns: event.patterns },
+      },
+      control,
+    );
+    if (recovered) this.deps.observer.applied(event, record.partition);
+    return recovered;
+  }
+
+  /** Runs a resync to its end; false when the consumer stopped first. Also used for gaps the consumer finds. */
+  async recover(job: ResyncJob, control: ProcessControl): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.deps.resync(job, control)).status === 'done';
+      } catch (err) {
+        const delay = retryDelay(this.deps.policy, Math.min(attempt, 30), this.deps.random);
+        this.deps.observer.retrying(1, attempt, delay, err);
+        if (!(await this.wait(delay, control))) return false;
+      }
+    }
+  }
+
+  /** Applies a run of records without a RESYNC among them: retries, then dead letters. */
+  private async processRun(items: readonly Item[], control: ProcessControl): Promise<ProcessOutcome> {
     const letters: DeadLetterDraft[] = [];
     let pending: Pending[] = [];
-    for (const record of records) {
-      const decoded = decodeInvalidation(record.value);
+    for (const { record, decoded } of items) {
       if (decoded.ok) pending.push({ record, event: decoded.event });
       else letters.push({ record, cause: decoded.cause, reason: decoded.reason, attempts: 0 });
     }

@@ -1,5 +1,5 @@
 import { tagKey } from '@fabric/sdk';
-import type { Cluster } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { ApplyTally } from './apply-tally.js';
 import type { Command } from './command-plan.js';
 import { groupBySlotOf, keySlot } from './slot.js';
@@ -40,6 +40,10 @@ export class ClusterTopology implements TopologyStrategy {
 
   pipelines(commands: Command[]): Command[][] {
     return [...groupBySlotOf(commands, (c) => c.slot).values()];
+  }
+
+  masters(): Redis[] {
+    return this.cluster.nodes('master');
   }
 
   /** Every master holds a share of the keyspace, so each is scanned. */

@@ -1,19 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { deadLetterTopic, invalidationTopic, invalidatorGroup, regionNameError } from '@fabric/contracts';
-import { ConfigError, integerFlag, requiredFlag } from '@fabric/runtime';
+import {
+  ConfigError,
+  hostPorts,
+  integerFlag,
+  parseRedisTarget,
+  REDIS_HELP,
+  REDIS_OPTIONS,
+  type RedisTarget,
+  requiredFlag,
+} from '@fabric/runtime';
 import type { RetryPolicy } from './retry-policy.js';
 
-export interface RedisTarget {
-  /** One standalone server, or the seed nodes of a Redis Cluster. */
-  mode: 'standalone' | 'cluster';
-  nodes: Array<{ host: string; port: number }>;
-  db: number;
-  username?: string;
-  password?: string;
-  tls?: { ca?: string; servername?: string };
-  commandTimeoutMs: number;
-}
+export type { RedisTarget } from '@fabric/runtime';
 
 export interface InvalidatorConfig {
   region: string;
@@ -31,6 +31,8 @@ export interface InvalidatorConfig {
   healthGraceMs: number;
   metricsHost: string;
   metricsPort: number;
+  /** SCAN COUNT of a resync's pattern pages: keys held, and Redis time taken, per step. */
+  resyncPageSize: number;
 }
 
 export const INVALIDATOR_HELP = `Usage: fabric-invalidator [options]
@@ -45,14 +47,7 @@ its original bytes and the attempt count.
 Options (environment variable in brackets):
   --region NAME           Region this invalidator serves [FABRIC_REGION]        (required)
   --kafka HOST:PORT,...   The region's brokers [FABRIC_KAFKA_BROKERS]           (required)
-  --redis URL             redis://[user:pass@]host:port[/db], rediss:// for TLS [FABRIC_REDIS_URL]
-  --redis-cluster H:P,... Seed nodes of a Redis Cluster instead of --redis [FABRIC_REDIS_CLUSTER]
-  --redis-user NAME       ACL user [FABRIC_REDIS_USER]
-  --redis-password-file F ACL password, read from a file; or [FABRIC_REDIS_PASSWORD]
-  --redis-tls             TLS to Redis (implied by rediss://)
-  --redis-tls-ca FILE     CA bundle to verify the Redis server certificate
-  --redis-timeout-ms N    Fail a Redis command after this long, then retry (default 2000)
-  --topic NAME            Default ${invalidationTopic('<region>')}
+${REDIS_HELP}  --topic NAME            Default ${invalidationTopic('<region>')}
   --dlq-topic NAME        Default ${deadLetterTopic(invalidationTopic('<region>'))}
   --group ID              Consumer group, default ${invalidatorGroup('<region>')}
   --max-attempts N        Tries per event before the DLQ (default 8)
@@ -63,6 +58,8 @@ Options (environment variable in brackets):
                           (default 250). A crash redelivers at most this much (harmless).
   --health-grace-ms N     /healthz answers 503 once Redis has been unreachable, the consumer
                           out of its group, or every apply failing this long (default 10000)
+  --resync-page N         Keys per SCAN page when a resync drops a recovery pattern
+                          (default 1000): bounds memory and each step's time in Redis
   --metrics-port N        Prometheus /metrics and /healthz (default 0 = any free port)
   --metrics-host ADDR     Default 127.0.0.1
   --help
@@ -71,13 +68,7 @@ Options (environment variable in brackets):
 const OPTIONS = {
   region: { type: 'string' },
   kafka: { type: 'string' },
-  redis: { type: 'string' },
-  'redis-cluster': { type: 'string' },
-  'redis-user': { type: 'string' },
-  'redis-password-file': { type: 'string' },
-  'redis-tls': { type: 'boolean' },
-  'redis-tls-ca': { type: 'string' },
-  'redis-timeout-ms': { type: 'string' },
+  ...REDIS_OPTIONS,
   topic: { type: 'string' },
   'dlq-topic': { type: 'string' },
   group: { type: 'string' },
@@ -89,10 +80,9 @@ const OPTIONS = {
   'health-grace-ms': { type: 'string' },
   'metrics-port': { type: 'string' },
   'metrics-host': { type: 'string' },
+  'resync-page': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-const HOST_PORT = /^([^:\s]+):(\d{1,5})$/;
 
 /** Returns undefined when --help was asked for. */
 export function parseInvalidatorConfig(
@@ -118,75 +108,13 @@ export function parseInvalidatorConfig(
     topic,
     deadLetterTopic: values['dlq-topic'] ?? deadLetterTopic(topic),
     groupId: values.group ?? invalidatorGroup(region),
-    redis: redisTarget(values, env, readFile),
+    redis: parseRedisTarget(values, env, readFile),
     retry: { maxAttempts: integerFlag('--max-attempts', values['max-attempts'] ?? '8', 1, 1000), baseMs, capMs },
     maxBatch: integerFlag('--max-batch', values['max-batch'] ?? '500', 1, 10_000),
     commitIntervalMs: integerFlag('--commit-interval-ms', values['commit-interval-ms'] ?? '250', 0, 60_000),
     healthGraceMs: integerFlag('--health-grace-ms', values['health-grace-ms'] ?? '10000', 0, 3_600_000),
     metricsHost: values['metrics-host'] ?? '127.0.0.1',
     metricsPort: integerFlag('--metrics-port', values['metrics-port'] ?? '0', 0, 65535),
+    resyncPageSize: integerFlag('--resync-page', values['resync-page'] ?? '1000', 10, 100_000),
   };
-}
-
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
-
-function redisTarget(values: Values, env: NodeJS.ProcessEnv, readFile: (f: string) => string): RedisTarget {
-  const url = values.redis ?? env.FABRIC_REDIS_URL;
-  const cluster = values['redis-cluster'] ?? env.FABRIC_REDIS_CLUSTER;
-  if (url && cluster) throw new ConfigError('--redis-cluster', 'give either --redis or --redis-cluster, not both');
-  if (!url && !cluster) throw new ConfigError('--redis', 'is required (or --redis-cluster); see --help');
-  const commandTimeoutMs = integerFlag('--redis-timeout-ms', values['redis-timeout-ms'] ?? '2000', 50, 600_000);
-  let target: RedisTarget;
-  if (url) {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new ConfigError('--redis', `"${url}" is not a URL; expected redis://host:port`);
-    }
-    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
-      throw new ConfigError('--redis', `must start with redis:// or rediss://, got "${parsed.protocol}"`);
-    const db = parsed.pathname.length > 1 ? integerFlag('--redis', parsed.pathname.slice(1), 0, 15) : 0;
-    target = {
-      mode: 'standalone',
-      nodes: [{ host: parsed.hostname, port: parsed.port ? integerFlag('--redis', parsed.port, 1, 65535) : 6379 }],
-      db,
-      username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
-      password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
-      tls: parsed.protocol === 'rediss:' ? {} : undefined,
-      commandTimeoutMs,
-    };
-  } else {
-    target = { mode: 'cluster', nodes: hostPorts('--redis-cluster', cluster!), db: 0, commandTimeoutMs };
-  }
-  const username = values['redis-user'] ?? env.FABRIC_REDIS_USER;
-  if (username) target.username = username;
-  const passwordFile = values['redis-password-file'];
-  if (passwordFile) {
-    try {
-      target.password = readFile(passwordFile).trim();
-    } catch (err) {
-      throw new ConfigError('--redis-password-file', `cannot read ${passwordFile}: ${(err as Error).message}`);
-    }
-  } else if (env.FABRIC_REDIS_PASSWORD) {
-    target.password = env.FABRIC_REDIS_PASSWORD;
-  }
-  if (values['redis-tls'] || values['redis-tls-ca']) target.tls = { ...target.tls };
-  const caFile = values['redis-tls-ca'];
-  if (caFile) {
-    try {
-      target.tls!.ca = readFile(caFile);
-    } catch (err) {
-      throw new ConfigError('--redis-tls-ca', `cannot read ${caFile}: ${(err as Error).message}`);
-    }
-  }
-  return target;
-}
-
-function hostPorts(path: string, raw: string): Array<{ host: string; port: number }> {
-  return raw.split(',').map((entry, i) => {
-    const m = HOST_PORT.exec(entry.trim());
-    if (!m) throw new ConfigError(`${path}[${i}]`, `"${entry.trim()}" must be host:port`);
-    return { host: m[1]!, port: integerFlag(`${path}[${i}]`, m[2]!, 1, 65535) };
-  });
 }

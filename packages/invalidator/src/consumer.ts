@@ -1,8 +1,9 @@
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { BatchProcessor, SourceRecord } from './batch-processor.js';
+import type { BatchProcessor, ProcessControl, SourceRecord } from './batch-processor.js';
 import type { FreshnessTracker } from './freshness.js';
 import type { ConsumerState } from './health.js';
+import { describeGap, OffsetContinuity, type OffsetGap } from './offset-continuity.js';
 
 export interface RegionConsumerOptions {
   kafka: Kafka;
@@ -22,6 +23,15 @@ export interface RegionConsumerOptions {
   onBatch?: (size: number) => void;
   /** Told each time the member starts, joins its group, restarts after an error, fails or stops. */
   onState?: (state: ConsumerState) => void;
+  /**
+   * Records were skipped or the offsets started over: repair (resync) before the batch is
+   * applied; false when the consumer stopped first. Without it a gap is only logged.
+   */
+  onGap?: (gap: OffsetGap, detail: string, control: ProcessControl) => Promise<boolean>;
+  /** Positions kept outside the group (in Redis): they stand in for offsets the group lost. */
+  recordedOffsets?: () => Promise<Map<number, bigint>>;
+  /** Told of every successful commit, to keep those positions. */
+  onCommitted?: (offsets: Array<[partition: number, offset: string]>) => void;
 }
 
 /**
@@ -44,6 +54,10 @@ export class RegionConsumer {
   private stopping = false;
   /** Set while commits fail, so a broker outage is logged once rather than every interval. */
   private commitFailing = false;
+  private admin: Admin | undefined;
+  private readonly continuity = new OffsetContinuity();
+  /** Settles once the positions of the partitions assigned by the latest join are known. */
+  private seeded: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: RegionConsumerOptions) {}
 
@@ -71,6 +85,7 @@ export class RegionConsumer {
       // Offsets of partitions now owned by someone else are theirs to commit (they redeliver from ours).
       for (const partition of this.due.keys()) if (!assigned.includes(partition)) this.due.delete(partition);
       logger.info({ partitions: assigned, generation: payload.groupId }, 'partitions assigned');
+      this.seeded = this.seed(assigned);
       if (!this.stopping) this.opts.onState?.('joined');
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -82,6 +97,8 @@ export class RegionConsumer {
         this.crashed(payload.error);
       }
     });
+    this.admin = kafka.admin();
+    await this.admin.connect();
     await consumer.connect();
     if (this.opts.commitIntervalMs > 0) {
       this.commitTimer = setInterval(() => void this.commitDue(), this.opts.commitIntervalMs);
@@ -106,6 +123,19 @@ export class RegionConsumer {
     commitOffsetsIfNecessary,
   }: EachBatchPayload): Promise<void> {
     const control = { heartbeat, isRunning: () => isRunning() && !isStale() };
+    await this.seeded;
+    const first = batch.messages[0];
+    if (!first) return;
+    const gap = this.continuity.check(batch.partition, BigInt(first.offset));
+    if (gap) {
+      const detail = describeGap(batch.topic, gap);
+      this.opts.logger.error(
+        { partition: gap.partition, expected: String(gap.expected), received: first.offset },
+        detail,
+      );
+      if (this.opts.onGap && !(await this.opts.onGap(gap, detail, control))) return;
+      this.continuity.advance(batch.partition, BigInt(first.offset) - 1n);
+    }
     for (let i = 0; i < batch.messages.length; i += this.opts.maxBatch) {
       if (!control.isRunning()) return;
       const chunk = batch.messages.slice(i, i + this.opts.maxBatch);
@@ -122,11 +152,13 @@ export class RegionConsumer {
       if (outcome.status === 'interrupted') return;
       const last = chunk[chunk.length - 1]!.offset;
       resolveOffset(last);
+      this.continuity.advance(batch.partition, BigInt(last));
       const next = (BigInt(last) + 1n).toString();
       if (this.opts.commitIntervalMs === 0 || this.stopping) {
         await commitOffsetsIfNecessary({
           topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
         });
+        this.opts.onCommitted?.([[batch.partition, next]]);
       } else {
         this.due.set(batch.partition, next);
       }
@@ -144,6 +176,29 @@ export class RegionConsumer {
     if (this.commitTimer) clearInterval(this.commitTimer);
     await this.commitDue();
     await this.consumer?.disconnect();
+    await this.admin?.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * Where each assigned partition must continue: the group's committed offset, else the
+   * position recorded in Redis (the group's offsets were lost), else nothing to check
+   * against (a first start reads from the beginning of what the topic still holds).
+   */
+  private async seed(assigned: readonly number[]): Promise<void> {
+    const positions = new Map<number, bigint>();
+    try {
+      const recorded = (await this.opts.recordedOffsets?.().catch(() => undefined)) ?? new Map<number, bigint>();
+      const [committed] = await this.admin!.fetchOffsets({ groupId: this.opts.groupId, topics: [this.opts.topic] });
+      for (const { partition, offset } of committed?.partitions ?? []) {
+        if (!assigned.includes(partition)) continue;
+        const next = BigInt(offset) >= 0n ? BigInt(offset) : recorded.get(partition);
+        if (next !== undefined) positions.set(partition, next);
+      }
+    } catch (err) {
+      // Not knowing the positions only means this join's first batches go unchecked.
+      this.opts.logger.warn({ err }, 'could not read committed offsets; gaps at this join go undetected');
+    }
+    this.continuity.seed(positions);
   }
 
   private commitDue(): Promise<void> {
@@ -159,6 +214,7 @@ export class RegionConsumer {
       await this.consumer.commitOffsets(
         offsets.map(([partition, offset]) => ({ topic: this.opts.topic, partition, offset })),
       );
+      this.opts.onCommitted?.(offsets);
       if (this.commitFailing) this.opts.logger.info('offset commits succeed again');
       this.commitFailing = false;
     } catch (err) {

@@ -36,5 +36,21 @@ export function decodeInvalidation(value: Buffer | null): Decoded {
         reason: `invalid event ${event.id || '(no id)'}: ${field}[${at}] is empty`,
       };
   }
+  if (event.operation === Operation.RESYNC) {
+    const problem = resyncProblem(event);
+    if (problem) return { ok: false, cause: 'invalid', reason: `invalid resync ${event.id || '(no id)'}: ${problem}` };
+  }
   return { ok: true, event };
+}
+
+/**
+ * A resync deletes by pattern across the whole keyspace, so its patterns must name a
+ * prefix, as the key rules' own do: "*" in a forged or corrupted event would empty the cache.
+ */
+function resyncProblem(event: InvalidationEvent): string | undefined {
+  if (!event.resync?.id) return 'resync.id is empty';
+  if (!event.resync.reason) return 'resync.reason is empty';
+  const wild = event.patterns.findIndex((p) => /^[*?[\\]/.test(p));
+  if (wild >= 0) return `patterns[${wild}] ${JSON.stringify(event.patterns[wild])} has no literal prefix`;
+  return undefined;
 }

@@ -1,3 +1,4 @@
+export { connectRedis } from '@fabric/runtime';
 export {
   BatchProcessor,
   type DeadLetterDraft,
@@ -19,7 +20,6 @@ export {
   RedisApplier,
   type RedisApplierOptions,
 } from './redis-applier.js';
-export { connectRedis } from './redis-connection.js';
 export { isTransient, type RetryPolicy, retryDelay } from './retry-policy.js';
 export { groupBySlot, keySlot, SLOTS } from './slot.js';
 export { invalidatorStatus } from './status.js';

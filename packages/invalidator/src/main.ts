@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { setTimeout as sleep } from 'node:timers/promises';
+import { APPLIED_OFFSETS_KEY, resyncId } from '@fabric/contracts';
 import {
   ConfigError,
+  connectRedis,
   createKafka,
   createLogger,
   createProducer,
@@ -19,8 +21,9 @@ import { FreshnessTracker } from './freshness.js';
 import { InvalidatorHealth } from './health.js';
 import { InvalidatorMetrics } from './metrics.js';
 import { RedisApplier } from './redis-applier.js';
-import { connectRedis } from './redis-connection.js';
 import { redisErrorHint } from './redis-errors.js';
+import { ResyncRunner } from './resync-runner.js';
+import { ResyncStore } from './resync-store.js';
 import { invalidatorStatus } from './status.js';
 
 async function main(): Promise<number> {
@@ -68,8 +71,20 @@ async function main(): Promise<number> {
   await producer.connect();
 
   const applier = new RedisApplier(redis, logger);
+  const resyncs = new ResyncRunner({
+    store: new ResyncStore(redis, config.topic),
+    apply: (events) => applier.apply(events),
+    masters: () => applier.masters(),
+    pageSize: config.resyncPageSize,
+    logger,
+    onStarted: (job) => metrics.resyncStarted(job.reason),
+    onFinished: (job, keys, seconds) => metrics.resyncFinished(job.reason, keys, seconds),
+  });
+  await resyncs.load().catch((err: unknown) => logger.warn({ err }, 'could not read the last resync from Redis'));
+  metrics.resyncing = () => resyncs.continuity.state === 'resyncing';
   const processor = new BatchProcessor({
     apply: (events) => applier.apply(events),
+    resync: (job, control) => resyncs.run(job, control),
     publishDeadLetters: deadLetterPublisher(producer, config.region, config.deadLetterTopic),
     policy: config.retry,
     sleep: (ms) => sleep(ms),
@@ -118,6 +133,30 @@ async function main(): Promise<number> {
     logger,
     onBatch: (n) => metrics.batch(n),
     onState: (state) => health.consumerState(state),
+    // Records the group can no longer read were never applied: the region resyncs before going on.
+    onGap: (gap, detail, control) =>
+      processor.recover(
+        {
+          id: resyncId(config.region, `${config.topic}:offsets:${gap.seededAt}`),
+          reason: gap.kind,
+          detail,
+          recovery: { keys: [], tags: [], versions: [], patterns: [] },
+        },
+        control,
+      ),
+    recordedOffsets: async () => {
+      const fields = await redis.hgetall(APPLIED_OFFSETS_KEY);
+      const prefix = `${config.topic}:`;
+      return new Map(
+        Object.entries(fields)
+          .filter(([field]) => field.startsWith(prefix))
+          .map(([field, offset]) => [Number(field.slice(prefix.length)), BigInt(offset)]),
+      );
+    },
+    onCommitted: (offsets) =>
+      void redis
+        .hset(APPLIED_OFFSETS_KEY, Object.fromEntries(offsets.map(([p, o]) => [`${config.topic}:${p}`, o])))
+        .catch((err: unknown) => logger.debug({ err }, 'could not record applied offsets in Redis')),
   });
   const server = await startMetricsServer(metrics.registry, {
     host: config.metricsHost,
@@ -132,6 +171,7 @@ async function main(): Promise<number> {
         freshness,
         health,
         assigned: () => consumer.assigned,
+        continuity: () => resyncs.continuity,
       }),
   });
   await consumer.start(partitions);

@@ -22,6 +22,11 @@ export class InvalidatorMetrics implements ProcessObserver {
   private readonly batchSize: Histogram;
   private readonly redisOps: Counter<'op'>;
   readonly redisUp: Gauge;
+  private readonly resyncs: Counter<'reason'>;
+  private readonly resyncKeys: Counter<'reason'>;
+  private readonly resyncSeconds: Histogram<'reason'>;
+  /** Read by the resyncing gauge; set by main once the runner exists. */
+  resyncing: () => boolean = () => false;
 
   constructor(
     region: string,
@@ -90,6 +95,34 @@ export class InvalidatorMetrics implements ProcessObserver {
       help: '1 while the Redis connection is ready',
       registers,
     });
+    this.resyncs = new Counter({
+      name: 'fabric_inval_resyncs_total',
+      help: 'Resyncs started (a gap in continuity found by the reader, the invalidator or an operator), by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.resyncKeys = new Counter({
+      name: 'fabric_inval_resync_keys_dropped_total',
+      help: 'Cache values deleted by resync recovery actions, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.resyncSeconds = new Histogram({
+      name: 'fabric_inval_resync_seconds',
+      help: 'How long a resync took from its start to its recovery action finished, by reason',
+      labelNames: ['reason'],
+      buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 1800, 7200],
+      registers,
+    });
+    const metrics = this;
+    new Gauge({
+      name: 'fabric_inval_resyncing',
+      help: '1 while a resync runs: the region is not fresh until its recovery action finished',
+      registers,
+      collect() {
+        this.set(metrics.resyncing() ? 1 : 0);
+      },
+    });
     const tracker = this.freshness;
     new Gauge({
       name: 'fabric_inval_freshness_seconds',
@@ -122,9 +155,23 @@ export class InvalidatorMetrics implements ProcessObserver {
     this.redisOps.inc({ op: 'patterns_scanned' }, result.patternsScanned);
   }
 
+  resyncStarted(reason: string): void {
+    this.resyncs.inc({ reason });
+  }
+
+  resyncFinished(reason: string, keysDropped: number, seconds: number): void {
+    this.resyncKeys.inc({ reason }, keysDropped);
+    this.resyncSeconds.observe({ reason }, seconds);
+  }
+
   applied(event: InvalidationEvent, partition: number): void {
     this.totals.applied++;
     this.events.inc({ operation: operationName(event.operation) });
+    if (event.operation === Operation.RESYNC) {
+      // Its "commit time" is when the gap was found: it moves freshness, not the latency figures.
+      if (event.primaryCommitTime) this.freshness.observe(partition, timestampMs(event.primaryCommitTime));
+      return;
+    }
     if (event.emittedTime)
       this.emittedToApplied.observe(Math.max(0, this.now() - timestampMs(event.emittedTime)) / 1000);
     if (!event.primaryCommitTime) return;

@@ -44,6 +44,11 @@ export class RedisApplier {
       : new StandaloneTopology(redis as Redis, scanCount);
   }
 
+  /** The servers a paged SCAN (a resync's patterns) must walk. */
+  masters(): Redis[] {
+    return this.topology.masters();
+  }
+
   async apply(events: readonly InvalidationEvent[]): Promise<ApplyResult> {
     const tally = new ApplyTally(events);
     const expansions: Array<Promise<Command[]>> = [];

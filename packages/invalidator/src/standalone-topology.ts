@@ -24,6 +24,10 @@ export class StandaloneTopology implements TopologyStrategy {
     return [commands];
   }
 
+  masters(): Redis[] {
+    return [this.redis];
+  }
+
   scan(pattern: string): Promise<Set<string>> {
     return scanNodes([this.redis], pattern, this.scanCount);
   }

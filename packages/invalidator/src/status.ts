@@ -1,4 +1,4 @@
-import type { InvalidatorStatus } from '@fabric/contracts';
+import type { ContinuityState, InvalidatorStatus } from '@fabric/contracts';
 import type { RedisClient } from '@fabric/sdk';
 import type { FreshnessTracker } from './freshness.js';
 import type { InvalidatorHealth } from './health.js';
@@ -14,6 +14,7 @@ export function invalidatorStatus(deps: {
   freshness: FreshnessTracker;
   health: InvalidatorHealth;
   assigned: () => number[];
+  continuity: () => ContinuityState;
 }): InvalidatorStatus {
   const { metrics, freshness, health } = deps;
   const redisUp = deps.redis.status === 'ready';
@@ -38,5 +39,6 @@ export function invalidatorStatus(deps: {
     partitions: freshness
       .partitions()
       .map((p) => ({ partition: p.partition, lastAppliedCommitTime: new Date(p.lastAppliedCommitMs).toISOString() })),
+    continuity: deps.continuity(),
   };
 }

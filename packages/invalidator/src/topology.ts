@@ -17,6 +17,8 @@ export interface TopologyStrategy {
   expandTags(index: number, tags: readonly string[], tally: ApplyTally): Promise<Command[]>;
   /** Splits a batch's commands into the pipelines sent, concurrently, to the server(s). */
   pipelines(commands: Command[]): Command[][];
+  /** The servers that hold a share of the keyspace: what a paged SCAN walks. */
+  masters(): Redis[];
   /** Every key matching `pattern`, wherever it lives. */
   scan(pattern: string): Promise<Set<string>>;
 }

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { BatchProcessor, type DeadLetterDraft, type SourceRecord } from '../src/batch-processor.js';
 import { ApplyError } from '../src/errors.js';
 import type { ApplyResult } from '../src/redis-applier.js';
+import type { ResyncJob, ResyncOutcome } from '../src/resync-runner.js';
 
 const logger = pino({ level: 'silent' });
 const policy = { maxAttempts: 4, baseMs: 100, capMs: 1000 };
@@ -54,20 +55,38 @@ const failure = (index: number, events: InvalidationEvent[], cause: unknown) => 
   error: new ApplyError('unlink', events[index]!.id, cause),
 });
 
-/** A processor around a scripted applier: `script(attempt, events)` answers each apply call. */
+/**
+ * A processor around a scripted applier: `script(attempt, events)` answers each apply call,
+ * `opts.resync(call, job)` each resync (done, no keys, unless told otherwise). `order` has
+ * both kinds of call as they happened.
+ */
 function harness(
   script: (call: number, events: InvalidationEvent[]) => ApplyResult | Promise<ApplyResult>,
-  opts: { running?: () => boolean; publish?: (d: DeadLetterDraft[]) => Promise<void>; policy?: typeof policy } = {},
+  opts: {
+    running?: () => boolean;
+    publish?: (d: DeadLetterDraft[]) => Promise<void>;
+    policy?: typeof policy;
+    resync?: (call: number, job: ResyncJob) => ResyncOutcome | Promise<ResyncOutcome>;
+  } = {},
 ) {
   const calls: string[][] = [];
+  const resyncs: ResyncJob[] = [];
+  const order: string[] = [];
   const sleeps: number[] = [];
   const letters: DeadLetterDraft[] = [];
   const applied: string[] = [];
+  const retries: Array<{ events: number; attempt: number; delayMs: number }> = [];
   let heartbeats = 0;
   const processor = new BatchProcessor({
     apply: async (events) => {
       calls.push(events.map((e) => e.id));
+      order.push(`apply ${events.map((e) => e.id).join(',')}`);
       return script(calls.length, events);
+    },
+    resync: async (job) => {
+      resyncs.push(job);
+      order.push(`resync ${job.id}`);
+      return opts.resync ? opts.resync(resyncs.length, job) : { status: 'done', keysDropped: 0 };
     },
     publishDeadLetters: opts.publish ?? (async (d) => void letters.push(...d)),
     policy: opts.policy ?? policy,
@@ -77,14 +96,34 @@ function harness(
     observer: {
       applyResult() {},
       applied: (e) => void applied.push(e.id),
-      retrying() {},
+      retrying: (events, attempt, delayMs) => void retries.push({ events, attempt, delayMs }),
       deadLettered() {},
       heartbeatDropped() {},
     },
   });
   const control = { heartbeat: async () => void heartbeats++, isRunning: opts.running ?? (() => true) };
-  return { processor, control, calls, sleeps, letters, applied, heartbeats: () => heartbeats };
+  return {
+    processor,
+    control,
+    calls,
+    resyncs,
+    order,
+    sleeps,
+    letters,
+    applied,
+    retries,
+    heartbeats: () => heartbeats,
+  };
 }
+
+const resync = (offset: number, fields: Partial<InvalidationEvent> = {}) =>
+  record(offset, {
+    operation: Operation.RESYNC,
+    keys: [],
+    patterns: ['user:*'],
+    resync: { id: `eu-west:resync:${offset}`, reason: 'slot-recreated', detail: 'slot fabric_eu_west recreated' },
+    ...fields,
+  });
 
 describe('BatchProcessor', () => {
   it('applies a clean chunk in one call', async () => {
@@ -218,5 +257,185 @@ describe('BatchProcessor', () => {
   it('lets a failing DLQ publish escape, so the chunk is not committed', async () => {
     const h = harness(() => ok(), { publish: () => Promise.reject(new Error('broker down')) });
     await expect(h.processor.process([record(1, null)], h.control)).rejects.toThrow('broker down');
+  });
+
+  describe('a RESYNC in the chunk', () => {
+    it('applies what came before it, runs the resync, then applies what came after it', async () => {
+      const h = harness(() => ok());
+      const outcome = await h.processor.process([record(1, {}), resync(2), record(3, {})], h.control);
+      expect(outcome).toEqual({ status: 'done', applied: 3, deadLettered: 0 });
+      expect(h.order).toEqual(['apply e1', 'resync eu-west:resync:2', 'apply e3']);
+      expect(h.resyncs).toEqual([
+        {
+          id: 'eu-west:resync:2',
+          reason: 'slot-recreated',
+          detail: 'slot fabric_eu_west recreated',
+          recovery: { keys: [], tags: [], versions: [], patterns: ['user:*'] },
+        },
+      ]);
+      expect(h.applied).toEqual(['e1', 'e2', 'e3']);
+    });
+
+    it('hands the recovery action the event carries to the job, and runs back-to-back resyncs in order', async () => {
+      const h = harness(() => ok());
+      const withAction = resync(1, { keys: ['cfg'], tags: ['team:1'], versions: ['ver:u'], patterns: ['u:*', 'o:*'] });
+      const outcome = await h.processor.process([withAction, resync(2)], h.control);
+      expect(outcome).toEqual({ status: 'done', applied: 2, deadLettered: 0 });
+      expect(h.calls).toEqual([]);
+      expect(h.resyncs.map((j) => [j.id, j.recovery])).toEqual([
+        ['eu-west:resync:1', { keys: ['cfg'], tags: ['team:1'], versions: ['ver:u'], patterns: ['u:*', 'o:*'] }],
+        ['eu-west:resync:2', { keys: [], tags: [], versions: [], patterns: ['user:*'] }],
+      ]);
+    });
+
+    it('retries a throwing resync with backoff, past maxAttempts, and never dead-letters it', async () => {
+      const h = harness(() => ok(), {
+        resync: (call) => {
+          if (call <= 5) throw new Error('Connection is closed.');
+          return { status: 'done', keysDropped: 12 };
+        },
+      });
+      const outcome = await h.processor.process([record(1, {}), resync(2), record(3, {})], h.control);
+      expect(outcome).toEqual({ status: 'done', applied: 3, deadLettered: 0 });
+      expect(h.resyncs).toHaveLength(6);
+      // Same capped full-jitter backoff as applies (random()≈1), but not bounded by maxAttempts (4).
+      expect(h.sleeps).toEqual([99, 199, 399, 799, 999]);
+      expect(h.retries).toEqual([
+        { events: 1, attempt: 1, delayMs: 99 },
+        { events: 1, attempt: 2, delayMs: 199 },
+        { events: 1, attempt: 3, delayMs: 399 },
+        { events: 1, attempt: 4, delayMs: 799 },
+        { events: 1, attempt: 5, delayMs: 999 },
+      ]);
+      expect(h.letters).toEqual([]);
+      expect(h.order).toEqual(['apply e1', ...Array.from({ length: 6 }, () => 'resync eu-west:resync:2'), 'apply e3']);
+    });
+
+    it('retries twice then goes on, even when the resync error is a Redis reply', async () => {
+      const h = harness(() => ok(), {
+        resync: (call) => {
+          if (call <= 2) throw replyError('ERR no recovery action');
+          return { status: 'done', keysDropped: 0 };
+        },
+      });
+      const outcome = await h.processor.process([resync(1), record(2, {})], h.control);
+      expect(outcome).toEqual({ status: 'done', applied: 2, deadLettered: 0 });
+      expect(h.sleeps).toEqual([99, 199]);
+      expect(h.letters).toEqual([]);
+      expect(h.applied).toEqual(['e1', 'e2']);
+    });
+
+    it('stops when the resync is interrupted: what came after it is not applied', async () => {
+      const h = harness(() => ok(), { resync: () => ({ status: 'interrupted' }) });
+      const outcome = await h.processor.process([record(1, {}), resync(2), record(3, {})], h.control);
+      expect(outcome).toEqual({ status: 'interrupted' });
+      expect(h.calls).toEqual([['e1']]);
+      expect(h.applied).toEqual(['e1']);
+      expect(h.letters).toEqual([]);
+    });
+
+    it('stops retrying a failing resync once the consumer stops', async () => {
+      let running = true;
+      const h = harness(() => ok(), {
+        running: () => running,
+        resync: () => {
+          running = false;
+          throw new Error('Connection is closed.');
+        },
+      });
+      expect(await h.processor.process([resync(1), record(2, {})], h.control)).toEqual({ status: 'interrupted' });
+      expect(h.resyncs).toHaveLength(1);
+      expect(h.calls).toEqual([]);
+      expect(h.applied).toEqual([]);
+      expect(h.letters).toEqual([]);
+    });
+
+    it('tells the observer the resync was applied, with its partition', async () => {
+      const seen: Array<[string, Operation, number]> = [];
+      const processor = new BatchProcessor({
+        apply: async () => ok(),
+        resync: async () => ({ status: 'done', keysDropped: 3 }),
+        publishDeadLetters: async () => {},
+        policy,
+        sleep: async () => {},
+        random: () => 0.999,
+        logger,
+        observer: {
+          applyResult() {},
+          applied: (e, partition) => void seen.push([e.id, e.operation, partition]),
+          retrying() {},
+          deadLettered() {},
+          heartbeatDropped() {},
+        },
+      });
+      const r = { ...resync(5), partition: 2 };
+      await processor.process([r], { heartbeat: async () => {}, isRunning: () => true });
+      expect(seen).toEqual([['e5', Operation.RESYNC, 2]]);
+    });
+
+    it('exposes recover() for gaps the consumer finds: true once done, false when the consumer stopped', async () => {
+      const job = {
+        id: 'g',
+        reason: 'offset-out-of-range',
+        detail: '',
+        recovery: { keys: [], tags: [], versions: [], patterns: [] },
+      };
+      const done = harness(() => ok(), {
+        resync: (call) => {
+          if (call === 1) throw new Error('ResyncError: no recovery action');
+          return { status: 'done', keysDropped: 0 };
+        },
+      });
+      expect(await done.processor.recover(job, done.control)).toBe(true);
+      expect(done.sleeps).toEqual([99]);
+      const stopped = harness(() => ok(), { resync: () => ({ status: 'interrupted' }) });
+      expect(await stopped.processor.recover(job, stopped.control)).toBe(false);
+    });
+
+    it('dead-letters as invalid a RESYNC whose pattern has no literal prefix, without running it', async () => {
+      const h = harness(() => ok());
+      const outcome = await h.processor.process(
+        [
+          record(1, {}),
+          resync(2, { patterns: ['*'] }),
+          resync(3, { patterns: ['user:*', '?ser:*'] }),
+          resync(4, { patterns: ['[a-z]*'] }),
+          resync(5, { patterns: ['\\*x'] }),
+          record(6, {}),
+        ],
+        h.control,
+      );
+      expect(outcome).toEqual({ status: 'done', applied: 2, deadLettered: 4 });
+      expect(h.resyncs).toEqual([]);
+      expect(h.calls).toEqual([['e1', 'e6']]);
+      expect(h.letters.map((l) => [l.record.offset, l.cause, l.attempts])).toEqual([
+        ['2', 'invalid', 0],
+        ['3', 'invalid', 0],
+        ['4', 'invalid', 0],
+        ['5', 'invalid', 0],
+      ]);
+      expect(h.letters[0]!.reason).toContain('patterns[0] "*" has no literal prefix');
+      expect(h.letters[1]!.reason).toContain('patterns[1] "?ser:*" has no literal prefix');
+    });
+
+    it('dead-letters as invalid a RESYNC without resync.id or resync.reason', async () => {
+      const h = harness(() => ok());
+      const outcome = await h.processor.process(
+        [
+          resync(1, { resync: { id: '', reason: 'slot-recreated', detail: '' } }),
+          resync(2, { resync: { id: 'eu-west:resync:2', reason: '', detail: '' } }),
+          record(3, { operation: Operation.RESYNC, keys: [], patterns: ['user:*'] }),
+        ],
+        h.control,
+      );
+      expect(outcome).toEqual({ status: 'done', applied: 0, deadLettered: 3 });
+      expect(h.resyncs).toEqual([]);
+      expect(h.calls).toEqual([]);
+      expect(h.letters.map((l) => [l.cause, l.reason])).toEqual([
+        ['invalid', 'invalid resync e1: resync.id is empty'],
+        ['invalid', 'invalid resync e2: resync.reason is empty'],
+        ['invalid', 'invalid resync e3: resync.id is empty'],
+      ]);
+    });
   });
 });

@@ -11,5 +11,14 @@ export { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.js';
 export { createLogger } from './logger.js';
 export { type MetricsServer, startMetricsServer } from './metrics-server.js';
 export { routeProcessWarnings } from './process-warnings.js';
+export { connectRedis } from './redis-connection.js';
+export {
+  hostPorts,
+  parseRedisTarget,
+  REDIS_HELP,
+  REDIS_OPTIONS,
+  type RedisFlagValues,
+  type RedisTarget,
+} from './redis-target.js';
 export { type KnownError, type MainIo, type RunMainOptions, runMain } from './run-main.js';
 export { onShutdownSignal } from './shutdown.js';

@@ -120,3 +120,44 @@ the Secret: the regions' database URLs may carry passwords. */}}
 {{- end -}}
 {{- toJson $config -}}
 {{- end -}}
+
+{{/* The Redis flags of every worker that talks to the region's Redis: the invalidator, and the reader (its continuity record). */}}
+{{- define "fabric.redisArgs" -}}
+{{- $redis := .Values.redis -}}
+{{- if $redis.cluster }}
+- --redis-cluster={{ join "," $redis.cluster }}
+{{- else }}
+- --redis={{ $redis.url }}
+{{- end }}
+{{- with $redis.user }}
+- --redis-user={{ . }}
+{{- end }}
+{{- if $redis.tls.enabled }}
+- --redis-tls
+{{- end }}
+{{- if $redis.tls.caSecret }}
+- --redis-tls-ca=/etc/fabric/redis-ca/{{ $redis.tls.caKey }}
+{{- end }}
+{{- end }}
+
+{{/* Optional: a Redis without ACLs needs no password, and the Secret then has no key. */}}
+{{- define "fabric.redisPasswordEnv" -}}
+- name: FABRIC_REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "fabric.secretName" . }}
+      key: redis-password
+      optional: true
+{{- end }}
+
+{{- define "fabric.redisCaMount" -}}
+- name: redis-ca
+  mountPath: /etc/fabric/redis-ca
+  readOnly: true
+{{- end }}
+
+{{- define "fabric.redisCaVolume" -}}
+- name: redis-ca
+  secret:
+    secretName: {{ .Values.redis.tls.caSecret }}
+{{- end }}

@@ -1,6 +1,7 @@
 export type { ColumnValue, Row, RowChange } from './change.js';
 export { KeyRulesError } from './errors.js';
 export { loadKeyRules } from './load.js';
+export { type RecoveryPlan, renderRecovery } from './recovery.js';
 export { type RenderResult, renderChange, renderTruncate, type TruncateResult } from './render.js';
 export {
   type KeyRules,

@@ -4,6 +4,7 @@
  */
 import { type Document, isNode, LineCounter, parseDocument } from 'yaml';
 import { KeyRulesError } from './errors.js';
+import { uncoveredKey } from './recovery-coverage.js';
 import { compileTemplate, IDENTIFIER, literalText, type Template } from './template.js';
 
 export const OPERATION_KINDS = ['keys', 'tags', 'versions'] as const;
@@ -19,6 +20,11 @@ export interface TableRule {
   readonly whenColumns?: readonly string[];
   /** Undefined: a TRUNCATE of this table is an error (see renderTruncate). */
   readonly truncate?: TruncateRule;
+  /**
+   * What a resync drops for this table when the region lost continuity: the file's
+   * `recovery`, else its `truncate` rule. Always set: a table without one is refused at load.
+   */
+  readonly recovery: TruncateRule;
 }
 
 /** Literal strings: a TRUNCATE has no row to fill placeholders from. */
@@ -42,7 +48,7 @@ export interface KeyRules {
 const TABLE_NAME = /^[^.\s"]+\.[^.\s"]+$/;
 
 const ROOT_FIELDS = ['version', 'tables'];
-const TABLE_FIELDS = ['keys', 'tags', 'versions', 'when_columns', 'truncate'];
+const TABLE_FIELDS = ['keys', 'tags', 'versions', 'when_columns', 'truncate', 'recovery'];
 const TRUNCATE_FIELDS = ['keys', 'tags', 'versions', 'patterns'];
 
 /** A position in the document: the operator-facing path plus the raw keys to find its line. */
@@ -159,6 +165,7 @@ class Validator {
     return columns;
   }
 
+  /** `truncate` and `recovery` share one shape: literal keys, tags, versions and prefixed patterns. */
   truncate(value: unknown, at: Loc): TruncateRule | undefined {
     if (value === undefined) return undefined;
     const raw = this.mapping(value, at, TRUNCATE_FIELDS, 'a mapping with keys, tags, versions and/or patterns');
@@ -170,7 +177,7 @@ class Validator {
     };
     rule.patterns.forEach((p, i) => {
       // A pattern that starts with a wildcard scans and deletes across every table's keys
-      // in every region; a TRUNCATE of one table should never do that.
+      // in every region; a TRUNCATE or a resync of one table should never do that.
       if (/^[*?[\\]/.test(p)) {
         this.fail(
           at.field('patterns').index(i),
@@ -195,13 +202,32 @@ class Validator {
     if (keys.length + tags.length + versions.length === 0) {
       this.fail(at, 'expected at least one template in keys, tags or versions');
     }
+    const truncate = this.truncate(raw.truncate, at.field('truncate'));
+    const recovery = this.truncate(raw.recovery, at.field('recovery')) ?? truncate;
+    if (!recovery) {
+      this.fail(
+        at,
+        'no recovery action: add recovery (or truncate) with patterns, tags, keys or versions that reach every ' +
+          'cached entry of the table, so a resync after a lost slot can drop what may be stale',
+      );
+    }
+    const uncovered = uncoveredKey(keys, recovery);
+    if (uncovered) {
+      this.fail(
+        at.field(raw.recovery === undefined ? 'truncate' : 'recovery'),
+        `the recovery action does not reach key ${JSON.stringify(uncovered.source)}: add a pattern like ` +
+          `${JSON.stringify(`${uncovered.prefix}*`)} to ${raw.recovery === undefined ? 'truncate' : 'recovery'}.patterns ` +
+          '(or a versions entry every fill of the table reads)',
+      );
+    }
     return {
       table: name,
       keys,
       tags,
       versions,
       whenColumns: this.whenColumns(raw.when_columns, at.field('when_columns')),
-      truncate: this.truncate(raw.truncate, at.field('truncate')),
+      truncate,
+      recovery,
     };
   }
 

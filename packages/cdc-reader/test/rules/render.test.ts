@@ -15,17 +15,27 @@ tables:
       patterns: ["user:*"]
   public.posts:
     keys: ["post:{id}", "post:{id}:slug:{slug}"]
+    recovery:
+      patterns: ["post:*"]
   public.moves:
     keys: ["m:{id}", "m:{old.id}"]
     tags: ["g:{grp}", "g:{old.grp}"]
+    recovery:
+      patterns: ["m:*"]
   public.only_old:
     tags: ["g:{old.grp}"]
+    recovery:
+      tags: ["g:all"]
   public.dups:
     keys: ["d:{a}", "d:{b}", "d:{a}"]
     tags: ["t:{a}"]
     versions: ["t:{a}"]
+    recovery:
+      patterns: ["d:*"]
   public.tenants:
     keys: ["acct:{tenant}:{id}"]
+    recovery:
+      patterns: ["acct:*"]
 `,
   'rules.yaml',
 );
@@ -164,7 +174,7 @@ describe('renderChange: UPDATE', () => {
 
   it('takes {old.col} of a key column from the new row when no old row was sent (key unchanged)', () => {
     const keysOnly = parseKeyRules(
-      'version: 1\ntables:\n  public.moves:\n    keys: ["m:{id}", "m:{old.id}"]\n',
+      'version: 1\ntables:\n  public.moves:\n    keys: ["m:{id}", "m:{old.id}"]\n    recovery:\n      patterns: ["m:*"]\n',
       'r.yaml',
     );
     expect(
@@ -179,7 +189,7 @@ describe('renderChange: UPDATE', () => {
 
   it('renders old and new key when the key changed (REPLICA IDENTITY DEFAULT sends a key-only old row)', () => {
     const keysOnly = parseKeyRules(
-      'version: 1\ntables:\n  public.moves:\n    keys: ["m:{id}", "m:{old.id}"]\n',
+      'version: 1\ntables:\n  public.moves:\n    keys: ["m:{id}", "m:{old.id}"]\n    recovery:\n      patterns: ["m:*"]\n',
       'r.yaml',
     );
     expect(
@@ -281,7 +291,7 @@ describe('renderChange: UPDATE', () => {
 
     it('treats everything as changed when there is no old row (conservative)', () => {
       const keysOnly = parseKeyRules(
-        'version: 1\ntables:\n  public.users:\n    keys: ["user:{id}"]\n    when_columns: [name]\n',
+        'version: 1\ntables:\n  public.users:\n    keys: ["user:{id}"]\n    when_columns: [name]\n    recovery:\n      patterns: ["user:*"]\n',
         'r.yaml',
       );
       const r = renderChange(keysOnly, change({ kind: 'update', table: 'public.users', newRow: user }));
@@ -334,7 +344,7 @@ describe('renderChange: DELETE', () => {
       'error',
     );
     const keysOnly = parseKeyRules(
-      'version: 1\ntables:\n  public.posts:\n    keys: ["post:{id}", "p:{old.id}"]\n',
+      'version: 1\ntables:\n  public.posts:\n    keys: ["post:{id}", "p:{old.id}"]\n    recovery:\n      patterns: ["post:*", "p:*"]\n',
       'r.yaml',
     );
     expect(renderChange(keysOnly, change({ kind: 'delete', table: 'public.posts', oldRow: { id: '3' } }))).toEqual({

@@ -19,6 +19,8 @@ tables:
       versions: []
   app.orders:
     versions: ["ver:orders:{customer_id}"]
+    recovery:
+      patterns: ["orders:*"]
 `;
 
 function rejection(text: string, source = 'rules.yaml'): KeyRulesError {
@@ -62,7 +64,10 @@ describe('parseKeyRules: valid files', () => {
   });
 
   it('unescapes braces in truncate literals', () => {
-    const rules = parseKeyRules(withUsers('keys: ["u:{id}"]\ntruncate:\n  keys: ["{{all}}"]'), 'r.yaml');
+    const rules = parseKeyRules(
+      withUsers('keys: ["u:{id}"]\ntruncate:\n  keys: ["{{all}}"]\nrecovery:\n  patterns: ["u:*"]'),
+      'r.yaml',
+    );
     expect(rules.tables.get('public.users')?.truncate?.keys).toEqual(['{all}']);
   });
 
@@ -73,8 +78,11 @@ tables:
   public.a:
     keys: &k
       - "a:{id}"   # comment
+    recovery: &r
+      patterns: ["a:*"]
   public.b:
     keys: *k
+    recovery: *r
 `,
       'r.yaml',
     );
@@ -213,25 +221,25 @@ describe('parseKeyRules: invalid files', () => {
     ['bad column name', 'keys: ["u:{user-id}"]', 'tables["public.users"].keys[0]', 'invalid placeholder "{user-id}"'],
     [
       'when_columns not a list',
-      'keys: ["u:{id}"]\nwhen_columns: name',
+      'keys: ["u:{id}"]\nrecovery: {patterns: ["u:*"]}\nwhen_columns: name',
       'tables["public.users"].when_columns',
       'expected a list of column names, got string "name"',
     ],
     [
       'when_columns empty',
-      'keys: ["u:{id}"]\nwhen_columns: []',
+      'keys: ["u:{id}"]\nrecovery: {patterns: ["u:*"]}\nwhen_columns: []',
       'tables["public.users"].when_columns',
       'expected at least one column name',
     ],
     [
       'when_columns bad name',
-      'keys: ["u:{id}"]\nwhen_columns: [name, "avatar url"]',
+      'keys: ["u:{id}"]\nrecovery: {patterns: ["u:*"]}\nwhen_columns: [name, "avatar url"]',
       'tables["public.users"].when_columns[1]',
       'invalid column name "avatar url"',
     ],
     [
       'when_columns not strings',
-      'keys: ["u:{id}"]\nwhen_columns: [1]',
+      'keys: ["u:{id}"]\nrecovery: {patterns: ["u:*"]}\nwhen_columns: [1]',
       'tables["public.users"].when_columns[0]',
       'expected a non-empty string (column names), got number 1',
     ],

@@ -1,13 +1,13 @@
-import type { RedisClient } from '@fabric/sdk';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { RedisTarget } from './config.js';
+import type { RedisTarget } from './redis-target.js';
 
 /**
  * A client that fails fast while Redis is unreachable instead of queueing commands without
- * bound: the invalidator has its own retry with backoff and a DLQ, and an offline queue
+ * bound: its callers have their own retries (the invalidator's backoff and DLQ, the reader's
+ * confirmations that wait), and an offline queue
  * would hide an outage behind ever-growing memory. It keeps reconnecting in the background.
  */
-export function connectRedis(target: RedisTarget, connectionName: string): RedisClient {
+export function connectRedis(target: RedisTarget, connectionName: string): Redis | Cluster {
   const common: RedisOptions = {
     username: target.username,
     password: target.password,
