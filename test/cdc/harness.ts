@@ -99,7 +99,11 @@ export async function readerFor(
     dlqTopic,
     async start() {
       // A standby cannot create its publication: as an operator would, make it at the primary.
-      if (onStandby) await withDb(primary, (db) => db.query(`create publication ${slot} for all tables`));
+      if (onStandby)
+        await withDb(primary, async (db) => {
+          const exists = await db.query('select 1 from pg_publication where pubname = $1', [slot]);
+          if (!exists.rowCount) await db.query(`create publication ${slot} for all tables`);
+        });
       child = spawn(process.execPath, args, {
         stdio: ['ignore', log, log],
         env: { ...process.env, FABRIC_LOG_LEVEL: 'info' },

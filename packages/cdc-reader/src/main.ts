@@ -36,7 +36,8 @@ async function main(): Promise<number> {
   const rules = await loadKeyRules(config.rulesPath);
   const metrics = new ReaderMetrics(config.region);
 
-  const redis = config.redis && connectRedis(config.redis, `fabric-cdc-${config.region}`);
+  const redis =
+    config.continuity && config.redis ? connectRedis(config.redis, `fabric-cdc-${config.region}`) : undefined;
   redis?.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
   const store = redis && new ContinuityStore(redis, config.topic);
   if (!config.continuity)
