@@ -165,10 +165,12 @@ describe('ResyncRunner against real Redis', () => {
   });
 
   it('runs concurrent copies of one resync once', async () => {
-    const r = runner();
+    let starts = 0;
+    const r = runner(undefined, { onStarted: () => void starts++ });
     const j = job({ patterns: ['rtest:user:*'] });
     const outcomes = await Promise.all([r.run(j, always), r.run(j, always), r.run(j, always)]);
     expect(outcomes).toEqual(Array.from({ length: 3 }, () => ({ status: 'done', keysDropped: KEYS })));
+    expect(starts).toBe(1);
     expect(applies.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(KEYS);
     expect(applies.reduce((a, b) => a + b, 0)).toBeLessThan(KEYS * 1.5);
   });

@@ -33,6 +33,8 @@ export interface InvalidatorConfig {
   metricsPort: number;
   /** SCAN COUNT of a resync's pattern pages: keys held, and Redis time taken, per step. */
   resyncPageSize: number;
+  /** Off: offsets that skip records are not checked (Kafka's silent reset); demonstrations only. */
+  continuity: boolean;
 }
 
 export const INVALIDATOR_HELP = `Usage: fabric-invalidator [options]
@@ -60,6 +62,8 @@ ${REDIS_HELP}  --topic NAME            Default ${invalidationTopic('<region>')}
                           out of its group, or every apply failing this long (default 10000)
   --resync-page N         Keys per SCAN page when a resync drops a recovery pattern
                           (default 1000): bounds memory and each step's time in Redis
+  --continuity on|off     off: no check of committed offsets against the log, so records
+                          expired unread are skipped silently (demonstrations only). Default on
   --metrics-port N        Prometheus /metrics and /healthz (default 0 = any free port)
   --metrics-host ADDR     Default 127.0.0.1
   --help
@@ -81,6 +85,7 @@ const OPTIONS = {
   'metrics-port': { type: 'string' },
   'metrics-host': { type: 'string' },
   'resync-page': { type: 'string' },
+  continuity: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -116,5 +121,11 @@ export function parseInvalidatorConfig(
     metricsHost: values['metrics-host'] ?? '127.0.0.1',
     metricsPort: integerFlag('--metrics-port', values['metrics-port'] ?? '0', 0, 65535),
     resyncPageSize: integerFlag('--resync-page', values['resync-page'] ?? '1000', 10, 100_000),
+    continuity: onOff('--continuity', values.continuity ?? env.FABRIC_CONTINUITY ?? 'on'),
   };
+}
+
+function onOff(flag: string, value: string): boolean {
+  if (value === 'on' || value === 'off') return value === 'on';
+  throw new ConfigError(flag, `must be on or off, got "${value}"`);
 }

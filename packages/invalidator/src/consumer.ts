@@ -28,7 +28,7 @@ export interface RegionConsumerOptions {
    * applied; false when the consumer stopped first. Without it a gap is only logged.
    */
   onGap?: (gap: OffsetGap, detail: string, control: ProcessControl) => Promise<boolean>;
-  /** Positions kept outside the group (in Redis): they stand in for offsets the group lost. */
+  /** Positions kept outside the group (in Redis): at start they stand in for offsets the group lost. */
   recordedOffsets?: () => Promise<Map<number, bigint>>;
   /** Told of every successful commit, to keep those positions. */
   onCommitted?: (offsets: Array<[partition: number, offset: string]>) => void;
@@ -99,6 +99,7 @@ export class RegionConsumer {
     });
     this.admin = kafka.admin();
     await this.admin.connect();
+    await this.repairGapsAtStart();
     await consumer.connect();
     if (this.opts.commitIntervalMs > 0) {
       this.commitTimer = setInterval(() => void this.commitDue(), this.opts.commitIntervalMs);
@@ -179,28 +180,6 @@ export class RegionConsumer {
     await this.admin?.disconnect().catch(() => undefined);
   }
 
-  /**
-   * Where each assigned partition must continue: the group's committed offset, else the
-   * position recorded in Redis (the group's offsets were lost), else nothing to check
-   * against (a first start reads from the beginning of what the topic still holds).
-   */
-  private async seed(assigned: readonly number[]): Promise<void> {
-    const positions = new Map<number, bigint>();
-    try {
-      const recorded = (await this.opts.recordedOffsets?.().catch(() => undefined)) ?? new Map<number, bigint>();
-      const [committed] = await this.admin!.fetchOffsets({ groupId: this.opts.groupId, topics: [this.opts.topic] });
-      for (const { partition, offset } of committed?.partitions ?? []) {
-        if (!assigned.includes(partition)) continue;
-        const next = BigInt(offset) >= 0n ? BigInt(offset) : recorded.get(partition);
-        if (next !== undefined) positions.set(partition, next);
-      }
-    } catch (err) {
-      // Not knowing the positions only means this join's first batches go unchecked.
-      this.opts.logger.warn({ err }, 'could not read committed offsets; gaps at this join go undetected');
-    }
-    this.continuity.seed(positions);
-  }
-
   private commitDue(): Promise<void> {
     this.committing ??= this.commitOnce().finally(() => (this.committing = undefined));
     return this.committing;
@@ -229,6 +208,72 @@ export class RegionConsumer {
           'offset commit failed; retrying every interval (a restart meanwhile redelivers, harmlessly)',
         );
       this.commitFailing = true;
+    }
+  }
+
+  /**
+   * Where each assigned partition must continue, for the batch check: the group's committed
+   * offset. A partition without one starts from the earliest record, which re-applies
+   * (harmlessly) rather than skips; the check at start covers a log that begins too late.
+   */
+  private async seed(assigned: readonly number[]): Promise<void> {
+    const positions = new Map<number, bigint>();
+    try {
+      for (const [partition, next] of await this.committed())
+        if (assigned.includes(partition)) positions.set(partition, next);
+    } catch (err) {
+      // Not knowing the positions only means this join's first batches go unchecked.
+      this.opts.logger.warn({ err }, 'could not read committed offsets; gaps at this join go undetected');
+    }
+    this.continuity.seed(positions);
+  }
+
+  private async committed(): Promise<Map<number, bigint>> {
+    const [committed] = await this.admin!.fetchOffsets({ groupId: this.opts.groupId, topics: [this.opts.topic] });
+    return new Map(
+      (committed?.partitions ?? [])
+        .filter(({ offset }) => BigInt(offset) >= 0n)
+        .map(({ partition, offset }) => [partition, BigInt(offset)]),
+    );
+  }
+
+  /**
+   * Before joining: a position (committed, or recorded in Redis when the group lost its
+   * offsets) below the partition's log start means records expired unread; one above its
+   * end means the topic was created again. Either is repaired before anything is consumed,
+   * then the group is moved to the log start explicitly, where Kafka's reset would have
+   * put it silently.
+   */
+  private async repairGapsAtStart(): Promise<void> {
+    const { onGap, logger, topic, groupId } = this.opts;
+    if (!onGap) return;
+    const recorded = (await this.opts.recordedOffsets?.().catch(() => undefined)) ?? new Map<number, bigint>();
+    const committed = await this.committed();
+    const gaps: OffsetGap[] = [];
+    const seededAt = Date.now();
+    for (const { partition, low, high } of await this.admin!.fetchTopicOffsets(topic)) {
+      const position = committed.get(partition) ?? recorded.get(partition);
+      if (position === undefined) continue;
+      if (position < BigInt(low))
+        gaps.push({ partition, expected: position, received: BigInt(low), kind: 'offset-out-of-range', seededAt });
+      else if (position > BigInt(high))
+        gaps.push({ partition, expected: position, received: BigInt(low), kind: 'topic-recreated', seededAt });
+    }
+    if (gaps.length === 0) return;
+    const detail = gaps.map((g) => describeGap(topic, g)).join('; ');
+    logger.error({ partitions: gaps.map((g) => g.partition) }, detail);
+    const repaired = await onGap(gaps[0]!, detail, {
+      heartbeat: async () => undefined,
+      isRunning: () => !this.stopping,
+    });
+    if (!repaired) return;
+    const moved = gaps.map((g) => ({ partition: g.partition, offset: String(g.received) }));
+    try {
+      await this.admin!.setOffsets({ groupId, topic, partitions: moved });
+      this.opts.onCommitted?.(moved.map((m) => [m.partition, m.offset]));
+    } catch (err) {
+      // Another member is active: the batch check then sees the same gap, and repeats the (idempotent) resync.
+      logger.warn({ err }, 'could not move the group to the log start after the resync');
     }
   }
 }

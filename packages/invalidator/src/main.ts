@@ -134,16 +134,18 @@ async function main(): Promise<number> {
     onBatch: (n) => metrics.batch(n),
     onState: (state) => health.consumerState(state),
     // Records the group can no longer read were never applied: the region resyncs before going on.
-    onGap: (gap, detail, control) =>
-      processor.recover(
-        {
-          id: resyncId(config.region, `${config.topic}:offsets:${gap.seededAt}`),
-          reason: gap.kind,
-          detail,
-          recovery: { keys: [], tags: [], versions: [], patterns: [] },
-        },
-        control,
-      ),
+    onGap: !config.continuity
+      ? undefined
+      : (gap, detail, control) =>
+          processor.recover(
+            {
+              id: resyncId(config.region, `${config.topic}:offsets:${gap.seededAt}`),
+              reason: gap.kind,
+              detail,
+              recovery: { keys: [], tags: [], versions: [], patterns: [] },
+            },
+            control,
+          ),
     recordedOffsets: async () => {
       const fields = await redis.hgetall(APPLIED_OFFSETS_KEY);
       const prefix = `${config.topic}:`;

@@ -3,6 +3,7 @@ import {
   type InvalidationEvent,
   InvalidationEventSchema,
   Operation,
+  ResyncSchema,
   timestampFromMs,
   toBinary,
 } from '@fabric/proto';
@@ -121,7 +122,11 @@ const resync = (offset: number, fields: Partial<InvalidationEvent> = {}) =>
     operation: Operation.RESYNC,
     keys: [],
     patterns: ['user:*'],
-    resync: { id: `eu-west:resync:${offset}`, reason: 'slot-recreated', detail: 'slot fabric_eu_west recreated' },
+    resync: create(ResyncSchema, {
+      id: `eu-west:resync:${offset}`,
+      reason: 'slot-recreated',
+      detail: 'slot fabric_eu_west recreated',
+    }),
     ...fields,
   });
 
@@ -422,8 +427,8 @@ describe('BatchProcessor', () => {
       const h = harness(() => ok());
       const outcome = await h.processor.process(
         [
-          resync(1, { resync: { id: '', reason: 'slot-recreated', detail: '' } }),
-          resync(2, { resync: { id: 'eu-west:resync:2', reason: '', detail: '' } }),
+          resync(1, { resync: create(ResyncSchema, { id: '', reason: 'slot-recreated', detail: '' }) }),
+          resync(2, { resync: create(ResyncSchema, { id: 'eu-west:resync:2', reason: '', detail: '' }) }),
           record(3, { operation: Operation.RESYNC, keys: [], patterns: ['user:*'] }),
         ],
         h.control,

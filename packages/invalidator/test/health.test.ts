@@ -100,6 +100,7 @@ describe('invalidatorStatus', () => {
       freshness: new FreshnessTracker(),
       health,
       assigned: () => assigned,
+      continuity: () => ({ state: 'ok' }),
     });
 
   it('answers not ok with the reason, keeping every number, once Redis is gone past the grace period', () => {
