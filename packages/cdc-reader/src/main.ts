@@ -17,6 +17,7 @@ import { ConfirmGate } from './continuity/confirm-gate.js';
 import { databaseIdentity } from './continuity/database-identity.js';
 import { establishContinuity } from './continuity/establish.js';
 import { ContinuityStore } from './continuity/record-store.js';
+import { TimelineProbe } from './continuity/timeline-probe.js';
 import { connectKafkaSink } from './kafka-sink.js';
 import { ReaderMetrics } from './metrics.js';
 import { ReplicationStream } from './pgoutput/index.js';
@@ -66,15 +67,18 @@ async function main(): Promise<number> {
     logger,
   });
   let continuity: ReaderContinuity = { verdict: 'unchecked', checkedAt: new Date().toISOString() };
+  let timeline: TimelineProbe | undefined;
   if (store) {
     await waitForRedis(redis!, logger);
+    const identity = await databaseIdentity(config.postgresUrl);
+    timeline = new TimelineProbe(pool, identity.timeline, (err) => logger.debug({ err }, 'timeline probe failed'));
     continuity = await establishContinuity({
       region: config.region,
       slot: config.slot,
       topic: config.topic,
       partitions: sink.partitions,
       store,
-      identity: await databaseIdentity(config.postgresUrl),
+      identity,
       setup,
       recovery: renderRecovery(rules),
       send: sink.send,
@@ -96,7 +100,10 @@ async function main(): Promise<number> {
   const gate =
     store &&
     new ConfirmGate({
-      record: (lsn) => store.confirmed(lsn),
+      record: async (lsn) => {
+        await timeline!.read();
+        await store.confirmed(lsn, timeline!.current);
+      },
       confirm: (lsn) => stream.confirm(lsn),
       onError: (err) => {
         if (!recordErrorLogged)

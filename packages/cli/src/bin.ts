@@ -3,8 +3,10 @@ import { ControlPlaneError } from '@fabric/control-plane';
 import { createLogger, runMain } from '@fabric/runtime';
 import { SandboxError } from '@fabric/sandbox';
 import { dlq } from './commands/dlq.js';
+import { failover } from './commands/failover.js';
 import { invalidate } from './commands/invalidate.js';
 import { lag } from './commands/lag.js';
+import { resync } from './commands/resync.js';
 import { status } from './commands/status.js';
 import { up } from './commands/up.js';
 import { MAIN_HELP, UsageError } from './usage.js';
@@ -15,6 +17,8 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   lag,
   dlq,
   invalidate,
+  resync,
+  failover,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -33,9 +33,11 @@ export {
 } from './postgres-names.js';
 export {
   parseReaderStatus,
+  READER_VERDICTS,
   type ReaderContinuity,
   type ReaderStatus,
   type ReaderStatusReading,
+  type ReaderVerdict,
 } from './reader-status.js';
 export { isRegionName, REGION_NAME, regionNameError } from './region-name.js';
 export { type ResyncEventInput, resyncEvent, resyncId } from './resync-event.js';

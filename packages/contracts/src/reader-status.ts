@@ -14,8 +14,11 @@ export interface ReaderStatus {
   continuity?: ReaderContinuity;
 }
 
+export const READER_VERDICTS = ['first-start', 'continuous', 'gap', 'unchecked'] as const;
+export type ReaderVerdict = (typeof READER_VERDICTS)[number];
+
 export interface ReaderContinuity {
-  verdict: 'first-start' | 'continuous' | 'gap' | 'unchecked';
+  verdict: ReaderVerdict;
   reason?: string;
   detail?: string;
   resyncId?: string;
@@ -27,6 +30,8 @@ export interface ReaderStatusReading {
   confirmedLsn: string | undefined;
   pending: number | undefined;
   lastEventAt: Date | undefined;
+  /** Undefined when the reader did not say (an older reader) or said something unknown. */
+  continuity: ReaderContinuity | undefined;
 }
 
 export function parseReaderStatus(body: unknown): ReaderStatusReading {
@@ -35,5 +40,20 @@ export function parseReaderStatus(body: unknown): ReaderStatusReading {
     confirmedLsn: text(status.confirmedLsn),
     pending: finite(status.pending),
     lastEventAt: time(status.lastEventAt),
+    continuity: parseReaderContinuity(status.continuity),
+  };
+}
+
+/** A verdict this poller does not know is not guessed at: the whole block reads as not said. */
+function parseReaderContinuity(body: unknown): ReaderContinuity | undefined {
+  const raw = objectOf(body);
+  const verdict = READER_VERDICTS.find((v) => v === raw.verdict);
+  if (!verdict) return undefined;
+  return {
+    verdict,
+    reason: text(raw.reason),
+    detail: text(raw.detail),
+    resyncId: text(raw.resyncId),
+    checkedAt: time(raw.checkedAt)?.toISOString() ?? '',
   };
 }

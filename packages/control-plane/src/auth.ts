@@ -27,6 +27,7 @@ const OPEN_SERVICES = new Set(['grpc.health.v1.Health']);
 const ADMIN_METHODS = new Set([
   '/fabric.v1.DeadLetterService/ReplayDeadLetters',
   '/fabric.v1.InvalidationService/Invalidate',
+  '/fabric.v1.ContinuityService/Resync',
 ]);
 
 export function requiredScope(path: string): Scope | undefined {

@@ -1,6 +1,6 @@
 import type { DescMethod, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
-import { DeadLetterService, healthV1, InvalidationService, LagService } from '@fabric/proto';
+import { ContinuityService, DeadLetterService, healthV1, InvalidationService, LagService } from '@fabric/proto';
 import {
   Client,
   type ClientReadableStream,
@@ -53,6 +53,7 @@ export class ControlPlaneClient {
   readonly lag: ClientOf<typeof LagService>;
   readonly deadLetters: ClientOf<typeof DeadLetterService>;
   readonly invalidation: ClientOf<typeof InvalidationService>;
+  readonly continuity: ClientOf<typeof ContinuityService>;
   readonly health: ClientOf<typeof healthV1.Health>;
   private readonly channel: Client;
 
@@ -64,6 +65,7 @@ export class ControlPlaneClient {
     this.lag = this.service(LagService);
     this.deadLetters = this.service(DeadLetterService);
     this.invalidation = this.service(InvalidationService);
+    this.continuity = this.service(ContinuityService);
     this.health = this.service(healthV1.Health);
   }
 

@@ -68,6 +68,7 @@ The fabric's global control plane, a gRPC server:
                                  freshness, latency, DLQ depth and health per region
   fabric.v1.DeadLetterService    ListDeadLetters, ReplayDeadLetters (admin)
   fabric.v1.InvalidationService  Invalidate keys, tags, patterns (admin)
+  fabric.v1.ContinuityService    Resync a region: run its recovery action (admin)
   grpc.health.v1.Health          Check, Watch (no token needed, for probes)
   grpc.reflection.v1(alpha)      server reflection, so grpcurl works
 Every RPC but health needs 'authorization: Bearer <token>'; the token's scopes decide

@@ -130,10 +130,14 @@ export class LagSampler {
     if (probes.primary.status !== 'unreachable') this.seen.set(`${this.home.name}/postgres`, now);
   }
 
-  /** Replication and heartbeat are read from a database, so they were seen when it answered. */
+  /**
+   * Replication and heartbeat are read from a database, continuity from the invalidator,
+   * so they were seen when that answered.
+   */
   private lastSeen(region: RegionConfig, component: Component): Date | undefined {
     if (component === 'replication') return this.seen.get(`${this.home.name}/postgres`);
     if (component === 'heartbeat') return this.seen.get(`${region.name}/postgres`);
+    if (component === 'continuity') return this.seen.get(`${region.name}/invalidator`);
     return this.seen.get(`${region.name}/${component}`);
   }
 

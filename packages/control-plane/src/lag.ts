@@ -11,6 +11,7 @@ import {
 import type { RegionConfig } from './config.js';
 import type { Observed } from './probes/observed.js';
 import type { DatabaseState } from './probes/postgres.js';
+import { continuityHealth, regionContinuity } from './region-continuity.js';
 
 export interface TopicOffsets {
   partition: number;
@@ -33,7 +34,14 @@ export interface RegionProbes {
   invalidator: Observed<InvalidatorStatusReading>;
 }
 
-export type Component = 'postgres' | 'kafka' | 'cdc-reader' | 'invalidator' | 'replication' | 'heartbeat';
+export type Component =
+  | 'postgres'
+  | 'kafka'
+  | 'cdc-reader'
+  | 'invalidator'
+  | 'replication'
+  | 'heartbeat'
+  | 'continuity';
 
 /** Components the control plane talks to itself; the others are derived from the primary's answers. */
 const DIRECT: readonly Component[] = ['postgres', 'kafka', 'cdc-reader', 'invalidator'];
@@ -66,6 +74,7 @@ export function regionLag(
   const kafka = observedValue(probes.kafka);
   const component = (name: Component, o: Observed<unknown>): ComponentHealth => health(name, o, lastSeen(name));
 
+  const resyncing = continuityHealth(invalidator?.continuity);
   const components = [
     component('postgres', probes.database),
     component('kafka', probes.kafka),
@@ -74,6 +83,7 @@ export function regionLag(
     region.home
       ? component('heartbeat', heartbeatHealth(probes.database, now))
       : component('replication', replicationHealth(region, probes.primary)),
+    ...(resyncing ? [component('continuity', resyncing)] : []),
   ];
 
   const standby = region.standbyApplicationName ? primary?.standbys.get(region.standbyApplicationName) : undefined;
@@ -109,6 +119,7 @@ export function regionLag(
     replicationFlushLagSeconds: standby?.flushLagSeconds,
     replicationReplayLagSeconds: standby?.replayLagSeconds,
     lastReplayTime: db?.lastReplayTime ? timestampFromDate(db.lastReplayTime) : undefined,
+    continuity: regionContinuity(invalidator, reader),
   };
 }
 

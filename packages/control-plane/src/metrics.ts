@@ -11,6 +11,7 @@ export class ControlPlaneMetrics {
   readonly rpcSeconds: Histogram<'method'>;
   readonly invalidationEvents: Counter<'region' | 'kind'>;
   readonly replays: Counter<'region' | 'outcome'>;
+  readonly resyncsRequested: Counter<'region'>;
   readonly probeFailures: Counter<'region' | 'component'>;
   readonly freshness: Gauge<'region'>;
   readonly deadLetters: Gauge<'region'>;
@@ -44,6 +45,12 @@ export class ControlPlaneMetrics {
       name: 'fabric_control_plane_replayed_dead_letters_total',
       help: 'Dead letters handled by replays, by outcome',
       labelNames: ['region', 'outcome'],
+      registers,
+    });
+    this.resyncsRequested = new Counter({
+      name: 'fabric_control_plane_resyncs_requested_total',
+      help: 'Operator resyncs published (every partition got its copy), by region',
+      labelNames: ['region'],
       registers,
     });
     this.probeFailures = new Counter({

@@ -7,6 +7,8 @@ import { withTimeout } from './probes/observed.js';
 export interface OutgoingRecord {
   key: string;
   value: Uint8Array | string;
+  /** Set for a record every partition gets a copy of (a resync); else the key picks the partition. */
+  partition?: number;
 }
 
 /**
@@ -93,6 +95,7 @@ export class RegionKafka {
         acks: -1,
         messages: records.map((r) => ({
           key: r.key,
+          partition: r.partition,
           value:
             typeof r.value === 'string' ? r.value : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
         })),
@@ -104,6 +107,12 @@ export class RegionKafka {
       }
       throw err;
     }
+  }
+
+  /** The topic's partition ids, in order; an unknown topic is a broker answer (isUnknownTopic). */
+  async partitions(topic: string): Promise<number[]> {
+    const { topics } = await this.admin('topic metadata', (a) => a.fetchTopicMetadata({ topics: [topic] }));
+    return (topics.find((t) => t.name === topic)?.partitions ?? []).map((p) => p.partitionId).sort((a, b) => a - b);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
+  ContinuityService,
   DeadLetterService,
   healthV1,
   InvalidationService,
@@ -12,6 +13,7 @@ import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { TokenAuthenticator } from './auth.js';
 import type { ControlPlaneConfig, TlsFiles } from './config.js';
+import { continuityHandlers } from './continuity-service.js';
 import { deadLetterHandlers } from './dead-letter-service.js';
 import { bindService, type CallHooks } from './grpc-service.js';
 import { HealthRegistry, healthHandlers } from './health-service.js';
@@ -28,6 +30,7 @@ const SERVED = [
   LagService,
   DeadLetterService,
   InvalidationService,
+  ContinuityService,
   healthV1.Health,
   reflectionV1.ServerReflection,
   reflectionV1alpha.ServerReflection,
@@ -74,6 +77,7 @@ export class ControlPlane {
       bindService(LagService, lagHandlers(regions, sampler), hooks),
       bindService(DeadLetterService, deadLetterHandlers(deps), hooks),
       bindService(InvalidationService, invalidationHandlers(deps), hooks),
+      bindService(ContinuityService, continuityHandlers(deps), hooks),
       bindService(healthV1.Health, healthHandlers(health), hooks),
       bindService(reflectionV1.ServerReflection, reflection.v1, hooks),
       bindService(reflectionV1alpha.ServerReflection, reflection.v1alpha, hooks),

@@ -4,6 +4,7 @@ export { DATABASE, DEMO_SCHEMA, PUBLICATION, REPLICATED_TABLES } from './demo-sc
 export * from './endpoints.js';
 export * from './errors.js';
 export { FABRIC_SCHEMA, FABRIC_TABLES } from './fabric-schema.js';
+export { FailoverError, type FailoverReport, type FailoverStep } from './failover.js';
 export {
   type NetworkPlan,
   NetworkSetupError,

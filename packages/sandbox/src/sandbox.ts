@@ -12,6 +12,7 @@ import {
   type SandboxState,
   STATE_FILE,
 } from './endpoints.js';
+import { type FailoverReport, type FailoverStep, failover } from './failover.js';
 import { startKafka } from './kafka.js';
 import { SandboxLock } from './lock.js';
 import { type NetworkPlan, planNetwork, setUpNetwork, tearDownNetwork } from './network.js';
@@ -30,7 +31,7 @@ import { ownedDir, postgresUser, type RunAs, reachableBy } from './run-as.js';
 import { ServiceProcess, type ServiceSpec } from './service-process.js';
 import { cloneStandby, ensurePhysicalSlot, isStandbyDataDir, waitForStandby } from './standby.js';
 import { Supervisor, type SupervisorFiles } from './supervisor.js';
-import { checkTopology, recordTopology } from './topology-record.js';
+import { checkTopology, recordedHome, recordTopology, withHome } from './topology-record.js';
 
 export type ServiceKind = 'postgres' | 'kafka' | 'redis';
 
@@ -60,8 +61,9 @@ export class Sandbox {
   private readonly postgresOptions = new Map<string, PostgresOptions>();
 
   private constructor(
-    readonly config: SandboxConfig,
-    readonly endpoints: SandboxEndpoints,
+    /** Replaced, not edited, when a failover moves the home region. */
+    public config: SandboxConfig,
+    public endpoints: SandboxEndpoints,
     private readonly lock: SandboxLock,
     private readonly logger: Logger,
     private readonly binaries: Binaries,
@@ -69,13 +71,19 @@ export class Sandbox {
     this.network = planNetwork(config);
   }
 
-  static async start(config: SandboxConfig, deps: SandboxDeps): Promise<Sandbox> {
+  static async start(given: SandboxConfig, deps: SandboxDeps): Promise<Sandbox> {
     const { logger } = deps;
+    let config = given;
     const binaries = deps.binaries ?? findBinaries(deps.kafkaLibs ?? defaultKafkaLibs(), process.env, config.postgres);
     mkdirSync(config.stateDir, { recursive: true });
     const lock = SandboxLock.acquire(config.stateDir);
     try {
       checkTopology(config);
+      const home = recordedHome(config);
+      if (home && !config.regions.find((r) => r.name === home)?.home) {
+        logger.warn({ home }, `${home} is the home region since a failover (recorded in ${config.stateDir})`);
+        config = withHome(config, home);
+      }
     } catch (err) {
       lock.release();
       throw err;
@@ -92,8 +100,7 @@ export class Sandbox {
       await sandbox.startServices(binaries, plan);
       await sandbox.wireReplication();
       recordTopology(config);
-      const state: SandboxState = { pid: process.pid, readyAt: new Date().toISOString(), endpoints: sandbox.endpoints };
-      writeFileSync(path.join(config.stateDir, STATE_FILE), JSON.stringify(state, null, 2));
+      sandbox.writeState();
       return sandbox;
     } catch (err) {
       await sandbox.stop();
@@ -227,6 +234,45 @@ export class Sandbox {
       }
     }
     await Promise.all(standbys.map((r) => waitForStandby(db(r), db(home), this.logger)));
+  }
+
+  private writeState(): void {
+    const state: SandboxState = { pid: process.pid, readyAt: new Date().toISOString(), endpoints: this.endpoints };
+    writeFileSync(path.join(this.config.stateDir, STATE_FILE), JSON.stringify(state, null, 2));
+  }
+
+  /**
+   * Moves the home region to `to` (see failover.ts). The workers are the caller's: it
+   * restarts the readers (the heartbeat moves with --home) and the control plane.
+   */
+  failover(to: string, onStep?: (step: FailoverStep) => void): Promise<FailoverReport> {
+    return failover(
+      {
+        endpoints: this.endpoints,
+        postgresOptions: this.postgresOptions,
+        postgres: (region) => {
+          const supervisor = this.service(region, 'postgres');
+          if (!supervisor) throw new Error(`no PostgreSQL supervised in ${region}`);
+          return supervisor;
+        },
+        setHome: (region) => {
+          this.config = withHome(this.config, region);
+          this.endpoints = describeEndpoints(this.config);
+          recordTopology(this.config);
+          this.writeState();
+        },
+        logger: this.logger,
+      },
+      to,
+      onStep,
+    );
+  }
+
+  /** Stops and forgets the workers of one kind (to start them again with other arguments). */
+  async removeWorkers(kind: string): Promise<void> {
+    const gone = this.workers.filter((w) => w.kind === kind);
+    await Promise.all(gone.map((w) => w.worker.stop()));
+    for (const w of gone) this.workers.splice(this.workers.indexOf(w), 1);
   }
 
   /**

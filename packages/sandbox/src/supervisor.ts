@@ -107,6 +107,26 @@ export class Supervisor {
     this.current?.signal(sig);
   }
 
+  /**
+   * Stops the process and keeps it stopped until release(), the supervisor itself staying
+   * in charge: what a failover does to fence the old primary and rebuild its data directory.
+   */
+  async hold(graceMs = 30_000): Promise<void> {
+    mkdirSync(path.dirname(this.files.holdFile), { recursive: true });
+    writeFileSync(this.files.holdFile, 'held by the sandbox\n');
+    await this.current?.stop(graceMs);
+  }
+
+  /** Lets a held process start again; resolves once it runs (a launch waits for readiness). */
+  async release(timeoutMs = 90_000): Promise<void> {
+    rmSync(this.files.holdFile, { force: true });
+    const deadline = Date.now() + timeoutMs;
+    while (!this.pid) {
+      if (Date.now() > deadline) throw new Error(`${this.name} did not start again within ${timeoutMs / 1000} s`);
+      await this.pause(HOLD_POLL_MS);
+    }
+  }
+
   async stop(graceMs = 15_000): Promise<void> {
     this.stopped = true;
     this.stopping.abort();

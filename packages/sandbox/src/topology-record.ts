@@ -15,6 +15,8 @@ const FILE = 'topology.json';
 interface TopologyRecord {
   postgres: PostgresVersion;
   replication: ReplicationMode;
+  /** Which region holds the primary: set at first start, moved by a failover. */
+  home?: string;
 }
 
 export function checkTopology(config: SandboxConfig): void {
@@ -46,7 +48,25 @@ function readRecord(stateDir: string): TopologyRecord | undefined {
   return { postgres: Number(readFileSync(versionFile, 'utf8').trim()) as PostgresVersion, replication: 'logical' };
 }
 
+/**
+ * The home region a failover moved the primary to outranks the configuration's default:
+ * the databases are laid out around it (the others are its standbys), and starting the
+ * old home as a primary again would split the fabric in two.
+ */
+export function recordedHome(config: SandboxConfig): string | undefined {
+  const home = readRecord(config.stateDir)?.home;
+  return home && config.regions.some((r) => r.name === home) ? home : undefined;
+}
+
+export function withHome(config: SandboxConfig, home: string): SandboxConfig {
+  return { ...config, regions: config.regions.map((r) => ({ ...r, home: r.name === home })) };
+}
+
 export function recordTopology(config: SandboxConfig): void {
-  const record: TopologyRecord = { postgres: config.postgres, replication: config.replication };
+  const record: TopologyRecord = {
+    postgres: config.postgres,
+    replication: config.replication,
+    home: config.regions.find((r) => r.home)?.name,
+  };
   writeFileSync(path.join(config.stateDir, FILE), `${JSON.stringify(record, null, 2)}\n`);
 }

@@ -22,8 +22,12 @@ export class ContinuityStore {
     await this.redis.hset(this.key, continuityFields({ ...record, updatedAt: this.now().toISOString() }));
   }
 
-  /** Moves the confirmed position on; called before the slot is confirmed there. */
-  async confirmed(lsn: string): Promise<void> {
-    await this.redis.hset(this.key, { confirmedLsn: lsn, updatedAt: this.now().toISOString() });
+  /** Moves the confirmed position on, with the timeline it is on; called before the slot is confirmed there. */
+  async confirmed(lsn: string, timeline: number): Promise<void> {
+    await this.redis.hset(this.key, {
+      confirmedLsn: lsn,
+      timeline: String(timeline),
+      updatedAt: this.now().toISOString(),
+    });
   }
 }

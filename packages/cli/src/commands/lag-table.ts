@@ -6,6 +6,7 @@ import {
   timestampDate,
 } from '@fabric/control-plane';
 import { renderTable } from '../table.js';
+import { continuityCell } from './continuity-cell.js';
 
 const UNKNOWN = '?';
 
@@ -20,10 +21,22 @@ export function lagTable(response: Pick<GetLagResponse, 'regions'>, now: Date): 
     seconds(r.freshnessSeconds),
     `${millis(r.latencyP50Ms)} / ${millis(r.latencyP99Ms)}`,
     r.deadLetters === undefined ? UNKNOWN : String(r.deadLetters),
+    continuityCell(r.continuity),
     problems(r, now),
   ]);
   const table = renderTable(
-    ['REGION', 'STATUS', 'REPLICATION', 'CDC LAG', 'KAFKA LAG', 'FRESHNESS', 'P50 / P99', 'DLQ', 'PROBLEMS'],
+    [
+      'REGION',
+      'STATUS',
+      'REPLICATION',
+      'CDC LAG',
+      'KAFKA LAG',
+      'FRESHNESS',
+      'P50 / P99',
+      'DLQ',
+      'CONTINUITY',
+      'PROBLEMS',
+    ],
     rows,
   );
   return `${table}\n(${UNKNOWN} = unknown: the component that knows did not answer)`;
@@ -39,9 +52,10 @@ function regionStatus(s: RegionStatus): string {
         : UNKNOWN;
 }
 
+/** The continuity column already tells a running resync, with more than its component says. */
 function problems(r: RegionLag, now: Date): string {
   const list = r.components
-    .filter((c) => c.status !== ComponentStatus.HEALTHY)
+    .filter((c) => c.status !== ComponentStatus.HEALTHY && c.component !== 'continuity')
     .map((c) => {
       const what = c.status === ComponentStatus.UNREACHABLE ? 'unreachable' : 'unhealthy';
       const seen = c.lastSeenTime

@@ -15,9 +15,12 @@ export const LAG_HELP = `Usage: fabric lag [--region R] [--watch [--interval MS]
 How fresh each region is, from the control plane: replication lag (primary -> replica,
 bytes / seconds), CDC lag (WAL not yet confirmed by the region's reader), Kafka lag of the
 invalidator group, freshness (now - primary commit time of the newest invalidation applied
-in the region), commit->applied latency p50 / p99, dead letters not yet replayed, and which
-components did not answer. A value nobody could measure is shown as "?", never as 0.
-Exits 1 when a region is not healthy (without --watch).
+in the region), commit->applied latency p50 / p99, dead letters not yet replayed,
+continuity (ok; a resync running, with its reason, start and keys dropped so far; or the
+last resync that finished) and which components did not answer. A value nobody could
+measure is shown as "?", never as 0. A running resync makes its region degraded: the
+cache is not fresh until its recovery action has run. Exits 1 when a region is not
+healthy (without --watch).
 
 Options:
   --region NAME          One region (default: all)

@@ -5,6 +5,7 @@ import { onShutdownSignal } from '@fabric/runtime';
 import { Sandbox } from '@fabric/sandbox';
 import type { Logger } from 'pino';
 import { startControlPlane, waitForControlPlane } from '../control-plane-worker.js';
+import { handleFailovers } from '../failover-handler.js';
 import { SANDBOX_OPTIONS, SANDBOX_OPTIONS_HELP, sandboxConfigFrom } from '../sandbox-options.js';
 import { waitForWorkers } from '../worker-readiness.js';
 import { DEFAULT_RULES, startInvalidators, startReaders } from '../workers.js';
@@ -51,7 +52,9 @@ export async function up(argv: string[], logger: Logger): Promise<number> {
   const sandbox = await Sandbox.start(config, { logger });
   let tokensFile: string | undefined;
   if (!values['infra-only']) {
-    startReaders(sandbox, path.resolve(values.rules ?? DEFAULT_RULES));
+    const rulesPath = path.resolve(values.rules ?? DEFAULT_RULES);
+    startReaders(sandbox, rulesPath);
+    handleFailovers(sandbox, rulesPath, logger);
     startInvalidators(sandbox);
     tokensFile = startControlPlane(sandbox).tokensFile;
     try {
