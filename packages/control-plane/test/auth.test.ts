@@ -32,6 +32,7 @@ describe('requiredScope', () => {
   it('asks admin for the RPCs that change something, read for the rest, nothing for health', () => {
     expect(requiredScope(INVALIDATE)).toBe('admin');
     expect(requiredScope(REPLAY)).toBe('admin');
+    expect(requiredScope('/fabric.v1.ContinuityService/Resync')).toBe('admin');
     expect(requiredScope(GET_LAG)).toBe('read');
     expect(requiredScope('/fabric.v1.DeadLetterService/ListDeadLetters')).toBe('read');
     expect(requiredScope('/grpc.reflection.v1.ServerReflection/ServerReflectionInfo')).toBe('read');

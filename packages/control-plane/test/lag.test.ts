@@ -1,4 +1,5 @@
-import { ComponentStatus, RegionStatus, timestampDate } from '@fabric/proto';
+import type { ContinuityState as Continuity, InvalidatorStatusReading } from '@fabric/contracts';
+import { ComponentStatus, ContinuityState, RegionStatus, timestampDate } from '@fabric/proto';
 import { describe, expect, it } from 'vitest';
 import type { RegionConfig } from '../src/config.js';
 import { type Component, HEARTBEAT_STALE_SECONDS, type RegionProbes, regionLag } from '../src/lag.js';
@@ -33,6 +34,10 @@ const replicaDb: Observed<DatabaseState> = {
 };
 const unreachable = { status: 'unreachable', detail: 'ECONNREFUSED' } as const;
 
+function invalidatorSays(continuity?: Continuity): InvalidatorStatusReading {
+  return { redis: 'up', lastAppliedCommitTime: ago(1.25), latencyP50Ms: 12, latencyP99Ms: 80, continuity };
+}
+
 function probes(patch: Partial<RegionProbes> = {}): RegionProbes {
   return {
     database: replicaDb,
@@ -45,11 +50,11 @@ function probes(patch: Partial<RegionProbes> = {}): RegionProbes {
       ],
     },
     deadLetters: 3n,
-    reader: { status: 'healthy', value: { confirmedLsn: '0/3000', pending: 0, lastEventAt: ago(2) } },
-    invalidator: {
+    reader: {
       status: 'healthy',
-      value: { redis: 'up', lastAppliedCommitTime: ago(1.25), latencyP50Ms: 12, latencyP99Ms: 80 },
+      value: { confirmedLsn: '0/3000', pending: 0, lastEventAt: ago(2), continuity: undefined },
     },
+    invalidator: { status: 'healthy', value: invalidatorSays() },
     ...patch,
   };
 }
@@ -101,7 +106,13 @@ describe('regionLag', () => {
         invalidator: {
           status: 'unhealthy',
           detail: 'redis down',
-          value: { redis: 'down', lastAppliedCommitTime: ago(40), latencyP50Ms: undefined, latencyP99Ms: undefined },
+          value: {
+            redis: 'down',
+            lastAppliedCommitTime: ago(40),
+            latencyP50Ms: undefined,
+            latencyP99Ms: undefined,
+            continuity: undefined,
+          },
         },
       }),
       neverSeen,
@@ -179,5 +190,118 @@ describe('regionLag', () => {
     expect(staleLag.status).toBe(RegionStatus.DEGRADED);
     const down = regionLag(home, probes({ database: unreachable, primary: unreachable }), neverSeen, now);
     expect([down.replicationLagBytes, down.replicationLagSeconds]).toEqual([undefined, undefined]);
+  });
+});
+
+describe('regionLag continuity', () => {
+  const finished: Continuity = {
+    state: 'ok',
+    resyncId: 'eu-west:resync:fabric_cdc@0/3000',
+    reason: 'slot-recreated',
+    detail: 'slot fabric_cdc was created again',
+    startedAt: ago(60).toISOString(),
+    finishedAt: ago(50).toISOString(),
+    keysDropped: 1200,
+  };
+  const running: Continuity = {
+    state: 'resyncing',
+    resyncId: 'eu-west:resync:operator:1714564800000',
+    reason: 'operator',
+    detail: 'asked by ops: restored from backup',
+    startedAt: ago(5).toISOString(),
+    keysDropped: 30,
+  };
+  const withReader = (verdict: 'first-start' | 'continuous' | 'gap' | 'unchecked') =>
+    probes({
+      invalidator: { status: 'healthy', value: invalidatorSays(finished) },
+      reader: {
+        status: 'healthy',
+        value: {
+          confirmedLsn: '0/3000',
+          pending: 0,
+          lastEventAt: ago(2),
+          continuity: { verdict, checkedAt: ago(70).toISOString() },
+        },
+      },
+    });
+
+  it('carries the last finished resync and what the reader found, and stays healthy', () => {
+    const lag = regionLag(replica, withReader('gap'), neverSeen, now);
+    expect(lag.continuity).toMatchObject({
+      state: ContinuityState.OK,
+      resyncId: finished.resyncId,
+      reason: 'slot-recreated',
+      detail: finished.detail,
+      keysDropped: 1200n,
+      readerVerdict: 'gap',
+    });
+    expect(timestampDate(lag.continuity!.startedTime!)).toEqual(ago(60));
+    expect(timestampDate(lag.continuity!.finishedTime!)).toEqual(ago(50));
+    expect(lag.status).toBe(RegionStatus.HEALTHY);
+    expect(status(lag, 'continuity')).toBeUndefined();
+  });
+
+  it('reads a region that never resynced as ok with empty resync fields', () => {
+    const lag = regionLag(replica, probes({ invalidator: { status: 'healthy', value: invalidatorSays({ state: 'ok' }) } }), neverSeen, now);
+    expect(lag.continuity).toEqual({
+      state: ContinuityState.OK,
+      resyncId: '',
+      reason: '',
+      detail: '',
+      startedTime: undefined,
+      finishedTime: undefined,
+      keysDropped: undefined,
+      readerVerdict: '',
+    });
+  });
+
+  it('makes a region with a running resync DEGRADED through an unhealthy continuity component', () => {
+    const seen = ago(1);
+    const lag = regionLag(
+      replica,
+      probes({ invalidator: { status: 'healthy', value: invalidatorSays(running) } }),
+      (c) => (c === 'continuity' ? seen : undefined),
+      now,
+    );
+    expect(lag.continuity).toMatchObject({ state: ContinuityState.RESYNCING, reason: 'operator', keysDropped: 30n });
+    expect(lag.continuity!.finishedTime).toBeUndefined();
+    expect(lag.status).toBe(RegionStatus.DEGRADED);
+    expect(status(lag, 'continuity')).toMatchObject({
+      status: ComponentStatus.UNHEALTHY,
+      detail: `resyncing since ${ago(5).toISOString()}: operator`,
+    });
+    expect(timestampDate(status(lag, 'continuity')!.lastSeenTime!)).toEqual(seen);
+  });
+
+  it('keeps the continuity of an invalidator that answers unhealthy', () => {
+    const lag = regionLag(
+      replica,
+      probes({ invalidator: { status: 'unhealthy', detail: 'HTTP 503', value: invalidatorSays(running) } }),
+      neverSeen,
+      now,
+    );
+    expect(lag.continuity?.state).toBe(ContinuityState.RESYNCING);
+    expect(status(lag, 'continuity')?.status).toBe(ComponentStatus.UNHEALTHY);
+  });
+
+  it('leaves continuity unset, never ok, when the invalidator does not answer or does not say', () => {
+    for (const invalidator of [
+      unreachable,
+      { status: 'healthy', value: invalidatorSays(undefined) } as const,
+    ] satisfies Array<RegionProbes['invalidator']>) {
+      const lag = regionLag(replica, probes({ invalidator }), neverSeen, now);
+      expect(lag.continuity).toBeUndefined();
+      expect(status(lag, 'continuity')).toBeUndefined();
+    }
+  });
+
+  it('leaves the reader verdict empty when the reader did not answer', () => {
+    const lag = regionLag(
+      replica,
+      probes({ invalidator: { status: 'healthy', value: invalidatorSays(finished) }, reader: unreachable }),
+      neverSeen,
+      now,
+    );
+    expect(lag.continuity?.readerVerdict).toBe('');
   });
 });
