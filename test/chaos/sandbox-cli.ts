@@ -12,7 +12,7 @@ export interface RunningSandbox {
   endpoints: SandboxEndpoints;
   stop(): Promise<number | null>;
   /** Runs one of deploy/chaos/*.sh against this sandbox, as an operator would. */
-  chaos(script: 'partition' | 'signal' | 'service', ...args: string[]): Promise<string>;
+  chaos(script: 'partition' | 'signal' | 'service' | 'slot' | 'failover', ...args: string[]): Promise<string>;
 }
 
 /** `fabric up --netns` with its own ports and state, as the main job runs it. */

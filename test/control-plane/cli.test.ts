@@ -13,6 +13,7 @@ import {
   type TestTopics,
   TOKENS,
   testConfig,
+  topicEnds,
 } from './harness.js';
 
 const PORT = 31004;
@@ -34,9 +35,10 @@ function fabric(args: string[], env: Record<string, string> = {}): Promise<Run> 
   });
 }
 
-describe('fabric lag / dlq / invalidate', () => {
+describe('fabric lag / dlq / invalidate / resync', () => {
   const endpoints = inject('endpoints');
   const west = endpoints.regions.find((r) => r.region === 'eu-west')!;
+  const east = endpoints.regions.find((r) => r.region === 'us-east')!;
   let topics: Map<string, TestTopics>;
   let cp: RunningControlPlane;
   let server: string[];
@@ -88,7 +90,7 @@ describe('fabric lag / dlq / invalidate', () => {
   });
   afterAll(() => cp?.stop());
 
-  it.each([['lag'], ['dlq'], ['dlq', 'ls'], ['dlq', 'replay'], ['invalidate']])(
+  it.each([['lag'], ['dlq'], ['dlq', 'ls'], ['dlq', 'replay'], ['invalidate'], ['resync']])(
     'explains itself with --help: %s',
     async (...command) => {
       const run = await fabric([...command, '--help']);
@@ -120,7 +122,7 @@ describe('fabric lag / dlq / invalidate', () => {
     const run = await fabric(['lag', ...server], { FABRIC_TOKEN: TOKENS.read });
     const row = run.stdout.split('\n').find((l) => l.startsWith('ap-south'))!;
     expect(row).toMatch(
-      /^ap-south\s+degraded\s+\S+ B \/ \S+\s+\?\s+0\s+\?\s+\? \/ \?\s+0\s+cdc-reader unreachable \(never seen\); invalidator unreachable \(never seen\)/,
+      /^ap-south\s+degraded\s+\S+ B \/ \S+\s+\?\s+0\s+\?\s+\? \/ \?\s+0\s+\?\s+cdc-reader unreachable \(never seen\); invalidator unreachable \(never seen\)/,
     );
   });
 
@@ -226,6 +228,30 @@ describe('fabric lag / dlq / invalidate', () => {
       2,
       'fabric: choose one range: --partition/--from-offset/--to-offset or --since/--until\n',
     ]);
+  });
+
+  it('resyncs a region, one copy per partition, and prints what it published', async () => {
+    const topic = topics.get('us-east')!.topic;
+    const before = await topicEnds(east, topic);
+    const run = await fabric(['resync', ...server, '--region', 'us-east', '--reason', 'cli test', '--json'], {
+      FABRIC_TOKEN: TOKENS.admin,
+    });
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    const response = JSON.parse(run.stdout) as Record<string, unknown>;
+    expect(response).toEqual({
+      region: 'us-east',
+      topic,
+      resyncId: expect.stringMatching(/^us-east:resync:operator:\d+$/),
+      copies: 3,
+    });
+    expect(await topicEnds(east, topic)).toEqual(before.map((end) => end + 1n));
+    const text = await fabric(['resync', ...server, '--token', TOKENS.admin, '--region', 'us-east']);
+    expect(text.stdout).toMatch(
+      /^us-east: resync us-east:resync:operator:\d+ published to fabric\.inval\.us-east\.cli-\S+ \(3 partition\(s\)\)/,
+    );
+    const readOnly = await fabric(['resync', ...server, '--token', TOKENS.read, '--region', 'us-east']);
+    expect(readOnly.code).toBe(2);
+    expect(readOnly.stderr).toMatch(/^fabric: PERMISSION_DENIED: .*"admin" scope/);
   });
 
   it('talks to the running sandbox with its admin token by default', async () => {

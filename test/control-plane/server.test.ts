@@ -93,6 +93,7 @@ describe('control plane server: health, reflection, auth, request errors', () =>
         res.messageResponse.case === 'listServicesResponse' ? res.messageResponse.value.service.map((s) => s.name) : [];
       expect(names.sort()).toEqual(
         [
+          'fabric.v1.ContinuityService',
           'fabric.v1.DeadLetterService',
           'fabric.v1.InvalidationService',
           'fabric.v1.LagService',

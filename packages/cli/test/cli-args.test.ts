@@ -1,5 +1,13 @@
-import { ComponentStatus, type GetLagResponse, RegionStatus, timestampFromDate } from '@fabric/control-plane';
+import {
+  ComponentStatus,
+  ContinuityState,
+  type GetLagResponse,
+  type RegionContinuity,
+  RegionStatus,
+  timestampFromDate,
+} from '@fabric/control-plane';
 import { describe, expect, it } from 'vitest';
+import { continuityCell } from '../src/commands/continuity-cell.js';
 import { lagTable } from '../src/commands/lag-table.js';
 import { parseOffsetArg, parseTimeArg } from '../src/time-arg.js';
 import { UsageError } from '../src/usage.js';
@@ -42,6 +50,7 @@ describe('lagTable', () => {
           latencyP50Ms: 11.6,
           latencyP99Ms: 80,
           deadLetters: 0n,
+          continuity: { state: ContinuityState.OK, resyncId: '' },
         },
         {
           region: 'eu-west',
@@ -64,9 +73,78 @@ describe('lagTable', () => {
       ],
     } as unknown as GetLagResponse;
     const [, , home, replica] = lagTable(response, now).split('\n');
-    expect(home).toMatch(/^us-east\s+healthy\s+primary\s+2\.0 KiB\s+0\s+0\.4s\s+12 ms \/ 80 ms\s+0\s+-$/);
+    expect(home).toMatch(/^us-east\s+healthy\s+primary\s+2\.0 KiB\s+0\s+0\.4s\s+12 ms \/ 80 ms\s+0\s+ok\s+-$/);
     expect(replica).toMatch(
-      /^eu-west\s+degraded\s+100 B \/ 1\.5s\s+\?\s+7\s+\?\s+\? \/ \?\s+\?\s+invalidator unreachable \(seen 10\.0s ago\); cdc-reader unhealthy: HTTP 503$/,
+      /^eu-west\s+degraded\s+100 B \/ 1\.5s\s+\?\s+7\s+\?\s+\? \/ \?\s+\?\s+\?\s+invalidator unreachable \(seen 10\.0s ago\); cdc-reader unhealthy: HTTP 503$/,
     );
+  });
+});
+
+describe('continuity in fabric lag', () => {
+  const at = (iso: string) => timestampFromDate(new Date(iso));
+  const continuity = (c: Partial<RegionContinuity>) => ({ resyncId: '', reason: '', ...c }) as RegionContinuity;
+
+  it('prints unknown as ?, never as ok', () => {
+    expect(continuityCell(undefined)).toBe('?');
+    expect(continuityCell(continuity({ state: ContinuityState.UNSPECIFIED }))).toBe('?');
+  });
+
+  it('prints a region that never resynced as ok, and the last finished resync after it', () => {
+    expect(continuityCell(continuity({ state: ContinuityState.OK }))).toBe('ok');
+    expect(
+      continuityCell(
+        continuity({
+          state: ContinuityState.OK,
+          resyncId: 'eu-west:resync:fabric_cdc@0/3000',
+          reason: 'slot-recreated',
+          startedTime: at('2024-05-01T11:58:00.250Z'),
+          finishedTime: at('2024-05-01T11:59:30.500Z'),
+          keysDropped: 1200n,
+        }),
+      ),
+    ).toBe('ok, last resync slot-recreated at 2024-05-01T11:59:30Z (1200 keys)');
+  });
+
+  it('prints a running resync with its reason, start and keys dropped so far', () => {
+    expect(
+      continuityCell(
+        continuity({
+          state: ContinuityState.RESYNCING,
+          resyncId: 'eu-west:resync:operator:1714564800000',
+          reason: 'operator',
+          startedTime: at('2024-05-01T12:00:00Z'),
+          keysDropped: 30n,
+        }),
+      ),
+    ).toBe('resyncing (operator, since 2024-05-01T12:00:00Z, 30 keys dropped)');
+    expect(continuityCell(continuity({ state: ContinuityState.RESYNCING, resyncId: 'x' }))).toBe(
+      'resyncing (unknown reason, since ?, ? keys dropped)',
+    );
+  });
+
+  it('shows a running resync in its column, not again among the problems', () => {
+    const response = {
+      regions: [
+        {
+          region: 'eu-west',
+          home: false,
+          status: RegionStatus.DEGRADED,
+          components: [
+            { component: 'continuity', status: ComponentStatus.UNHEALTHY, detail: 'resyncing since ...: operator' },
+          ],
+          kafkaLag: [],
+          continuity: continuity({
+            state: ContinuityState.RESYNCING,
+            resyncId: 'r',
+            reason: 'operator',
+            startedTime: at('2024-05-01T12:00:00Z'),
+            keysDropped: 0n,
+          }),
+        },
+      ],
+    } as unknown as GetLagResponse;
+    const [header, , row] = lagTable(response, new Date('2024-05-01T12:00:10Z')).split('\n');
+    expect(header).toMatch(/\bDLQ\s+CONTINUITY\s+PROBLEMS$/);
+    expect(row).toMatch(/\s+resyncing \(operator, since 2024-05-01T12:00:00Z, 0 keys dropped\)\s+-$/);
   });
 });

@@ -33,6 +33,30 @@ describe('reader status', () => {
     expect(parseReaderStatus(null)).toEqual(parseReaderStatus({}));
     expect(parseReaderStatus([1])).toEqual(parseReaderStatus({}));
   });
+
+  it("reads what the reader's start check found, and leaves an unknown verdict unsaid", () => {
+    const status: ReaderStatus = {
+      ok: true,
+      pending: 0,
+      continuity: {
+        verdict: 'gap',
+        reason: 'slot-recreated',
+        detail: 'slot fabric_cdc was created again',
+        resyncId: 'eu-west:resync:fabric_cdc@0/3000',
+        checkedAt: '2024-05-01T12:00:00.000Z',
+      },
+    };
+    expect(parseReaderStatus(overTheWire(status)).continuity).toEqual(status.continuity);
+    expect(parseReaderStatus({ continuity: { verdict: 'continuous', checkedAt: 'never' } }).continuity).toEqual({
+      verdict: 'continuous',
+      reason: undefined,
+      detail: undefined,
+      resyncId: undefined,
+      checkedAt: '',
+    });
+    expect(parseReaderStatus({ continuity: { verdict: 'maybe' } }).continuity).toBeUndefined();
+    expect(parseReaderStatus({ continuity: 'gap' }).continuity).toBeUndefined();
+  });
 });
 
 describe('invalidator status', () => {
