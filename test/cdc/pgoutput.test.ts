@@ -205,6 +205,13 @@ describe('pgoutput decoder and replication stream on real WAL', () => {
     const slot = (await db.query('select plugin, slot_type from pg_replication_slots where slot_name = $1', [SLOT]))
       .rows[0];
     expect(slot).toEqual({ plugin: 'pgoutput', slot_type: 'logical' });
+    // PostgreSQL 17+: a failover slot, which an in-region standby with sync_replication_slots keeps a copy of.
+    const { rows: flags } = await db.query(
+      `select current_setting('server_version_num')::int >= 170000 as v17, to_jsonb(s)->'failover' as failover
+         from pg_replication_slots s where slot_name = $1`,
+      [SLOT],
+    );
+    expect(flags[0].failover).toBe(flags[0].v17 ? true : null);
     await expect(
       ensureSlotAndPublication(db, { slot: SLOT, publication: PUBLICATION, tables: [`${SCHEMA}.missing`] }),
     ).rejects.toThrow(/does not exist/);

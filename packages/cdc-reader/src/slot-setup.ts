@@ -168,7 +168,7 @@ export async function ensureSlotAndPublication(
     // first snapshot: pg_log_standby_snapshot() there, or the next one the primary logs by itself.
     if (standby) onWait(`creating slot ${opts.slot} on a standby waits for the primary to log running transactions`);
     try {
-      await client.query("select pg_create_logical_replication_slot($1, 'pgoutput')", [opts.slot]);
+      await client.query(await createSlotSql(client, standby), [opts.slot]);
       createdSlot = true;
     } catch (err) {
       if (!isDuplicate(err)) throw err;
@@ -188,6 +188,21 @@ export async function ensureSlotAndPublication(
   const invalidated = await slotInvalidation(client, opts.slot);
   if (invalidated) throw slotInvalidatedError(opts.slot, invalidated, standby);
   return { ...published, createdSlot, replacedInvalidated, confirmedFlushLsn: slot.confirmed_flush_lsn };
+}
+
+/**
+ * On a PostgreSQL 17+ primary the slot is a failover slot: a standby of this same region
+ * that sets sync_replication_slots keeps a synchronised copy, so promoting it (an in-region
+ * failover) keeps the region's stream and no resync is needed. Without such a standby the
+ * flag does nothing. A standby cannot create one (its own slots are local by definition).
+ */
+async function createSlotSql(client: pg.Client, standby: boolean): Promise<string> {
+  const version = Number(
+    (await client.query<{ v: string }>("select current_setting('server_version_num') as v")).rows[0]!.v,
+  );
+  return !standby && version >= 170000
+    ? "select pg_create_logical_replication_slot($1, 'pgoutput', false, false, true)"
+    : "select pg_create_logical_replication_slot($1, 'pgoutput')";
 }
 
 async function standbyPublication(

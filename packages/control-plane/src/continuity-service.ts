@@ -46,7 +46,7 @@ export function continuityHandlers(deps: {
         throw RpcError.unavailable(`${name}: publishing resync ${id} to ${topic} failed: ${(err as Error).message}`);
       }
       metrics.resyncsRequested.inc({ region: name });
-      logger.warn(
+      logger.info(
         { region: name, resync: id, by: ctx.principal?.name, reason: plan.reason, copies: partitions.length },
         'operator resync published',
       );
