@@ -29,6 +29,8 @@ interface FakeState {
   invalidation?: Record<string, unknown>;
   /** Error code thrown once by the next CREATE PUBLICATION / slot creation (a concurrent reader won the race). */
   raceOn?: 'publication' | 'slot';
+  /** server_version_num; default 170000. */
+  version?: number;
 }
 
 /** Just enough of pg.Client for ensureSlotAndPublication: answers its catalog queries from `state`. */
@@ -80,6 +82,12 @@ function fakeClient(state: FakeState) {
         return rows([]);
       }
       if (text.includes('current_database()')) return rows([{ db: 'fabric' }]);
+      if (text.includes('server_version_num')) return rows([{ v: String(state.version ?? 170000) }]);
+      if (text.includes('pg_drop_replication_slot')) {
+        state.slot = undefined;
+        state.invalidation = undefined;
+        return rows([]);
+      }
       if (text.includes('pg_is_in_recovery()')) return rows([{ standby: state.standby ?? false }]);
       throw new Error(`unexpected query: ${text}`);
     },
@@ -276,6 +284,22 @@ describe('an invalidated slot', () => {
     });
   }
 
+  it('replaces it, saying why, when the reader checks continuity (the resync covers the lost WAL)', async () => {
+    const state: FakeState = { ...base, invalidation: { wal_status: 'lost' } };
+    const { client, statements } = fakeClient(state);
+    const result = await ensureSlotAndPublication(client, {
+      slot: 'fabric_cdc',
+      publication: 'fabric_cdc',
+      tables: ['public.users'],
+      replaceInvalidated: true,
+    });
+    expect(result).toMatchObject({ createdSlot: true, replacedInvalidated: expect.stringContaining('wal_removed') });
+    const drop = statements.findIndex((t) => t.includes('pg_drop_replication_slot'));
+    const create = statements.findIndex((t) => t.includes('pg_create_logical_replication_slot'));
+    expect(drop).toBeGreaterThanOrEqual(0);
+    expect(create).toBeGreaterThan(drop);
+  });
+
   it('leaves a usable slot alone', async () => {
     const { client } = fakeClient({
       ...base,
@@ -284,5 +308,24 @@ describe('an invalidated slot', () => {
     await expect(
       ensureSlotAndPublication(client, { slot: 'fabric_cdc', publication: 'fabric_cdc', tables: ['public.users'] }),
     ).resolves.toMatchObject({ createdSlot: false });
+  });
+});
+
+describe('the slot it creates', () => {
+  const tables = { 'public.users': { relreplident: 'f' } };
+  const created = async (state: FakeState) => {
+    const { client, statements } = fakeClient(state);
+    await ensureSlotAndPublication(client, { slot: 'fabric_cdc', publication: 'fabric_cdc', tables: ['public.users'] });
+    return statements.find((t) => t.includes('pg_create_logical_replication_slot'));
+  };
+
+  it('is a failover slot on a PostgreSQL 17+ primary, and a plain one on 16 or on a standby', async () => {
+    expect(await created({ tables })).toContain("'pgoutput', false, false, true");
+    expect(await created({ tables, version: 160004 })).toBe(
+      "select pg_create_logical_replication_slot($1, 'pgoutput')",
+    );
+    expect(await created({ tables, standby: true, publication: { all: false, tables: ['public.users'] } })).toBe(
+      "select pg_create_logical_replication_slot($1, 'pgoutput')",
+    );
   });
 });
