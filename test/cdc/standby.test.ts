@@ -21,7 +21,11 @@ let home: RegionEndpoints;
 let edge: RegionEndpoints;
 const readers: ChildProcess[] = [];
 
-function startReader(region: RegionEndpoints, logName: string): { child: ChildProcess; log: string } {
+function startReader(
+  region: RegionEndpoints,
+  logName: string,
+  extra: string[] = [],
+): { child: ChildProcess; log: string } {
   const log = path.join(STATE_DIR, region.region, 'logs', `${logName}.log`);
   const fd = openSync(log, 'a');
   const child = spawn(
@@ -30,6 +34,7 @@ function startReader(region: RegionEndpoints, logName: string): { child: ChildPr
       READER,
       ...['--region', region.region, '--postgres', region.postgres.url, '--kafka', region.kafka.brokers.join(',')],
       ...['--rules', RULES, '--replication', 'physical', ...(region.home ? ['--home'] : [])],
+      ...['--redis', region.redis.url, ...extra],
     ],
     { stdio: ['ignore', fd, fd], env: { ...process.env, FABRIC_LOG_LEVEL: 'info' } },
   );
@@ -128,7 +133,7 @@ describe.sequential(`logical decoding on a physical standby (PostgreSQL ${POSTGR
     );
   });
 
-  it('refuses to start on a slot the standby invalidated, naming the reason and the recovery', async () => {
+  it('replaces a slot the standby invalidated and resyncs; with continuity off refuses, naming the recovery', async () => {
     for (const child of readers.splice(0)) await stop(child);
     // Nothing may hold back the primary's vacuum: no logical slot there, no feedback from the standby.
     await withDb(home, (db) =>
@@ -166,11 +171,32 @@ describe.sequential(`logical decoding on a physical standby (PostgreSQL ${POSTGR
     );
     if (POSTGRES >= 17) expect(reason).toBe('rows_removed');
 
-    const { child, log } = startReader(edge, 'reader-edge-after');
-    expect(await exitOf(child)).toBe(2);
-    const text = readFileSync(log, 'utf8');
+    // Without the continuity check there is nothing to cover the lost WAL: stop, and say how to recover.
+    const off = startReader(edge, 'reader-edge-off', ['--continuity', 'off']);
+    expect(await exitOf(off.child)).toBe(2);
+    const text = readFileSync(off.log, 'utf8');
     expect(text).toContain('replication slot fabric_cdc was invalidated by PostgreSQL');
     expect(text).toContain('on this standby');
     expect(text).toContain("select pg_drop_replication_slot('fabric_cdc')");
+
+    // With it (the default): the slot is dropped and made again, and the gap is a resync.
+    await withDb(edge, async (db) => {
+      await db.query('alter system reset hot_standby_feedback');
+      await db.query('select pg_reload_conf()');
+    });
+    const on = startReader(edge, 'reader-edge-on');
+    const gap = await eventually(
+      'the reader to replace the slot and publish a resync',
+      async () => {
+        await withDb(home, (db) => db.query('select pg_log_standby_snapshot()'));
+        const line = readFileSync(on.log, 'utf8')
+          .split('\n')
+          .find((l) => l.includes('continuity gap'));
+        return line ? (JSON.parse(line) as { reason: string; msg: string }) : undefined;
+      },
+      60_000,
+    );
+    expect(gap.reason).toBe('slot-invalidated');
+    expect((await slotOnEdge())?.conflicting).toBe(false);
   });
 });

@@ -95,14 +95,15 @@ describe.each(Object.keys(MODES) as Mode[])('docker-compose.regions.yml structur
         [`${HOME}-postgres`]: { condition: 'service_healthy' },
       });
     for (const region of REGIONS) {
-      // Each reader waits for its own database only (and, with logical replicas, for the
-      // subscription): no reader depends on another region being up.
+      // Each reader waits for its own database, broker and Redis (its continuity record) only
+      // (and, with logical replicas, for the subscription): no reader depends on another region.
       const reader = compose.services[`${region}-cdc-reader`]!;
       expect(Object.keys(reader.depends_on ?? {}).sort(), region).toEqual(
         [
           `${region}-postgres`,
           `${region}-kafka`,
           `${region}-kafka-topics`,
+          `${region}-redis`,
           ...(region !== HOME && mode === 'logical' ? ['replication-setup'] : []),
         ].sort(),
       );

@@ -242,7 +242,12 @@ describe('regionLag continuity', () => {
   });
 
   it('reads a region that never resynced as ok with empty resync fields', () => {
-    const lag = regionLag(replica, probes({ invalidator: { status: 'healthy', value: invalidatorSays({ state: 'ok' }) } }), neverSeen, now);
+    const lag = regionLag(
+      replica,
+      probes({ invalidator: { status: 'healthy', value: invalidatorSays({ state: 'ok' }) } }),
+      neverSeen,
+      now,
+    );
     expect(lag.continuity).toEqual({
       state: ContinuityState.OK,
       resyncId: '',

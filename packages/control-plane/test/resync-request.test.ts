@@ -43,9 +43,9 @@ describe('planResync', () => {
   });
 
   it(`accepts ${MAX_RESYNC_REASON} characters of reason, counted as characters, and refuses more`, () => {
-    expect(planResync(request({ region: 'eu-west', reason: '€'.repeat(MAX_RESYNC_REASON) }), regions).reason).toHaveLength(
-      MAX_RESYNC_REASON,
-    );
+    expect(
+      planResync(request({ region: 'eu-west', reason: '€'.repeat(MAX_RESYNC_REASON) }), regions).reason,
+    ).toHaveLength(MAX_RESYNC_REASON);
     expect(refusal({ region: 'eu-west', reason: 'x'.repeat(MAX_RESYNC_REASON + 1) })).toMatchObject({
       code: status.INVALID_ARGUMENT,
       message: `reason: at most ${MAX_RESYNC_REASON} characters, got ${MAX_RESYNC_REASON + 1}`,

@@ -83,7 +83,7 @@ function show(
   watching: boolean,
 ): void {
   if (json) {
-    process.stdout.write(JSON.stringify(asJson()) + '\n');
+    process.stdout.write(`${JSON.stringify(asJson())}\n`);
     return;
   }
   const now = new Date();
