@@ -4,7 +4,7 @@ import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEMO_RULES, readerFor } from '../cdc/harness.js';
 import { invalidatorFor } from '../invalidator/harness.js';
 import { eventually } from '../support.js';
-import { CachedUsers } from './scenario.js';
+import { CachedUsers, resyncFinished } from './scenario.js';
 
 // An invalidator down for longer than its topic keeps records comes back to a committed
 // offset below the log start. Kafka's consumer would reset to the earliest record without
@@ -72,14 +72,7 @@ describe('continuity through Kafka retention', () => {
     const { invalidator, users } = await scenario('ret');
     const started = Date.now();
     await invalidator.start();
-    const resync = await eventually(
-      'resync finished',
-      async () => {
-        const c = (await invalidator.health()).continuity as Record<string, unknown> | undefined;
-        return c?.state === 'ok' && c.reason ? c : undefined;
-      },
-      60_000,
-    );
+    const resync = await resyncFinished(invalidator);
     expect(resync.reason).toBe('offset-out-of-range');
     expect(String(resync.detail)).toMatch(/retention passed/);
     expect(await users.stale()).toEqual([]);

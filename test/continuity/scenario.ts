@@ -1,5 +1,6 @@
 import type { RegionEndpoints } from '@fabric/sandbox';
 import { Redis } from 'ioredis';
+import type { InvalidatorUnderTest } from '../invalidator/harness.js';
 import { eventually, withDb } from '../support.js';
 
 /**
@@ -75,4 +76,16 @@ export class CachedUsers {
       return rows.size === this.ids.length && [...rows].every(([id, name]) => ok(name, id)) ? true : undefined;
     });
   }
+}
+
+/** The invalidator's report of the resync, once its recovery action finished. */
+export async function resyncFinished(invalidator: InvalidatorUnderTest): Promise<Record<string, unknown>> {
+  return eventually(
+    'resync finished',
+    async () => {
+      const c = (await invalidator.health()).continuity as Record<string, unknown> | undefined;
+      return c?.state === 'ok' && c.reason ? c : undefined;
+    },
+    60_000,
+  );
 }

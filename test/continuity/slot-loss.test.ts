@@ -3,7 +3,7 @@ import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEMO_RULES, decodeEvent, Operation, type ReaderUnderTest, readerFor, readTopic } from '../cdc/harness.js';
 import { type InvalidatorUnderTest, invalidatorFor } from '../invalidator/harness.js';
 import { eventually, withDb } from '../support.js';
-import { CachedUsers } from './scenario.js';
+import { CachedUsers, resyncFinished } from './scenario.js';
 
 // A region whose slot is lost while writes go on must not keep what it cached before the
 // loss: the reader finds the gap at its next start and the invalidator drops the recovery
@@ -81,14 +81,7 @@ describe('continuity through a lost slot', () => {
     await lose(p, () => dropSlot(home, p.reader.slot));
     const started = Date.now();
     await p.reader.start();
-    const resync = await eventually(
-      'resync finished',
-      async () => {
-        const c = (await p.invalidator.health()).continuity as Record<string, unknown> | undefined;
-        return c?.state === 'ok' && c.reason ? c : undefined;
-      },
-      60_000,
-    );
+    const resync = await resyncFinished(p.invalidator);
     const seconds = (Date.now() - started) / 1000;
     expect(resync.reason).toBe('slot-recreated');
     expect(resync.keysDropped).toBeGreaterThanOrEqual(30);
@@ -121,14 +114,7 @@ describe('continuity through a lost slot', () => {
     await lose(p, () => invalidateSlot(edge, p.reader.slot));
     const started = Date.now();
     await p.reader.start();
-    const resync = await eventually(
-      'resync finished',
-      async () => {
-        const c = (await p.invalidator.health()).continuity as Record<string, unknown> | undefined;
-        return c?.state === 'ok' && c.reason ? c : undefined;
-      },
-      60_000,
-    );
+    const resync = await resyncFinished(p.invalidator);
     const seconds = (Date.now() - started) / 1000;
     expect(resync.reason).toBe('slot-invalidated');
     expect(await p.users.stale()).toEqual([]);

@@ -11,6 +11,7 @@ import {
 import {
   ConfigError,
   integerFlag,
+  onOffFlag,
   parseRedisTarget,
   REDIS_HELP,
   REDIS_OPTIONS,
@@ -136,7 +137,7 @@ export function parseReaderConfig(
   const slot = identifier('--slot', values.slot ?? READER_SLOT);
   const publication = identifier('--publication', values.publication ?? READER_PUBLICATION);
   const topic = values.topic ?? invalidationTopic(region);
-  const continuity = onOff('--continuity', values.continuity ?? env.FABRIC_CONTINUITY ?? 'on');
+  const continuity = onOffFlag('--continuity', values.continuity ?? env.FABRIC_CONTINUITY ?? 'on');
   const redisGiven = Boolean(
     values.redis ?? env.FABRIC_REDIS_URL ?? values['redis-cluster'] ?? env.FABRIC_REDIS_CLUSTER,
   );
@@ -166,11 +167,6 @@ export function parseReaderConfig(
     redis: redisGiven ? parseRedisTarget(values, env, readFile) : undefined,
     continuity,
   };
-}
-
-function onOff(flag: string, value: string): boolean {
-  if (value === 'on' || value === 'off') return value === 'on';
-  throw new ConfigError(flag, `must be on or off, got "${value}"`);
 }
 
 function replicationMode(value: string): 'physical' | 'logical' {

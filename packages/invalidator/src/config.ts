@@ -5,6 +5,7 @@ import {
   ConfigError,
   hostPorts,
   integerFlag,
+  onOffFlag,
   parseRedisTarget,
   REDIS_HELP,
   REDIS_OPTIONS,
@@ -121,11 +122,6 @@ export function parseInvalidatorConfig(
     metricsHost: values['metrics-host'] ?? '127.0.0.1',
     metricsPort: integerFlag('--metrics-port', values['metrics-port'] ?? '0', 0, 65535),
     resyncPageSize: integerFlag('--resync-page', values['resync-page'] ?? '1000', 10, 100_000),
-    continuity: onOff('--continuity', values.continuity ?? env.FABRIC_CONTINUITY ?? 'on'),
+    continuity: onOffFlag('--continuity', values.continuity ?? env.FABRIC_CONTINUITY ?? 'on'),
   };
-}
-
-function onOff(flag: string, value: string): boolean {
-  if (value === 'on' || value === 'off') return value === 'on';
-  throw new ConfigError(flag, `must be on or off, got "${value}"`);
 }

@@ -13,3 +13,9 @@ export function integerFlag(path: string, raw: string, min: number, max: number)
     throw new ConfigError(path, `must be an integer from ${min} to ${max}, got "${raw}"`);
   return n;
 }
+
+/** An on|off flag; the error names the flag and the value. */
+export function onOffFlag(path: string, value: string): boolean {
+  if (value === 'on' || value === 'off') return value === 'on';
+  throw new ConfigError(path, `must be on or off, got "${value}"`);
+}

@@ -1,6 +1,6 @@
 export { backoffDelay } from './backoff.js';
 export { ConfigError } from './config-error.js';
-export { integerFlag, requiredFlag } from './flags.js';
+export { integerFlag, onOffFlag, requiredFlag } from './flags.js';
 export {
   createKafka,
   createProducer,

@@ -1,23 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { KeyRulesError, parseKeyRules, renderRecovery } from '../../src/rules/index.js';
+import { rejection, withTable } from './rules-fixtures.js';
 
-function rejection(text: string, source = 'rules.yaml'): KeyRulesError {
-  try {
-    parseKeyRules(text, source);
-  } catch (err) {
-    if (err instanceof KeyRulesError) return err;
-    throw err;
-  }
-  throw new Error('expected the rules to be rejected');
-}
-
-/** A file with `body` as the rule of public.x (indented under it). */
-function withX(body: string): string {
-  return `version: 1\ntables:\n  public.x:\n${body
-    .split('\n')
-    .map((l) => `    ${l}`)
-    .join('\n')}\n`;
-}
+const withX = (body: string) => withTable('public.x', body);
 
 const recoveryOf = (body: string) => parseKeyRules(withX(body), 'rules.yaml').tables.get('public.x')?.recovery;
 

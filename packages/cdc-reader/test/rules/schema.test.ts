@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyRulesError, loadKeyRules, parseKeyRules } from '../../src/rules/index.js';
+import { rejection, withTable } from './rules-fixtures.js';
 
 const SPEC_EXAMPLE = `
 version: 1
@@ -23,23 +24,7 @@ tables:
       patterns: ["orders:*"]
 `;
 
-function rejection(text: string, source = 'rules.yaml'): KeyRulesError {
-  try {
-    parseKeyRules(text, source);
-  } catch (err) {
-    if (err instanceof KeyRulesError) return err;
-    throw err;
-  }
-  throw new Error('expected the rules to be rejected');
-}
-
-/** A valid file with `body` as the rule of public.users (indented under it). */
-function withUsers(body: string): string {
-  return `version: 1\ntables:\n  public.users:\n${body
-    .split('\n')
-    .map((l) => `    ${l}`)
-    .join('\n')}\n`;
-}
+const withUsers = (body: string) => withTable('public.users', body);
 
 describe('parseKeyRules: valid files', () => {
   it('parses the spec example', () => {
