@@ -17,20 +17,31 @@ import { eventually, withDb } from '../support.js';
 // reader finds its slot gone and resyncs; the others follow the new timeline and stream on.
 
 const CLI = path.resolve('packages/cli/dist/bin.js');
-const STATE_DIR = path.resolve('.fabric/test-failover');
-const PORT_BASE = 22400;
 const FIRST_ID = 9_300_000;
 const IDS = Array.from({ length: 120 }, (_, i) => FIRST_ID + i);
 const run = promisify(execFile);
 
-describe('home-region failover', () => {
+/**
+ * Both topologies: physical standbys rebuild the old primary (its slot is gone, so it
+ * resyncs); logical replicas move their subscriptions and every slot survives (no resync).
+ */
+const TOPOLOGIES = [
+  { replication: 'physical', postgres: '17', portBase: 22400, rebuilt: ['us-east'], oldHome: 'gap' },
+  { replication: 'logical', postgres: '15', portBase: 22600, rebuilt: [], oldHome: 'continuous' },
+] as const;
+
+describe.each(TOPOLOGIES)('home-region failover, $replication replication', (topology) => {
+  const STATE_DIR = path.resolve(`.fabric/test-failover-${topology.replication}`);
   let up: FabricUpReady;
   const current = (): RegionEndpoints[] => readSandboxState(STATE_DIR)?.endpoints.regions ?? up.endpoints.regions;
   const home = () => current().find((r) => r.home)!;
 
   beforeAll(async () => {
     rmSync(STATE_DIR, { recursive: true, force: true });
-    up = await startFabricUp(['--port-base', String(PORT_BASE), '--state-dir', STATE_DIR]);
+    up = await startFabricUp([
+      ...['--port-base', String(topology.portBase), '--state-dir', STATE_DIR],
+      ...['--postgres', topology.postgres, '--replication', topology.replication],
+    ]);
     await withDb(home(), (db) =>
       db.query(`insert into users (id, name) select g, 'seed' from generate_series($1::bigint, $2::bigint) g`, [
         IDS[0],
@@ -74,7 +85,7 @@ describe('home-region failover', () => {
       report: { rebuilt: string[]; steps: Array<{ step: string; region: string; ms: number }> };
     };
     expect(progress.state).toBe('done');
-    expect(progress.report.rebuilt).toEqual(['us-east']);
+    expect(progress.report.rebuilt).toEqual(topology.rebuilt);
     expect(home().region).toBe('eu-west');
     await sleep(5_000);
     await workload.stop();
@@ -110,7 +121,7 @@ describe('home-region failover', () => {
       (await run(process.execPath, [CLI, 'lag', '--json', '--state-dir', STATE_DIR], { timeout: 60_000 })).stdout,
     ) as { regions: Array<{ region: string; home?: boolean; continuity?: Record<string, unknown> }> };
     process.stderr.write(
-      `[failover] ${workload.stats.writes} writes (${workload.writesAfterMove} at the new primary, ${workload.stats.writeErrors} failed during the move); failover took ${(failoverMs / 1000).toFixed(1)} s: ` +
+      `[failover ${topology.replication}] ${workload.stats.writes} writes (${workload.writesAfterMove} at the new primary, ${workload.stats.writeErrors} failed during the move); failover took ${(failoverMs / 1000).toFixed(1)} s: ` +
         progress.report.steps.map((s) => `${s.step} ${s.region} ${s.ms} ms`).join(', ') +
         '\n' +
         verdicts
@@ -125,8 +136,10 @@ describe('home-region failover', () => {
       expect(v.lost, `${v.region} lost`).toEqual([]);
     }
     expect(lag.regions.find((r) => r.home)?.region).toBe('eu-west');
-    // The rebuilt old primary lost its slot and resynced; the promoted standby's slot carried on.
-    expect(lag.regions.find((r) => r.region === 'us-east')?.continuity).toMatchObject({ reason: 'slot-recreated' });
+    // A rebuilt old primary lost its slot and resynced; a logical one kept it. The new home's slot carried on.
+    const oldHome = lag.regions.find((r) => r.region === 'us-east')?.continuity;
+    expect(oldHome?.readerVerdict).toBe(topology.oldHome);
+    if (topology.oldHome === 'gap') expect(oldHome).toMatchObject({ reason: 'slot-recreated' });
     expect(lag.regions.find((r) => r.region === 'eu-west')?.continuity?.reason || undefined).toBeUndefined();
     expect(lag.regions.find((r) => r.region === 'eu-west')?.continuity?.readerVerdict).toBe('continuous');
   }, 600_000);

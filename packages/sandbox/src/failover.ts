@@ -3,32 +3,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { standbyApplicationName, standbySlotName } from '@fabric/contracts';
 import type { Logger } from 'pino';
 import type { RegionEndpoints, SandboxEndpoints } from './endpoints.js';
-import { SandboxError } from './errors.js';
+
+export { FailoverError, type FailoverReport, type FailoverStep } from './failover-report.js';
+
+import { logicalFailover } from './failover-logical.js';
+import { FailoverError, type FailoverReport, type FailoverStep } from './failover-report.js';
 import { type PostgresOptions, query } from './postgres.js';
 import type { DatabaseEndpoint } from './replication.js';
 import { cloneStandby, ensurePhysicalSlot, waitForStandby } from './standby.js';
 import type { Supervisor } from './supervisor.js';
-
-export class FailoverError extends SandboxError {
-  override readonly name = 'FailoverError';
-}
-
-/** One step of a failover, as it is reported while it runs and in the end. */
-export interface FailoverStep {
-  step: 'fence' | 'catch-up' | 'promote' | 'slots' | 'repoint' | 'rebuild' | 'home';
-  region: string;
-  ms: number;
-  detail: string;
-}
-
-export interface FailoverReport {
-  from: string;
-  to: string;
-  steps: FailoverStep[];
-  /** Regions whose database had to be made again from the new primary (their slots are gone). */
-  rebuilt: string[];
-  totalMs: number;
-}
 
 /** What a failover needs of the running sandbox. */
 export interface FailoverContext {
@@ -41,7 +24,8 @@ export interface FailoverContext {
 }
 
 /**
- * A planned home-region failover of physical standbys, done as an operator does it:
+ * A planned home-region failover, done as an operator does it. Logical replicas move their
+ * subscriptions (failover-logical.ts). Physical standbys:
  *
  * 1. fence: the old primary shuts down cleanly (its supervisor holds it), so every
  *    standby receives its WAL up to the shutdown checkpoint and nothing acknowledged is lost;
@@ -62,11 +46,6 @@ export async function failover(
 ): Promise<FailoverReport> {
   const { endpoints, logger } = ctx;
   const started = Date.now();
-  if (endpoints.replication !== 'physical')
-    throw new FailoverError(
-      'the sandbox fails over physical standbys only: logical replicas have WAL of their own, so a new primary ' +
-        'would need every subscription rebuilt and every region resynced (see docs/continuity.md); start with --replication physical',
-    );
   const target = endpoints.regions.find((r) => r.region === to);
   if (!target)
     throw new FailoverError(`--to ${to}: no such region (${endpoints.regions.map((r) => r.region).join(', ')})`);
@@ -83,6 +62,10 @@ export async function failover(
     onStep(done);
   };
 
+  if (endpoints.replication === 'logical') {
+    await logicalFailover(endpoints.regions, old, target, step, () => ctx.setHome(to));
+    return { from: old.region, to, steps, rebuilt: [], totalMs: Date.now() - started };
+  }
   await step('fence', old.region, async () => {
     await ctx.postgres(old.region).hold();
     return 'old primary shut down cleanly and held';

@@ -42,7 +42,11 @@ export async function ensurePublication(primary: DatabaseEndpoint): Promise<void
  * slot lives on the primary, so an unreachable region holds WAL there until it returns
  * (bounded by max_slot_wal_keep_size).
  */
-export async function ensureSubscription(replica: DatabaseEndpoint, primary: DatabaseEndpoint): Promise<void> {
+export async function ensureSubscription(
+  replica: DatabaseEndpoint,
+  primary: DatabaseEndpoint,
+  opts: { copyData?: boolean } = {},
+): Promise<void> {
   const name = subscriptionName(replica.region);
   const exists = await query(
     replica.host,
@@ -56,7 +60,9 @@ export async function ensureSubscription(replica: DatabaseEndpoint, primary: Dat
       replica.host,
       replica.port,
       DATABASE,
-      `create subscription ${name} connection '${conninfo}' publication ${PUBLICATION}`,
+      `create subscription ${name} connection '${conninfo}' publication ${PUBLICATION}` +
+        // A replica moved to a new primary already holds the rows: copying them again would fail on their keys.
+        (opts.copyData === false ? ' with (copy_data = false)' : ''),
     );
   }
   // Subscriptions default to synchronous_commit=off: applied changes then reach the replica's

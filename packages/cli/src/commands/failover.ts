@@ -12,12 +12,14 @@ import { UsageError } from '../usage.js';
 export const FAILOVER_HELP = `Usage: fabric failover --to REGION [--state-dir DIR] [--json]
 
 Moves the home region of the running sandbox (fabric up) to REGION, as an operator does
-a planned failover: the old primary is shut down cleanly and fenced, REGION's standby is
-promoted, the other standbys follow it on the new timeline, and the old primary is made
-again as a standby of the new one. The heartbeat writer moves with the home region and
-the control plane reports REGION as home. Regions whose WAL history continues stream on;
-a region whose slot did not survive (the rebuilt old primary) resyncs its cache. Physical
-standbys only. Prints each step as it completes.
+a planned failover. Physical standbys: the old primary is shut down cleanly and fenced,
+REGION's standby is promoted, the other standbys follow it on the new timeline, and the
+old primary is made again as a standby of the new one. Logical replicas: the old primary
+turns read-only, every subscription confirms its last change, and every region
+subscribes to REGION instead. The heartbeat writer moves with the home region and the
+control plane reports REGION as home. Regions whose WAL history continues stream on; a
+region whose slot did not survive (the rebuilt old primary) resyncs its cache. Prints
+each step as it completes.
 
 Options:
   --to REGION        The region to promote                                      (required)
