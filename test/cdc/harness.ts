@@ -28,6 +28,8 @@ export interface ReaderUnderTest {
   topic: string;
   dlqTopic: string;
   start(): Promise<void>;
+  /** null while the process runs (or before it started). */
+  exitCode(): number | null;
   kill(signal?: NodeJS.Signals): Promise<void>;
   stop(): Promise<number | null>;
   dispose(): Promise<void>;
@@ -131,6 +133,9 @@ export async function readerFor(
         },
         30_000,
       );
+    },
+    exitCode() {
+      return child?.exitCode ?? null;
     },
     async kill(signal = 'SIGKILL') {
       child?.kill(signal);

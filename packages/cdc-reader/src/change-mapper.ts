@@ -98,8 +98,11 @@ export class ChangeMapper {
     if (msg.prefix !== MESSAGE_PREFIX) return [];
     const payload = msg.content.toString('utf8');
     const outputs = this.explicit(payload, ctx, '', `message:${msg.lsn}`, { kind: 'message', lsn: msg.lsn, payload });
-    const applied = outputs.some((o) => o.kind === 'event');
-    return this.relays && applied ? [...outputs, { kind: 'relay', payload, sourceLsn: msg.lsn }] : outputs;
+    const applied = outputs.find((o) => o.kind === 'event');
+    if (!this.relays || !applied) return outputs;
+    // The relay writes what the reader understood, re-serialised, never the application's raw text.
+    const { keys, tags, versions } = applied.event;
+    return [...outputs, { kind: 'relay', payload: JSON.stringify({ keys, tags, versions }), sourceLsn: msg.lsn }];
   }
 
   private explicit(payload: string | null, ctx: CommitContext, table: string, key: string, change: unknown): Output[] {

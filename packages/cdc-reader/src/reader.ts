@@ -1,5 +1,12 @@
-import type { ReaderContinuity, ReaderStatus } from '@fabric/contracts';
-import { DeadLetterSchema, InvalidationEventSchema, Operation, toBinary } from '@fabric/proto';
+import { OUTBOX_TABLE, type ReaderContinuity, type ReaderStatus } from '@fabric/contracts';
+import {
+  create,
+  DeadLetterSchema,
+  InvalidationEventSchema,
+  Operation,
+  timestampFromDate,
+  toBinary,
+} from '@fabric/proto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { ChangeMapper, type CommitContext } from './change-mapper.js';
@@ -179,17 +186,45 @@ export class CdcReader {
           });
           break;
         case 'relay':
-          await this.relay.relay(out.payload, out.sourceLsn).catch((err: unknown) => {
-            metrics.errors.inc({ kind: 'relay' });
-            // Failing here stops the reader before it confirms: the message replays later.
-            throw new Error(
-              `relaying logical message ${out.sourceLsn} to the outbox failed: ${(err as Error).message}`,
-            );
-          });
+          await this.relayOrDeadLetter(out.payload, out.sourceLsn);
           break;
       }
     }
     metrics.pending.set(this.publisher.pending);
+  }
+
+  /**
+   * A relay that fails for the connection stops the reader before it confirms, so the
+   * message replays; one the database refuses for its data (SQLSTATE class 22) would be
+   * refused on every replay, so it becomes a dead letter and the region goes on.
+   */
+  private async relayOrDeadLetter(payload: string, sourceLsn: string): Promise<void> {
+    const { config, metrics, logger } = this.deps;
+    try {
+      await this.relay.relay(payload, sourceLsn);
+    } catch (err) {
+      metrics.errors.inc({ kind: 'relay' });
+      const code = (err as { code?: unknown }).code;
+      const reason = `relaying logical message ${sourceLsn} to the outbox failed: ${(err as Error).message}`;
+      if (typeof code !== 'string' || !code.startsWith('22')) throw new Error(reason);
+      metrics.deadLetters.inc();
+      logger.warn({ lsn: sourceLsn, code }, 'relay refused by the database; sent to the dead-letter topic');
+      const deadLetter = create(DeadLetterSchema, {
+        region: config.region,
+        component: 'cdc-reader',
+        reason,
+        attempts: 1,
+        failedTime: timestampFromDate(new Date()),
+        change: JSON.stringify({ kind: 'relay', lsn: sourceLsn, payload }),
+        table: OUTBOX_TABLE,
+        sourceLsn,
+      });
+      await this.publisher.enqueue({
+        topic: config.deadLetterTopic,
+        key: `relay:${sourceLsn}`,
+        value: toBinary(DeadLetterSchema, deadLetter),
+      });
+    }
   }
 
   private confirm(lsn: Lsn): void {

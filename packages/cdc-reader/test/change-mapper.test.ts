@@ -115,6 +115,14 @@ describe('ChangeMapper', () => {
     };
     expect(home.map(message, ctx()).map((o) => o.kind)).toEqual(['event', 'relay']);
     expect(edge.map(message, ctx()).map((o) => o.kind)).toEqual(['event']);
+    // What is relayed is what the reader understood, re-serialised (duplicates gone), not the raw text.
+    const messy = { ...message, content: Buffer.from('{ "keys": ["k1", "k1"], "tags": ["t"] }') };
+    expect(home.map(messy, ctx()).find((o) => o.kind === 'relay')).toMatchObject({
+      payload: '{"keys":["k1"],"tags":["t"],"versions":[]}',
+    });
+    // One that jsonb cannot hold is a dead letter, and is not relayed (the relay's ::jsonb would fail, for ever).
+    const nul = { ...message, content: Buffer.from(String.raw`{"keys":["k\u0000"]}`) };
+    expect(home.map(nul, ctx()).map((o) => o.kind)).toEqual(['dead-letter']);
     const other: PgoutputMessage = { ...message, prefix: 'someone-else' };
     expect(home.map(other, ctx())).toEqual([]);
 

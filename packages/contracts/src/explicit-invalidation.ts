@@ -16,6 +16,18 @@ const FIELDS = ['keys', 'tags', 'versions'] as const;
 /** Bounds one transaction's fan-out so a buggy writer cannot produce an unbounded batch. */
 export const MAX_EXPLICIT_ENTRIES = 10_000;
 
+/**
+ * What PostgreSQL's jsonb (and Redis, which gets UTF-8) cannot take although JSON.parse
+ * does: U+0000, and a lone UTF-16 surrogate, which is not Unicode text at all (UTF-8
+ * encoding would turn it into U+FFFD and invalidate a different key).
+ */
+export function textProblem(value: string): string | undefined {
+  if (value.includes('\u0000')) return 'contains U+0000 (\\u0000), which PostgreSQL jsonb cannot store';
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value))
+    return 'contains a lone UTF-16 surrogate (\\uD800-\\uDFFF), which is not Unicode text';
+  return undefined;
+}
+
 export function parseExplicitInvalidation(text: string): ExplicitResult {
   const error = (reason: string): ExplicitResult => ({ status: 'error', reason: `explicit invalidation: ${reason}` });
 
@@ -46,6 +58,8 @@ export function parseExplicitInvalidation(text: string): ExplicitResult {
     const seen = new Set<string>();
     for (const [i, item] of (value as unknown[]).entries()) {
       if (typeof item !== 'string' || item === '') return error(`${field}[${i}] must be a non-empty string`);
+      const problem = textProblem(item);
+      if (problem) return error(`${field}[${i}] ${problem}`);
       if (!seen.has(item)) out[field].push(item);
       seen.add(item);
     }

@@ -24,6 +24,25 @@ describe('parseExplicitInvalidation', () => {
     expect(parseExplicitInvalidation('{"keys":[],"versions":["v"]}')).toMatchObject({ status: 'ok', versions: ['v'] });
   });
 
+  it.each([
+    ['U+0000', String.raw`{"keys":["user:\u00001"]}`, /keys\[0\] contains U\+0000/],
+    ['a lone high surrogate', String.raw`{"tags":["t\ud800"]}`, /tags\[0\] contains a lone UTF-16 surrogate/],
+    ['a lone low surrogate', String.raw`{"versions":["\udc00v"]}`, /versions\[0\] contains a lone UTF-16 surrogate/],
+  ])('refuses what JSON accepts but jsonb and Redis cannot take: %s', (_what, text, reason) => {
+    // JSON.parse takes it, which is how it reached the relay's ::jsonb cast and crash-looped the reader.
+    expect(() => JSON.parse(text)).not.toThrow();
+    const result = parseExplicitInvalidation(text);
+    expect(result.status).toBe('error');
+    expect(result.status === 'error' && result.reason).toMatch(reason);
+  });
+
+  it('accepts a surrogate pair (an emoji) and other escapes', () => {
+    expect(parseExplicitInvalidation(String.raw`{"keys":["fav:\ud83d\ude00","tab\tkey"]}`)).toMatchObject({
+      status: 'ok',
+      keys: ['fav:\u{1F600}', 'tab\tkey'],
+    });
+  });
+
   it('deduplicates, keeping order', () => {
     expect(parseExplicitInvalidation('{"keys":["b","a","b"]}')).toMatchObject({ keys: ['b', 'a'] });
   });

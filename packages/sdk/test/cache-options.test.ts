@@ -44,6 +44,9 @@ describe('emitInvalidation', () => {
     const { calls, client } = recorder();
     await expect(emitInvalidation(client, {}, 'message')).rejects.toThrow(InvalidationPayloadError);
     await expect(emitInvalidation(client, { keys: [''] }, 'message')).rejects.toThrow(InvalidationPayloadError);
+    // What jsonb (the outbox, the relay) cannot store, and a lone surrogate Redis would see as another key.
+    await expect(emitInvalidation(client, { keys: ['user:\u0000'] }, 'outbox')).rejects.toThrow(/U\+0000/);
+    await expect(emitInvalidation(client, { tags: ['t\ud800'] }, 'message')).rejects.toThrow(/lone UTF-16 surrogate/);
     expect(calls).toHaveLength(0);
   });
 });
