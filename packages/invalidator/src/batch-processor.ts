@@ -106,7 +106,8 @@ export class BatchProcessor {
   private async resync(record: SourceRecord, event: InvalidationEvent, control: ProcessControl): Promise<boolean> {
     const recovered = await this.recover(
       {
-        id: event.resync?.id || event.id,
+        // decode refuses a RESYNC without resync.id and resync.reason.
+        id: event.resync?.id ?? '',
         reason: event.resync?.reason ?? '',
         detail: event.resync?.detail ?? '',
         recovery: { keys: event.keys, tags: event.tags, versions: event.versions, patterns: event.patterns },

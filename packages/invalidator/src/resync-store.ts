@@ -72,9 +72,11 @@ export class ResyncStore {
       cursor: p.cursor,
       nodes: p.nodes,
     };
+    // One round trip per page, and no reader ever sees a finished time beside a running state.
+    const write = this.redis.multi();
     if (p.finishedAt) fields.finishedAt = p.finishedAt;
-    else await this.redis.hdel(this.key, 'finishedAt');
-    await this.redis.hset(this.key, fields);
+    else write.hdel(this.key, 'finishedAt');
+    await write.hset(this.key, fields).exec();
   }
 
   /** Keys dropped by a finished resync, or undefined when `id` has not finished. */

@@ -81,12 +81,12 @@ export async function establishContinuity(opts: EstablishOptions): Promise<Reade
     if (verdict.detail) logger.info(verdict.detail);
     result = { verdict: 'continuous', detail: verdict.detail, checkedAt };
   }
-  const newStart = verdict.verdict !== 'continuous' || !record;
   await store.write({
     systemId: identity.systemId,
     timeline: identity.timeline,
     slot: opts.slot,
-    slotStart: newStart || !record ? slotConfirmedLsn : record.slotStart,
+    // A stream that continues keeps its start; anything else starts where the slot is now.
+    slotStart: record && verdict.verdict === 'continuous' ? record.slotStart : slotConfirmedLsn,
     confirmedLsn: slotConfirmedLsn,
     recovery: opts.recovery,
   });
