@@ -194,6 +194,23 @@ tables:
     expect(homeMessages.filter((e) => e.keys[0] === 'derived:502')).toHaveLength(1);
   });
 
+  it('gives a non-transactional message no commit time, so it cannot pass for fresh work', async () => {
+    const reader = await started(home, 'nontx');
+    await withDb(home, (db) =>
+      db.query(`select pg_logical_emit_message(false, 'fabric', '{"keys":["nontx:1"]}'),
+                       pg_logical_emit_message(true, 'fabric', '{"keys":["tx:1"]}')`),
+    );
+    const byKey = (es: ReturnType<typeof decodeEvent>[], key: string) => es.find((e) => e.keys[0] === key);
+    const events = await readTopic(
+      home,
+      reader.topic,
+      decodeEvent,
+      (es) => byKey(es, 'nontx:1') !== undefined && byKey(es, 'tx:1') !== undefined,
+    );
+    expect(byKey(events, 'nontx:1')!.primaryCommitTime).toBeUndefined();
+    expect(byKey(events, 'tx:1')!.primaryCommitTime).toBeDefined();
+  });
+
   it('sends a change no rule can render to the DLQ with the reason, and keeps going', async () => {
     const reader = await started(home, 'poison');
     await withDb(home, async (db) => {

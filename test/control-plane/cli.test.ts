@@ -187,7 +187,7 @@ describe('fabric lag / dlq / invalidate / resync', () => {
     expect(ls.stdout).toMatch(
       /eu-west\s+0\s+1\s+\S+\s+cdc-reader\s+public\.users\s+not replayable\s+column email missing/,
     );
-    expect(ls.stdout).toContain('2 dead letter(s) not yet replayed in eu-west');
+    expect(ls.stdout).toContain('2 dead letter(s) pending (neither replayed nor resolved) in eu-west');
 
     const dry = await fabric(['dlq', 'replay', ...server, '--token', TOKENS.admin, '--region', 'eu-west', '--dry-run']);
     expect(dry.code).toBe(0);
@@ -210,6 +210,26 @@ describe('fabric lag / dlq / invalidate / resync', () => {
     expect(JSON.parse(first.stdout)).toMatchObject({ done: true, replayed: '1', skipped: '0', notReplayable: '1' });
     const second = await fabric(['dlq', 'replay', ...server, '--token', TOKENS.admin, '--region', 'eu-west']);
     expect(second.stdout).toContain('eu-west: replayed 0, skipped 1');
+
+    // The reader-side one cannot be replayed: an operator resolves it, and it leaves the depth.
+    const noNote = await fabric(['dlq', 'resolve', ...server, '--token', TOKENS.admin, '--region', 'eu-west']);
+    expect([noNote.code, noNote.stderr]).toEqual([
+      2,
+      'fabric: --note is required: say why these dead letters need no replay (it is recorded)\n',
+    ]);
+    const resolveArgs = ['dlq', 'resolve', ...server, '--region', 'eu-west', '--note', 'key rules fixed in v2'];
+    const readResolve = await fabric([...resolveArgs, '--token', TOKENS.read]);
+    expect(readResolve.stderr).toMatch(/^fabric: PERMISSION_DENIED: .*"admin" scope/);
+    const dryResolve = await fabric([...resolveArgs, '--token', TOKENS.admin, '--dry-run']);
+    expect(dryResolve.stdout).toContain('eu-west: would resolve 1, skipped 1 (already replayed or resolved)');
+    const resolved = await fabric([...resolveArgs, '--token', TOKENS.admin, '--json']);
+    expect(JSON.parse(resolved.stdout)).toMatchObject({ done: true, resolved: '1', skipped: '1' });
+    const after = await fabric(['dlq', 'ls', ...server, '--token', TOKENS.admin, '--region', 'eu-west']);
+    expect(after.stdout).toMatch(/eu-west\s+0\s+0\s+.*\s+replayed\s+Redis timeout/);
+    expect(after.stdout).toMatch(/eu-west\s+0\s+1\s+.*\s+resolved\s+key rules fixed in v2 \(resolved by test-admin\)/);
+    expect(after.stdout).toContain('0 dead letter(s) pending');
+    const help = await fabric(['dlq', 'resolve', '--help']);
+    expect(help.stdout).toContain('--note TEXT');
 
     const mixed = await fabric([
       'dlq',

@@ -72,6 +72,8 @@ export interface ConfigOptions {
   /** Extra raw region entries, e.g. one that cannot be reached. */
   extraRegions?: Array<Record<string, unknown>>;
   tls?: { cert: string; key: string; clientCa?: string };
+  /** The configuration's "health" thresholds. */
+  health?: Record<string, unknown>;
 }
 
 /** A control plane configuration for the test sandbox, checked like the real binary checks it. */
@@ -99,6 +101,7 @@ export async function testConfig(opts: ConfigOptions): Promise<ControlPlaneConfi
       regions: [...regions, ...(opts.extraRegions ?? [])],
       replication: endpoints.replication,
       tls: opts.tls,
+      health: opts.health,
     },
     process.cwd(),
   );

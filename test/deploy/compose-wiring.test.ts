@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseReaderConfig } from '@fabric/cdc-reader';
-import { hashToken, validateControlPlaneConfig } from '@fabric/control-plane';
+import { assertListenSecure, hashToken, validateControlPlaneConfig } from '@fabric/control-plane';
 import { parseInvalidatorConfig } from '@fabric/invalidator';
 import { describe, expect, it } from 'vitest';
 import { HOME, loadCompose, MODES, type Mode, REGIONS, ROOT, serviceEnv } from './compose-file.js';
@@ -96,7 +96,9 @@ describe.each(Object.keys(MODES) as Mode[])('docker-compose.regions.yml wiring, 
         `http://${region.name}-invalidator:${healthPort(`${region.name}-invalidator`)}/healthz`,
       );
     }
-    expect(config.listen).toEqual({ host: '0.0.0.0', port: 50051 });
+    // Beyond loopback without TLS on the compose network: said explicitly, or it would refuse to start.
+    expect(config.listen).toEqual({ host: '0.0.0.0', port: 50051, allowInsecure: true });
+    expect(() => assertListenSecure(config)).not.toThrow();
     expect(config.metrics.port).toBe(healthPort('control-plane'));
     expect(cp.ports).toContain('127.0.0.1:35430:50051');
   });

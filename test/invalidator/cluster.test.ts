@@ -136,7 +136,7 @@ describe.skipIf(!hasRedis)('SDK and applier on a Redis Cluster', () => {
         const left = await Promise.all(keys.map((k) => cluster.exists(k)));
         return left.every((n) => n === 0) ? true : undefined;
       });
-      expect(await cluster.get('ver:cl')).toBe('1');
+      expect(Number(await cluster.get('ver:cl'))).toBeGreaterThan(1_000_000_000_000_000);
       expect(await inv.health()).toMatchObject({ redis: 'up', deadLettered: 0 });
     } finally {
       await producer.disconnect();

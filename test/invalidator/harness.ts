@@ -40,13 +40,23 @@ let nextPort = 28650;
 
 export async function invalidatorFor(
   region: RegionEndpoints,
-  opts: { redisUrl?: string; redisArgs?: string[]; topic?: string; name?: string; extraArgs?: string[] } = {},
+  opts: {
+    redisUrl?: string;
+    redisArgs?: string[];
+    topic?: string;
+    name?: string;
+    extraArgs?: string[];
+    /** A test file's own port range; default: the next of the shared range. */
+    metricsPort?: number;
+    /** Another member of an existing invalidator's group. */
+    groupId?: string;
+  } = {},
 ): Promise<InvalidatorUnderTest> {
   const id = `${opts.name ?? 'inv'}_${randomBytes(3).toString('hex')}`;
   const topic = opts.topic ?? `${region.kafka.topic}.${id}`;
   const dlqTopic = `${topic}.dlq.${id}`;
-  const groupId = `test-invalidator-${id}`;
-  const metricsPort = nextPort++;
+  const groupId = opts.groupId ?? `test-invalidator-${id}`;
+  const metricsPort = opts.metricsPort ?? nextPort++;
   const kafka = new Kafka({ brokers: region.kafka.brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();

@@ -226,7 +226,7 @@ describe('ResyncRunner against real Redis', () => {
     const j = job();
     expect(await runner().run(j, always)).toEqual({ status: 'done', keysDropped: KEYS + 1 });
     expect(await redis.exists('rtest:config')).toBe(0);
-    expect(await redis.get('ver:rtest:users')).toBe('1');
+    expect(Number(await redis.get('ver:rtest:users'))).toBeGreaterThan(1_000_000_000_000_000);
     expect(await count('rtest:user:*')).toBe(0);
     expect(await count('other:*')).toBe(200);
   });

@@ -11,13 +11,25 @@ import type { Output } from './outputs.js';
 import type { Lsn, PgoutputMessage, Relation } from './pgoutput/index.js';
 import { relayOrigin } from './relay.js';
 import { toRowChange } from './row-change.js';
-import { type KeyRules, type RowChange, renderChange, renderTruncate } from './rules/index.js';
+import { type KeyRules, type RowChange, renderChange, renderTruncate, type SkipCause } from './rules/index.js';
 
 /** The commit a change belongs to; `index` numbers outputs so event ids are stable on replay. */
 export interface CommitContext {
   finalLsn: Lsn;
-  commitTime: Date;
+  /**
+   * The primary's commit time; absent for a non-transactional message, which commits
+   * nothing: a time the reader made up would count as fresh work in every region.
+   */
+  commitTime?: Date;
   index: number;
+}
+
+/** A change no rule turned into anything, for the skip metric and its once-per-relation warning. */
+export interface SkippedChange {
+  relation: Relation;
+  table: string;
+  skip: SkipCause;
+  reason: string;
 }
 
 type RowMessage = Extract<PgoutputMessage, { tag: 'insert' | 'update' | 'delete' }>;
@@ -37,6 +49,7 @@ export class ChangeMapper {
     /** This region relays logical messages into the outbox: the home region, with logical replicas. */
     private readonly relays: boolean,
     private readonly now: () => Date = () => new Date(),
+    private readonly onSkip: (skipped: SkippedChange) => void = () => {},
   ) {}
 
   map(msg: RowMessage | TruncateMessage | LogicalMessage, ctx: CommitContext): Output[] {
@@ -57,16 +70,31 @@ export class ChangeMapper {
       return [{ kind: 'heartbeat', event: this.event(ctx, table, Operation.HEARTBEAT, {}) }];
     if (table === OUTBOX_TABLE) return this.mapOutbox(change, ctx);
     const rendered = renderChange(this.rules, change);
-    if (rendered.status === 'skip') return [];
-    if (rendered.status === 'error')
-      return [this.deadLetter(ctx, `${table}:dead-letter`, rendered.reason, table, change)];
-    return [published(this.event(ctx, table, OPERATIONS[change.kind], rendered))];
+    switch (rendered.status) {
+      case 'skip':
+        this.onSkip({ relation: msg.relation, table, skip: rendered.skip, reason: rendered.reason });
+        return [];
+      case 'error':
+        return [this.deadLetter(ctx, `${table}:dead-letter`, rendered.reason, table, change)];
+      case 'partial':
+        // What rendered is invalidated now; only the failed templates wait in the DLQ, with
+        // the source change, for a fixed rule or REPLICA IDENTITY FULL.
+        return [
+          published(this.event(ctx, table, OPERATIONS[change.kind], rendered)),
+          this.deadLetter(ctx, `${table}:dead-letter`, rendered.reason, table, change),
+        ];
+      case 'ok':
+        return [published(this.event(ctx, table, OPERATIONS[change.kind], rendered))];
+    }
   }
 
   private mapTruncate(relation: Relation, ctx: CommitContext): Output[] {
     const table = qualified(relation);
     const rendered = renderTruncate(this.rules, table);
-    if (rendered.status === 'skip') return [];
+    if (rendered.status === 'skip') {
+      this.onSkip({ relation, table, skip: rendered.skip, reason: rendered.reason });
+      return [];
+    }
     if (rendered.status === 'error')
       return [this.deadLetter(ctx, table, rendered.reason, table, { kind: 'truncate', table })];
     return [published(this.event(ctx, table, Operation.TRUNCATE, rendered))];
@@ -121,7 +149,7 @@ export class ChangeMapper {
       id: `${this.region}:${ctx.finalLsn}:${ctx.index++}`,
       region: this.region,
       sourceLsn: ctx.finalLsn,
-      primaryCommitTime: timestampFromDate(ctx.commitTime),
+      primaryCommitTime: ctx.commitTime ? timestampFromDate(ctx.commitTime) : undefined,
       table,
       operation,
       keys: ops.keys ?? [],

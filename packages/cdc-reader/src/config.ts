@@ -11,15 +11,21 @@ import {
 import {
   ConfigError,
   integerFlag,
+  KAFKA_SECURITY_HELP,
+  KAFKA_SECURITY_OPTIONS,
+  type KafkaSecurity,
   onOffFlag,
+  parseKafkaSecurity,
   parseRedisTarget,
+  postgresUrlWithTls,
   REDIS_HELP,
   REDIS_OPTIONS,
   type RedisTarget,
   requiredFlag,
 } from '@fabric/runtime';
+import { LIMIT_OPTIONS, LIMITS_HELP, parseLimitFlags, type ReaderLimits } from './limit-flags.js';
 
-export interface ReaderConfig {
+export interface ReaderConfig extends ReaderLimits {
   region: string;
   /** The home region's reader also writes the heartbeat (and, with logical replicas, relays logical messages). */
   home: boolean;
@@ -30,8 +36,10 @@ export interface ReaderConfig {
    */
   replication: 'physical' | 'logical';
   /** The region's own database: the primary at home, a standby or logical replica elsewhere. */
+  /** With its TLS settings (sslmode, sslrootcert) folded in: every connection made from it carries them. */
   postgresUrl: string;
   kafkaBrokers: string[];
+  kafkaSecurity: KafkaSecurity;
   topic: string;
   deadLetterTopic: string;
   rulesPath: string;
@@ -52,6 +60,8 @@ export interface ReaderConfig {
    */
   redis: RedisTarget | undefined;
   continuity: boolean;
+  /** What to do when a key rule reads old values the table's replica identity does not log. */
+  replicaIdentity: 'refuse' | 'warn';
 }
 
 export const READER_HELP = `Usage: fabric-cdc-reader [options]
@@ -64,8 +74,11 @@ so a crash replays (duplicates possible, loss not).
 Options (environment variable in brackets):
   --region NAME          Region this reader serves [FABRIC_REGION]           (required)
   --postgres URL         The region's own database [FABRIC_POSTGRES_URL]      (required)
+  --postgres-sslmode M   disable, require, verify-ca or verify-full, as libpq means them
+                         (or sslmode= in the URL) [FABRIC_POSTGRES_SSLMODE]
+  --postgres-ca FILE     CA that signed the server certificate (or sslrootcert= in the URL)
   --kafka HOST:PORT,...  The region's brokers [FABRIC_KAFKA_BROKERS]          (required)
-  --rules FILE           Key rules YAML [FABRIC_RULES]                        (required)
+${KAFKA_SECURITY_HELP}  --rules FILE           Key rules YAML [FABRIC_RULES]                        (required)
   --home                 This is the home region: write heartbeats (and relay logical
                          messages with --replication logical) [FABRIC_HOME=1]
   --replication MODE     physical (default): the other regions are physical standbys;
@@ -82,7 +95,7 @@ Options (environment variable in brackets):
   --health-grace-ms N    /healthz answers 503 once Kafka has not acknowledged a batch
                          for this long (default 30000); at once while the WAL stream
                          is not streaming
-
+${LIMITS_HELP}
 Continuity: at every start the reader compares the database (system identifier,
 timeline) and its slot with the record it keeps in the region's Redis. A slot that
 was dropped, invalidated or recreated, a rebuilt database or a timeline it cannot
@@ -90,13 +103,23 @@ follow is a gap: the reader publishes a RESYNC (the key rules' recovery actions)
 through the topic before streaming on, so nothing missed stays cached.
 ${REDIS_HELP}  --continuity on|off     off: no record, no gap check (a lost slot then leaves stale
                           entries cached silently; for demonstrations only). Default on
+  --replica-identity refuse|warn
+                          refuse (default): do not start while a key rule reads old
+                          values ({old.col}, or {col} on DELETE) of a column its
+                          table's replica identity does not log; the error names the
+                          rule and the ALTER TABLE ... REPLICA IDENTITY FULL to run.
+                          warn: start, log it, invalidate what renders and dead-letter
+                          the rest [FABRIC_REPLICA_IDENTITY]
   --help
 `;
 
 const OPTIONS = {
   region: { type: 'string' },
   postgres: { type: 'string' },
+  'postgres-sslmode': { type: 'string' },
+  'postgres-ca': { type: 'string' },
   kafka: { type: 'string' },
+  ...KAFKA_SECURITY_OPTIONS,
   rules: { type: 'string' },
   home: { type: 'boolean' },
   replication: { type: 'string' },
@@ -110,8 +133,10 @@ const OPTIONS = {
   'max-batch': { type: 'string' },
   'linger-ms': { type: 'string' },
   'health-grace-ms': { type: 'string' },
+  ...LIMIT_OPTIONS,
   ...REDIS_OPTIONS,
   continuity: { type: 'string' },
+  'replica-identity': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -126,8 +151,21 @@ export function parseReaderConfig(
   const region = requiredFlag('--region', values.region ?? env.FABRIC_REGION);
   const badRegion = regionNameError(region);
   if (badRegion) throw new ConfigError('--region', badRegion);
-  const postgresUrl = requiredFlag('--postgres', values.postgres ?? env.FABRIC_POSTGRES_URL);
-  if (!/^postgres(ql)?:\/\//.test(postgresUrl)) throw new ConfigError('--postgres', 'must be a postgres:// URL');
+  const givenUrl = requiredFlag('--postgres', values.postgres ?? env.FABRIC_POSTGRES_URL);
+  if (!/^postgres(ql)?:\/\//.test(givenUrl)) throw new ConfigError('--postgres', 'must be a postgres:// URL');
+  const postgresUrl = postgresUrlWithTls('--postgres', givenUrl, {
+    sslmode: values['postgres-sslmode'] ?? env.FABRIC_POSTGRES_SSLMODE,
+    ca: values['postgres-ca'],
+    caAt: '--postgres-ca',
+  });
+  const caFile = values['postgres-ca'];
+  if (caFile) {
+    try {
+      readFile(caFile);
+    } catch (err) {
+      throw new ConfigError('--postgres-ca', `cannot read ${caFile}: ${(err as Error).message}`);
+    }
+  }
   const kafkaBrokers = requiredFlag('--kafka', values.kafka ?? env.FABRIC_KAFKA_BROKERS)
     .split(',')
     .map((b) => b.trim());
@@ -152,6 +190,7 @@ export function parseReaderConfig(
     replication: replicationMode(values.replication ?? env.FABRIC_REPLICATION ?? 'physical'),
     postgresUrl,
     kafkaBrokers,
+    kafkaSecurity: parseKafkaSecurity(values, env, readFile),
     topic,
     deadLetterTopic: values['dlq-topic'] ?? deadLetterTopic(topic),
     rulesPath: requiredFlag('--rules', values.rules ?? env.FABRIC_RULES),
@@ -164,9 +203,16 @@ export function parseReaderConfig(
     lingerMs: integerFlag('--linger-ms', values['linger-ms'] ?? '5', 0, 10_000),
     // Below a second a healthy batch under load could already count as stuck.
     healthGraceMs: integerFlag('--health-grace-ms', values['health-grace-ms'] ?? '30000', 1000, 3_600_000),
+    ...parseLimitFlags(values),
     redis: redisGiven ? parseRedisTarget(values, env, readFile) : undefined,
     continuity,
+    replicaIdentity: replicaIdentityPolicy(values['replica-identity'] ?? env.FABRIC_REPLICA_IDENTITY ?? 'refuse'),
   };
+}
+
+function replicaIdentityPolicy(value: string): 'refuse' | 'warn' {
+  if (value === 'refuse' || value === 'warn') return value;
+  throw new ConfigError('--replica-identity', `must be refuse or warn, got "${value}"`);
 }
 
 function replicationMode(value: string): 'physical' | 'logical' {

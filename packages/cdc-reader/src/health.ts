@@ -5,6 +5,9 @@ export interface ReaderVerdict {
   ok: boolean;
   /** Why not, one reason per failing condition; absent while ok. */
   detail?: string;
+  /** While a batch is unacknowledged: since when (ISO), for pollers with thresholds of their own. */
+  publisherUnacknowledgedSince?: string;
+  publisherFailedAttempts?: number;
 }
 
 export interface ReaderHealthInputs {
@@ -53,5 +56,9 @@ export function readerVerdict({
     const last = lastError ? `, last: ${lastError}` : '';
     reasons.push(`kafka has not acknowledged a batch for ${seconds} s (${attempts}${last})`);
   }
-  return reasons.length === 0 ? { ok: true } : { ok: false, detail: reasons.join('; ') };
+  const publisher = unacknowledged && {
+    publisherUnacknowledgedSince: new Date(unacknowledged.since).toISOString(),
+    publisherFailedAttempts: unacknowledged.failedAttempts,
+  };
+  return reasons.length === 0 ? { ok: true, ...publisher } : { ok: false, detail: reasons.join('; '), ...publisher };
 }

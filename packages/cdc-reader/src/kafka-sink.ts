@@ -1,10 +1,11 @@
-import { createKafka, createProducer } from '@fabric/runtime';
+import { createKafka, createProducer, type KafkaSecurity, RecoveringProducer } from '@fabric/runtime';
 import { CompressionTypes, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { OutgoingMessage, SendBatch } from './publisher.js';
 
 export interface KafkaSink {
-  producer: Producer;
+  /** The producer in use now: a lost idempotence state replaces it (see RecoveringProducer). */
+  readonly producer: Producer;
   send: SendBatch;
   partitions: number;
   close(): Promise<void>;
@@ -14,21 +15,30 @@ export interface KafkaSink {
  * Idempotent producer with acks=all: a batch counts as sent only when every in-sync
  * replica has it. kafkajs retries a failing send until Kafka takes it, under the same
  * sequence numbers, so broker-side dedup stops those retries from duplicating; the
- * publisher's own retry covers what kafkajs gives up on (errors it does not retry).
+ * publisher's own retry covers what kafkajs gives up on (errors it does not retry). A
+ * producer whose sequence numbers the broker no longer accepts is replaced by a new one.
  */
 export async function connectKafkaSink(opts: {
   brokers: string[];
+  security?: KafkaSecurity;
   clientId: string;
   topic: string;
   logger: Logger;
+  /** The producer was recreated after the broker refused its sequence numbers (the error type). */
+  onProducerRecreated?: (type: string) => void;
 }): Promise<KafkaSink> {
   const kafka = createKafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
+    security: opts.security,
     logger: opts.logger,
     retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5_000 },
   });
-  const producer = createProducer(kafka, { initialRetryTime: 200, maxRetryTime: 5_000 });
+  const producer = new RecoveringProducer({
+    create: () => createProducer(kafka, { initialRetryTime: 200, maxRetryTime: 5_000 }),
+    logger: opts.logger,
+    onRecreated: opts.onProducerRecreated,
+  });
   const admin = kafka.admin();
   await Promise.all([producer.connect(), admin.connect()]);
   let partitions: number;
@@ -51,11 +61,20 @@ export async function connectKafkaSink(opts: {
       });
       byTopic.set(m.topic, list);
     }
-    await producer.sendBatch({
-      acks: -1,
-      compression: CompressionTypes.None,
-      topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
-    });
+    await producer.send((p) =>
+      p.sendBatch({
+        acks: -1,
+        compression: CompressionTypes.None,
+        topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
+      }),
+    );
   };
-  return { producer, send, partitions, close: () => producer.disconnect() };
+  return {
+    get producer() {
+      return producer.current;
+    },
+    send,
+    partitions,
+    close: () => producer.disconnect(),
+  };
 }

@@ -5,6 +5,9 @@ import { HEARTBEAT_TABLE, OUTBOX_TABLE } from '@fabric/contracts';
 import {
   connectRedis,
   createLogger,
+  describeKafkaSecurity,
+  explainKafkaError,
+  KafkaAccessError,
   onShutdownSignal,
   routeProcessWarnings,
   runMain,
@@ -22,6 +25,7 @@ import { connectKafkaSink } from './kafka-sink.js';
 import { ReaderMetrics } from './metrics.js';
 import { ReplicationStream } from './pgoutput/index.js';
 import { CdcReader } from './reader.js';
+import { enforceReplicaIdentity, ReplicaIdentityError, readTableCatalog } from './replica-identity.js';
 import { KeyRulesError, loadKeyRules, renderRecovery } from './rules/index.js';
 import { ensureSlotAndPublication, SlotSetupError } from './slot-setup.js';
 
@@ -48,6 +52,14 @@ async function main(): Promise<number> {
   await setupClient.connect();
   let setup: Awaited<ReturnType<typeof ensureSlotAndPublication>>;
   try {
+    // Before the slot exists: a reader refused here must not leave a slot holding WAL.
+    const identity = enforceReplicaIdentity(
+      rules,
+      await readTableCatalog(setupClient, rules.tables.keys()),
+      config.replicaIdentity,
+      logger,
+    );
+    for (const [table, gaps] of identity.gapsByTable) metrics.identityGaps.set({ table }, gaps);
     setup = await ensureSlotAndPublication(setupClient, {
       slot: config.slot,
       publication: config.publication,
@@ -60,11 +72,16 @@ async function main(): Promise<number> {
   }
 
   const pool = new pg.Pool({ connectionString: config.postgresUrl, max: 2 });
+  // A broker that wants TLS or SASL only hangs up: say which flag is missing, not "Closed connection".
   const sink = await connectKafkaSink({
     brokers: config.kafkaBrokers,
+    security: config.kafkaSecurity,
     clientId: `fabric-cdc-${config.region}`,
     topic: config.topic,
     logger,
+    onProducerRecreated: (type) => metrics.producerRecreated.inc({ type }),
+  }).catch((err: unknown) => {
+    throw explainKafkaError(err, config.kafkaSecurity);
   });
   let continuity: ReaderContinuity = { verdict: 'unchecked', checkedAt: new Date().toISOString() };
   let timeline: TimelineProbe | undefined;
@@ -140,6 +157,7 @@ async function main(): Promise<number> {
       partitions: sink.partitions,
       home: config.home,
       replication: config.replication,
+      kafka: describeKafkaSecurity(config.kafkaSecurity),
     },
     'cdc reader started',
   );
@@ -167,4 +185,6 @@ async function waitForRedis(redis: NonNullable<ReturnType<typeof connectRedis>>,
   }
 }
 
-void runMain('fabric-cdc-reader', main, { knownErrors: [KeyRulesError, SlotSetupError] });
+void runMain('fabric-cdc-reader', main, {
+  knownErrors: [KeyRulesError, SlotSetupError, ReplicaIdentityError, KafkaAccessError],
+});

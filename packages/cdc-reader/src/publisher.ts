@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay } from '@fabric/runtime';
+import { recordBytes } from '@fabric/contracts';
+import { backoffDelay, kafkaFailure } from '@fabric/runtime';
 import type { Logger } from 'pino';
 
 export interface OutgoingMessage {
@@ -7,6 +8,8 @@ export interface OutgoingMessage {
   key: string;
   value: Uint8Array;
   partition?: number;
+  /** A dead letter standing in for a message the broker refused: refused in turn, it is dropped. */
+  replacesRefused?: boolean;
 }
 
 /** Sends one batch and resolves only when the broker acknowledged all of it (acks=all). */
@@ -18,9 +21,26 @@ export interface PublisherOptions {
   onConfirmed: (lsn: string) => void;
   logger: Logger;
   maxBatch: number;
+  /**
+   * Bytes per batch (keys, values, record overhead): one send never exceeds it, so no
+   * partition's record batch reaches the broker's message.max.bytes. One message larger
+   * than this still goes alone (the reader's limits keep every message below it).
+   */
+  maxBatchBytes?: number;
   lingerMs: number;
   /** Above this many unsent messages, enqueue() waits: backpressure onto the WAL stream. */
   maxPending?: number;
+  /**
+   * Above this many unsent bytes, enqueue() waits too: what the queue holds in memory is
+   * bounded by bytes, whatever the size of each message (a dead letter may carry a row).
+   */
+  maxPendingBytes?: number;
+  /**
+   * A message the broker refused for what it is (too large, invalid): retrying sends the
+   * same bytes to the same refusal. Returns the dead letter that stands in for it (a
+   * reference, small), or undefined to drop it. Without it, the message is dropped.
+   */
+  onRefused?: (message: OutgoingMessage, reason: string) => OutgoingMessage | undefined;
   retryBaseMs?: number;
   retryCapMs?: number;
   onBatch?: (size: number, ms: number) => void;
@@ -36,18 +56,26 @@ export interface UnacknowledgedSend {
   lastError?: string;
 }
 
-type Item = { type: 'message'; message: OutgoingMessage } | { type: 'commit'; lsn: string };
+type Item = { type: 'message'; message: OutgoingMessage; bytes: number } | { type: 'commit'; lsn: string };
+
+type Attempt = { status: 'sent' } | { status: 'closed' } | { status: 'refused'; reason: string };
+
+export const DEFAULT_MAX_PENDING = 20_000;
 
 /**
  * Batches messages to Kafka and turns acknowledgements into confirmed commit LSNs. The
  * queue holds messages and commit markers in WAL order; one batch is in flight at a time,
  * so a marker is confirmed only after every message queued before it was acknowledged.
  * A failed batch is retried (capped backoff with jitter) until it succeeds or the reader
- * stops: nothing is skipped, which is what makes the slot confirmation safe.
+ * stops: nothing is skipped, which is what makes the slot confirmation safe. The one
+ * exception is a batch the broker refuses for its records: it is split until the refused
+ * message is alone, and that message is replaced by its dead letter (see onRefused), so
+ * the stream behind it moves on instead of retrying the same refusal forever.
  */
 export class Publisher {
   private readonly queue: Item[] = [];
   private pendingMessages = 0;
+  private pendingBytes = 0;
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private drained: Array<() => void> = [];
@@ -60,12 +88,12 @@ export class Publisher {
   }
 
   async enqueue(message: OutgoingMessage): Promise<void> {
-    this.queue.push({ type: 'message', message });
+    const bytes = recordBytes(message);
+    this.queue.push({ type: 'message', message, bytes });
     this.pendingMessages++;
+    this.pendingBytes += bytes;
     this.schedule();
-    if (this.pendingMessages >= (this.opts.maxPending ?? 20_000)) {
-      await new Promise<void>((resolve) => this.drained.push(resolve));
-    }
+    if (this.full()) await new Promise<void>((resolve) => this.drained.push(resolve));
   }
 
   /** Marks the end of a commit: `lsn` is confirmed once everything before it is acked. */
@@ -81,6 +109,11 @@ export class Publisher {
 
   get pending(): number {
     return this.pendingMessages;
+  }
+
+  /** Bytes of the messages not yet acknowledged: what maxPendingBytes bounds. */
+  get pendingByteCount(): number {
+    return this.pendingBytes;
   }
 
   /** The batch being sent (and retried) right now, if any: what the reader's health judges. */
@@ -102,7 +135,11 @@ export class Publisher {
 
   private schedule(): void {
     if (this.flushing || this.closed) return;
-    if (this.pendingMessages >= this.opts.maxBatch || this.opts.lingerMs === 0) {
+    if (
+      this.pendingMessages >= this.opts.maxBatch ||
+      this.pendingBytes >= (this.opts.maxBatchBytes ?? Number.POSITIVE_INFINITY) ||
+      this.opts.lingerMs === 0
+    ) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
       void this.flush();
@@ -124,30 +161,63 @@ export class Publisher {
 
   private async flushLoop(): Promise<void> {
     while (this.queue.length > 0 && !this.closed) {
-      // Take messages up to maxBatch, plus the commit markers among and right after them.
+      // Take messages up to maxBatch and maxBatchBytes (at least one), plus the commit
+      // markers among and right after them.
       let take = 0;
       let messages = 0;
+      let bytes = 0;
+      const maxBytes = this.opts.maxBatchBytes ?? Number.POSITIVE_INFINITY;
       while (take < this.queue.length) {
         const item = this.queue[take]!;
         if (item.type === 'message') {
-          if (messages === this.opts.maxBatch) break;
+          if (messages === this.opts.maxBatch || (messages > 0 && bytes + item.bytes > maxBytes)) break;
           messages++;
+          bytes += item.bytes;
         }
         take++;
       }
       const batch = this.queue.slice(0, take);
       const outgoing = batch.flatMap((i) => (i.type === 'message' ? [i.message] : []));
-      if (outgoing.length > 0 && !(await this.sendWithRetry(outgoing))) return;
+      if (outgoing.length > 0 && !(await this.deliver(outgoing))) return;
       this.queue.splice(0, take);
       this.pendingMessages -= outgoing.length;
+      this.pendingBytes -= bytes;
       const lastCommit = batch.findLast((i) => i.type === 'commit');
       if (lastCommit?.type === 'commit') this.opts.onConfirmed(lastCommit.lsn);
-      if (this.pendingMessages < (this.opts.maxPending ?? 20_000))
-        this.drained.splice(0).forEach((resolve) => resolve());
+      if (!this.full()) this.drained.splice(0).forEach((resolve) => resolve());
     }
   }
 
-  private async sendWithRetry(messages: OutgoingMessage[]): Promise<boolean> {
+  private full(): boolean {
+    return (
+      this.pendingMessages >= (this.opts.maxPending ?? DEFAULT_MAX_PENDING) ||
+      this.pendingBytes >= (this.opts.maxPendingBytes ?? Number.POSITIVE_INFINITY)
+    );
+  }
+
+  /**
+   * Sends `messages` in order; a refused batch is halved until the refused message is
+   * alone, which is then replaced by its dead letter. False only when closed meanwhile.
+   */
+  private async deliver(messages: OutgoingMessage[]): Promise<boolean> {
+    const attempt = await this.sendWithRetry(messages);
+    if (attempt.status !== 'refused') return attempt.status === 'sent';
+    if (messages.length > 1) {
+      const half = Math.ceil(messages.length / 2);
+      return (await this.deliver(messages.slice(0, half))) && this.deliver(messages.slice(half));
+    }
+    const refused = messages[0]!;
+    const replacement = refused.replacesRefused ? undefined : this.opts.onRefused?.(refused, attempt.reason);
+    this.opts.logger.error(
+      { topic: refused.topic, key: refused.key.slice(0, 200), bytes: recordBytes(refused), reason: attempt.reason },
+      replacement
+        ? 'kafka refused a message; sending its dead letter instead'
+        : 'kafka refused a message and it has no dead letter to stand in; dropped',
+    );
+    return replacement ? this.deliver([{ ...replacement, replacesRefused: true }]) : true;
+  }
+
+  private async sendWithRetry(messages: OutgoingMessage[]): Promise<Attempt> {
     const inFlight: UnacknowledgedSend = { since: this.now(), failedAttempts: 0 };
     this.inFlight = inFlight;
     try {
@@ -156,8 +226,13 @@ export class Publisher {
         try {
           await this.opts.send(messages);
           this.opts.onBatch?.(messages.length, Date.now() - started);
-          return true;
+          return { status: 'sent' };
         } catch (err) {
+          const failure = kafkaFailure(err);
+          if (failure.kind === 'record-refused') {
+            this.opts.onSendError?.(err, attempt);
+            return { status: 'refused', reason: `refused by kafka: ${failure.type}` };
+          }
           inFlight.failedAttempts = attempt;
           inFlight.lastError = err instanceof Error ? err.message : String(err);
           this.opts.onSendError?.(err, attempt);
@@ -169,7 +244,7 @@ export class Publisher {
           await sleep(delay);
         }
       }
-      return false;
+      return { status: 'closed' };
     } finally {
       this.inFlight = undefined;
     }

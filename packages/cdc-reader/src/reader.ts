@@ -14,11 +14,13 @@ import type { ReaderConfig } from './config.js';
 import { readerVerdict } from './health.js';
 import { HeartbeatWriter } from './heartbeat.js';
 import type { ReaderMetrics } from './metrics.js';
+import { OutputLimits, refusedDeadLetter } from './output-limits.js';
 import type { Output } from './outputs.js';
 import { type Lsn, lsnToBigInt, type PgoutputMessage, type ReplicationStream } from './pgoutput/index.js';
 import { Publisher, type SendBatch } from './publisher.js';
 import { MessageRelay } from './relay.js';
 import type { KeyRules } from './rules/index.js';
+import { SkippedChanges } from './skipped-changes.js';
 
 export interface ReaderDeps {
   config: ReaderConfig;
@@ -51,6 +53,7 @@ export class CdcReader {
   private readonly publisher: Publisher;
   private readonly heartbeat: HeartbeatWriter | undefined;
   private readonly relay: MessageRelay;
+  private readonly limits: OutputLimits;
   private commit: CommitContext | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
   private confirmed: Lsn | undefined;
@@ -58,12 +61,42 @@ export class CdcReader {
 
   constructor(private readonly deps: ReaderDeps) {
     const { config, metrics, logger } = deps;
-    this.mapper = new ChangeMapper(deps.rules, config.region, config.home && config.replication === 'logical');
+    const skipped = new SkippedChanges(metrics.skipped, logger);
+    this.mapper = new ChangeMapper(
+      deps.rules,
+      config.region,
+      config.home && config.replication === 'logical',
+      () => new Date(),
+      (s) => skipped.record(s),
+    );
     this.relay = new MessageRelay(deps.pool, config.region);
+    this.limits = new OutputLimits(config.limits, config.region, () => new Date(), {
+      split: (event, parts) => {
+        metrics.eventParts.inc(parts);
+        logger.info(
+          { eventId: event.id, table: event.table, lsn: event.sourceLsn, parts },
+          'event above --max-event-bytes published in parts',
+        );
+      },
+      truncated: (letter, bytes) => {
+        metrics.deadLettersTruncated.inc();
+        logger.warn(
+          { table: letter.table, lsn: letter.sourceLsn, bytes },
+          'dead letter above --max-dead-letter-bytes sent as a reference, without the row',
+        );
+      },
+    });
     this.publisher = new Publisher({
       send: deps.send,
       logger,
       maxBatch: config.maxBatch,
+      maxBatchBytes: config.limits.batchBytes,
+      maxPendingBytes: config.maxPendingBytes,
+      onRefused: (message, reason) => {
+        metrics.deadLetters.inc();
+        metrics.refused.inc({ topic: message.topic === config.deadLetterTopic ? 'dead-letter' : 'events' });
+        return refusedDeadLetter(config.region, message, reason, config.deadLetterTopic);
+      },
       lingerMs: config.lingerMs,
       onConfirmed: (lsn) => this.confirm(lsn),
       onBatch: (size, ms) => {
@@ -139,7 +172,7 @@ export class CdcReader {
       case 'message':
         if (msg.transactional) return this.emit(this.mapper.map(msg, this.requireCommit(msg.tag)));
         // A non-transactional message is its own unit: emitted and confirmed alone.
-        await this.emit(this.mapper.map(msg, { finalLsn: msg.lsn, commitTime: new Date(), index: 0 }));
+        await this.emit(this.mapper.map(msg, { finalLsn: msg.lsn, index: 0 }));
         this.publisher.commit(msg.lsn);
         return;
       default:
@@ -154,7 +187,8 @@ export class CdcReader {
 
   private async emit(outputs: Output[]): Promise<void> {
     const { config, metrics } = this.deps;
-    for (const out of outputs) {
+    // Within the byte limits first: an event split into parts, a dead letter cut to a reference.
+    for (const out of outputs.flatMap((o) => this.limits.bound(o))) {
       switch (out.kind) {
         case 'event':
           metrics.events.inc({ operation: Operation[out.event.operation] ?? 'UNKNOWN' });
@@ -191,6 +225,7 @@ export class CdcReader {
       }
     }
     metrics.pending.set(this.publisher.pending);
+    metrics.pendingBytes.set(this.publisher.pendingByteCount);
   }
 
   /**
@@ -219,11 +254,14 @@ export class CdcReader {
         table: OUTBOX_TABLE,
         sourceLsn,
       });
-      await this.publisher.enqueue({
-        topic: config.deadLetterTopic,
-        key: `relay:${sourceLsn}`,
-        value: toBinary(DeadLetterSchema, deadLetter),
-      });
+      for (const out of this.limits.bound({ kind: 'dead-letter', key: `relay:${sourceLsn}`, deadLetter })) {
+        if (out.kind !== 'dead-letter') continue;
+        await this.publisher.enqueue({
+          topic: config.deadLetterTopic,
+          key: out.key,
+          value: toBinary(DeadLetterSchema, out.deadLetter),
+        });
+      }
     }
   }
 

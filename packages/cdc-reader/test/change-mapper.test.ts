@@ -1,6 +1,6 @@
 import { Operation } from '@fabric/proto';
 import { describe, expect, it } from 'vitest';
-import { ChangeMapper, type CommitContext } from '../src/change-mapper.js';
+import { ChangeMapper, type CommitContext, type SkippedChange } from '../src/change-mapper.js';
 import type { PgoutputMessage, Relation } from '../src/pgoutput/index.js';
 import { relayMark } from '../src/relay.js';
 import { parseKeyRules } from '../src/rules/index.js';
@@ -85,13 +85,46 @@ describe('ChangeMapper', () => {
     expect(JSON.parse(out.deadLetter.change).newRow).toEqual({ id: '1' });
   });
 
-  it('ignores tables without rules', () => {
+  it('ignores tables without rules, but tells the skip observer which relation it was', () => {
+    const skipped: SkippedChange[] = [];
+    const mapper = new ChangeMapper(rules, 'us-east', true, now, (s) => void skipped.push(s));
+    const other = relation('public', 'other', ['id']);
+    const msg: PgoutputMessage = { tag: 'insert', relation: other, newTuple: tuple({ id: '1' }) };
+    expect(mapper.map(msg, ctx())).toEqual([]);
+    expect(mapper.map({ tag: 'truncate', relations: [other], cascade: false, restartIdentity: false }, ctx())).toEqual(
+      [],
+    );
+    expect(skipped.map((s) => [s.relation.id, s.table, s.skip])).toEqual([
+      [1, 'public.other', 'no-rule'],
+      [1, 'public.other', 'no-rule'],
+    ]);
+  });
+
+  it('publishes what rendered and dead-letters only the templates that could not (REPLICA IDENTITY DEFAULT)', () => {
+    // A team move with no old row: {old.team_id} cannot render, user:{id} and the new team can.
     const msg: PgoutputMessage = {
-      tag: 'insert',
-      relation: relation('public', 'other', ['id']),
-      newTuple: tuple({ id: '1' }),
+      tag: 'update',
+      relation: {
+        ...users,
+        replicaIdentity: 'd',
+        columns: users.columns.map((c) => ({ ...c, isKey: c.name === 'id' })),
+      },
+      newTuple: tuple({ id: '7', team_id: '2', name: 'a', bio: 'x' }),
     };
-    expect(home.map(msg, ctx())).toEqual([]);
+    const c = ctx();
+    const outs = home.map(msg, c);
+    expect(outs.map((o) => o.kind)).toEqual(['event', 'dead-letter']);
+    const [event, letter] = outs;
+    if (event?.kind !== 'event' || letter?.kind !== 'dead-letter') return;
+    expect(event.event.keys).toEqual(['user:7']);
+    expect(event.event.tags).toEqual(['team:2:members']);
+    expect(event.event.id).toBe('us-east:0/1A2B:0');
+    expect(letter.deadLetter.reason).toMatch(/^cannot render tags\[1\] "team:\{old.team_id\}:members" for update/);
+    expect(letter.deadLetter.reason).toContain('ALTER TABLE public.users REPLICA IDENTITY FULL');
+    expect(letter.deadLetter.table).toBe('public.users');
+    // The source change travels with it, so the move can be repeated once the identity is fixed.
+    expect(JSON.parse(letter.deadLetter.change).newRow).toMatchObject({ id: '7', team_id: '2' });
+    expect(c.index).toBe(2);
   });
 
   it('turns heartbeat rows into heartbeat outputs', () => {

@@ -1,4 +1,4 @@
-import { MAX_EXPLICIT_ENTRIES } from '@fabric/contracts';
+import { MAX_EXPLICIT_ENTRIES, MAX_EXPLICIT_PAYLOAD_BYTES } from '@fabric/contracts';
 import { type ExplicitInvalidation, emitInvalidation, explicitPayload } from '@fabric/sdk';
 import type { ClientBase } from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +22,7 @@ const payloads: Array<[string, ExplicitInvalidation]> = [
   ['a string instead of a list', { keys: 'user:1' as unknown as string[] }],
   ['exactly the entry limit', { keys: many(MAX_EXPLICIT_ENTRIES - 1), tags: ['t'] }],
   ['one entry over the limit', { keys: many(MAX_EXPLICIT_ENTRIES), tags: ['t'] }],
+  ['a payload above the byte limit', { keys: [`k:${'x'.repeat(MAX_EXPLICIT_PAYLOAD_BYTES)}`] }],
 ];
 
 const mapper = new ChangeMapper(

@@ -3,6 +3,8 @@ import { readerVerdict } from '../src/health.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const GRACE = 30_000;
+/** What every verdict with a batch in flight carries, for pollers that judge it by their own threshold. */
+const SINCE_T0 = { publisherUnacknowledgedSince: '2026-01-01T00:00:00.000Z' };
 
 describe('readerVerdict', () => {
   it('is ok while streaming with nothing unacknowledged, or a batch within the grace period', () => {
@@ -12,6 +14,8 @@ describe('readerVerdict', () => {
     const sending = { since: T0, failedAttempts: 3, lastError: 'broker unavailable' };
     expect(readerVerdict({ stream: 'streaming', unacknowledged: sending, graceMs: GRACE, now: T0 + GRACE })).toEqual({
       ok: true,
+      ...SINCE_T0,
+      publisherFailedAttempts: 3,
     });
   });
 
@@ -30,6 +34,8 @@ describe('readerVerdict', () => {
       ok: false,
       detail:
         'kafka has not acknowledged a batch for 31 s (4 failed attempts, last: Connection error: connect ECONNREFUSED)',
+      ...SINCE_T0,
+      publisherFailedAttempts: 4,
     });
   });
 
@@ -38,6 +44,8 @@ describe('readerVerdict', () => {
     expect(readerVerdict({ stream: 'streaming', unacknowledged: hanging, graceMs: GRACE, now: T0 + 45_000 })).toEqual({
       ok: false,
       detail: 'kafka has not acknowledged a batch for 45 s (0 failed attempts)',
+      ...SINCE_T0,
+      publisherFailedAttempts: 0,
     });
   });
 
@@ -46,6 +54,8 @@ describe('readerVerdict', () => {
     expect(readerVerdict({ stream: 'stopping', unacknowledged: sending, graceMs: GRACE, now: T0 + 60_000 })).toEqual({
       ok: false,
       detail: 'replication stopping; kafka has not acknowledged a batch for 60 s (1 failed attempt, last: timeout)',
+      ...SINCE_T0,
+      publisherFailedAttempts: 1,
     });
   });
 });

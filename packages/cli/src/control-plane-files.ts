@@ -66,9 +66,11 @@ export function writeControlPlaneFiles(endpoints: SandboxEndpoints): {
 export function controlPlaneConfigFor(
   endpoints: SandboxEndpoints,
   tokens: SandboxTokens,
-): Omit<ControlPlaneConfig, 'tls' | 'probeTimeoutMs'> {
+): Omit<ControlPlaneConfig, 'tls' | 'probeTimeoutMs' | 'health' | 'limits'> {
   return {
-    listen: { host: endpoints.controlPlane.host, port: endpoints.controlPlane.port },
+    // The sandbox's tokens are throwaway and its host the operator's choice (--host): no TLS
+    // asked of it, wherever it listens.
+    listen: { host: endpoints.controlPlane.host, port: endpoints.controlPlane.port, allowInsecure: true },
     metrics: { host: endpoints.controlPlane.host, port: endpoints.controlPlane.metricsPort },
     tokens: [
       { name: 'sandbox-read', scopes: ['read'], sha256: hashToken(tokens.read) },

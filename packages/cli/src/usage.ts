@@ -15,7 +15,8 @@ Commands:
             service answers.
   lag       Replication, CDC and Kafka lag, freshness, latency, DLQ depth and
             component health per region, from the control plane (--watch).
-  dlq       List dead letters (dlq ls) and replay them (dlq replay).
+  dlq       List dead letters (dlq ls), replay them (dlq replay), resolve the
+            ones no replay can fix (dlq resolve).
   invalidate
             Invalidate keys, tags or patterns in chosen regions through their
             invalidation topics.

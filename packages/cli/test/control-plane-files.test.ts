@@ -31,7 +31,7 @@ describe('writeControlPlaneFiles', () => {
       { name: 'sandbox-read', scopes: ['read'], sha256: hashToken(tokens.read) },
       { name: 'sandbox-admin', scopes: ['read', 'admin'], sha256: hashToken(tokens.admin) },
     ]);
-    expect(config.listen).toEqual({ host: '127.0.0.1', port: e.controlPlane.port });
+    expect(config.listen).toEqual({ host: '127.0.0.1', port: e.controlPlane.port, allowInsecure: true });
     expect(config.metrics.port).toBe(e.controlPlane.metricsPort);
   });
 

@@ -17,6 +17,13 @@ const FIELDS = ['keys', 'tags', 'versions'] as const;
 export const MAX_EXPLICIT_ENTRIES = 10_000;
 
 /**
+ * Bounds one payload's bytes (UTF-8): the reader holds a whole payload, and every event it
+ * becomes, in memory at once, before backpressure can act. Room for the entry limit of
+ * keys of a few hundred bytes; the reader splits what it publishes by the Kafka limits.
+ */
+export const MAX_EXPLICIT_PAYLOAD_BYTES = 4 * 1024 * 1024;
+
+/**
  * What PostgreSQL's jsonb (and Redis, which gets UTF-8) cannot take although JSON.parse
  * does: U+0000, and a lone UTF-16 surrogate, which is not Unicode text at all (UTF-8
  * encoding would turn it into U+FFFD and invalidate a different key).
@@ -31,6 +38,9 @@ export function textProblem(value: string): string | undefined {
 export function parseExplicitInvalidation(text: string): ExplicitResult {
   const error = (reason: string): ExplicitResult => ({ status: 'error', reason: `explicit invalidation: ${reason}` });
 
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_EXPLICIT_PAYLOAD_BYTES)
+    return error(`payload is ${bytes} bytes, above the limit of ${MAX_EXPLICIT_PAYLOAD_BYTES} bytes; send it in parts`);
   let payload: unknown;
   try {
     payload = JSON.parse(text);

@@ -17,10 +17,34 @@ export {
   resyncKey,
 } from './continuity.js';
 export { eventKey, type KeyedEvent } from './event-key.js';
-export { type ExplicitResult, MAX_EXPLICIT_ENTRIES, parseExplicitInvalidation } from './explicit-invalidation.js';
+export {
+  type ExplicitResult,
+  MAX_EXPLICIT_ENTRIES,
+  MAX_EXPLICIT_PAYLOAD_BYTES,
+  parseExplicitInvalidation,
+} from './explicit-invalidation.js';
 export { HEARTBEAT_TABLE, MESSAGE_PREFIX, OUTBOX_TABLE } from './fabric-tables.js';
-export { type InvalidatorStatus, type InvalidatorStatusReading, parseInvalidatorStatus } from './invalidator-status.js';
+export {
+  APPLIED_COMMIT_TIMES_KEY,
+  appliedCommitTimeField,
+  COMMIT_TIME_SKEW_MS,
+  type InvalidatorStatus,
+  type InvalidatorStatusReading,
+  LATENCY_WINDOW_SECONDS,
+  parseInvalidatorStatus,
+} from './invalidator-status.js';
 export { deadLetterTopic, invalidationTopic, invalidatorGroup, replayLedgerTopic } from './kafka-names.js';
+export {
+  BATCH_OVERHEAD_BYTES,
+  BROKER_MESSAGE_MAX_BYTES,
+  type ByteLimits,
+  byteLimitsProblem,
+  chunkByBytes,
+  DEFAULT_BYTE_LIMITS,
+  RECORD_OVERHEAD_BYTES,
+  recordBytes,
+} from './limits.js';
+export { literalPrefix, unguardedPatternProblem } from './pattern-guard.js';
 export {
   IDENTIFIER,
   identifierError,

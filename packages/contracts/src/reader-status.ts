@@ -10,6 +10,14 @@ export interface ReaderStatus {
   /** Events decoded but not yet acknowledged by Kafka. */
   pending: number;
   lastEventAt?: string;
+  /**
+   * Since when the batch Kafka has not acknowledged yet was first sent, while there is one.
+   * The publisher retries it forever (nothing may be skipped), so a long one means the
+   * slot stopped advancing; the control plane holds it against its own threshold.
+   */
+  publisherUnacknowledgedSince?: string;
+  /** Failed attempts of that batch so far. */
+  publisherFailedAttempts?: number;
   /** What the check at this start found: a first start, a stream that continues, or a gap (with its reason). */
   continuity?: ReaderContinuity;
 }
@@ -30,6 +38,8 @@ export interface ReaderStatusReading {
   confirmedLsn: string | undefined;
   pending: number | undefined;
   lastEventAt: Date | undefined;
+  publisherUnacknowledgedSince: Date | undefined;
+  publisherFailedAttempts: number | undefined;
   /** Undefined when the reader did not say (an older reader) or said something unknown. */
   continuity: ReaderContinuity | undefined;
 }
@@ -40,6 +50,8 @@ export function parseReaderStatus(body: unknown): ReaderStatusReading {
     confirmedLsn: text(status.confirmedLsn),
     pending: finite(status.pending),
     lastEventAt: time(status.lastEventAt),
+    publisherUnacknowledgedSince: time(status.publisherUnacknowledgedSince),
+    publisherFailedAttempts: finite(status.publisherFailedAttempts),
     continuity: parseReaderContinuity(status.continuity),
   };
 }

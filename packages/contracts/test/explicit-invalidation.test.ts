@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_EXPLICIT_ENTRIES, parseExplicitInvalidation } from '../src/index.js';
+import { MAX_EXPLICIT_ENTRIES, MAX_EXPLICIT_PAYLOAD_BYTES, parseExplicitInvalidation } from '../src/index.js';
 
 describe('parseExplicitInvalidation', () => {
   it('accepts keys, tags and versions', () => {
@@ -83,5 +83,17 @@ describe('parseExplicitInvalidation', () => {
       status: 'error',
       reason: `explicit invalidation: more than ${MAX_EXPLICIT_ENTRIES} entries in total`,
     });
+  });
+});
+
+describe('explicit invalidation byte limit', () => {
+  it('refuses a payload above MAX_EXPLICIT_PAYLOAD_BYTES, naming its size', () => {
+    const text = JSON.stringify({ keys: [`k:${'x'.repeat(MAX_EXPLICIT_PAYLOAD_BYTES)}`] });
+    const result = parseExplicitInvalidation(text);
+    expect(result).toEqual({
+      status: 'error',
+      reason: `explicit invalidation: payload is ${Buffer.byteLength(text)} bytes, above the limit of ${MAX_EXPLICIT_PAYLOAD_BYTES} bytes; send it in parts`,
+    });
+    expect(parseExplicitInvalidation(JSON.stringify({ keys: ['k'.repeat(1024 * 1024)] })).status).toBe('ok');
   });
 });

@@ -83,6 +83,7 @@ describe('invalidator status', () => {
       lastAppliedCommitTime: new Date('2024-05-01T12:00:00.000Z'),
       latencyP50Ms: 12.5,
       latencyP99Ms: 80,
+      latencyCount: 40,
     });
   });
 
@@ -93,6 +94,7 @@ describe('invalidator status', () => {
       lastAppliedCommitTime: undefined,
       latencyP50Ms: undefined,
       latencyP99Ms: undefined,
+      latencyCount: 0,
     });
   });
 

@@ -26,6 +26,7 @@ export interface Principal {
 const OPEN_SERVICES = new Set(['grpc.health.v1.Health']);
 const ADMIN_METHODS = new Set([
   '/fabric.v1.DeadLetterService/ReplayDeadLetters',
+  '/fabric.v1.DeadLetterService/ResolveDeadLetters',
   '/fabric.v1.InvalidationService/Invalidate',
   '/fabric.v1.ContinuityService/Resync',
 ]);

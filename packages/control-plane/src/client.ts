@@ -58,6 +58,9 @@ export class ControlPlaneClient {
   private readonly channel: Client;
 
   constructor(private readonly opts: ClientOptions) {
+    // grpc-js would refuse such a token on the first call with an error that quotes it.
+    if (opts.token !== undefined && !/^[!-~]+$/.test(opts.token))
+      throw new Error('token: holds whitespace or characters outside printable ASCII; check --token / FABRIC_TOKEN');
     const creds = opts.tls
       ? credentials.createSsl(opts.tls.ca ?? null, opts.tls.key ?? null, opts.tls.cert ?? null)
       : credentials.createInsecure();

@@ -12,8 +12,16 @@ import {
   standbySlotName,
   subscriptionName,
 } from '@fabric/contracts';
-import { ConfigError } from '@fabric/runtime';
+import {
+  ConfigError,
+  KAFKA_SASL_MECHANISMS,
+  type KafkaSaslMechanism,
+  type KafkaSecurity,
+  postgresUrlWithTls,
+} from '@fabric/runtime';
 import { SCOPES, type Scope, type TokenEntry } from './auth.js';
+import { HEALTH_THRESHOLDS_HELP, type HealthThresholds, parseHealthThresholds } from './region-thresholds.js';
+import { DEFAULT_LIMITS, parseServerLimits, type ServerLimits } from './server-limits.js';
 
 export interface RegionConfig {
   name: string;
@@ -22,6 +30,8 @@ export interface RegionConfig {
   /** The region's own database. */
   postgresUrl: string;
   kafkaBrokers: string[];
+  /** TLS and SASL to the region's brokers (kafkaTls, kafkaSasl); none is plaintext. */
+  kafkaSecurity?: KafkaSecurity;
   topic: string;
   deadLetterTopic: string;
   /** The region's invalidator group, whose committed offsets define the Kafka lag. */
@@ -51,7 +61,8 @@ export interface TlsFiles {
 }
 
 export interface ControlPlaneConfig {
-  listen: { host: string; port: number };
+  /** allowInsecure: listen beyond loopback without TLS all the same (see listen-guard.ts). */
+  listen: { host: string; port: number; allowInsecure?: boolean };
   metrics: { host: string; port: number };
   tokens: TokenEntry[];
   tls: TlsFiles | undefined;
@@ -59,6 +70,10 @@ export interface ControlPlaneConfig {
   replication: ReplicationMode;
   /** How long one probe of a database, broker or worker may take before it counts as unreachable. */
   probeTimeoutMs: number;
+  /** Message sizes, streams and DLQ scans one server accepts. */
+  limits: ServerLimits;
+  /** Where a region stops being healthy (GetLag status and reasons, `fabric lag`'s exit status). */
+  health: HealthThresholds;
 }
 
 export const CONTROL_PLANE_HELP = `Usage: fabric-control-plane --config FILE
@@ -66,7 +81,8 @@ export const CONTROL_PLANE_HELP = `Usage: fabric-control-plane --config FILE
 The fabric's global control plane, a gRPC server:
   fabric.v1.LagService           GetLag, WatchLag: replication, CDC and Kafka lag,
                                  freshness, latency, DLQ depth and health per region
-  fabric.v1.DeadLetterService    ListDeadLetters, ReplayDeadLetters (admin)
+  fabric.v1.DeadLetterService    ListDeadLetters (row data for admin only), ReplayDeadLetters
+                                 and ResolveDeadLetters (admin)
   fabric.v1.InvalidationService  Invalidate keys, tags, patterns (admin)
   fabric.v1.ContinuityService    Resync a region: run its recovery action (admin)
   grpc.health.v1.Health          Check, Watch (no token needed, for probes)
@@ -81,17 +97,27 @@ Options (environment variable in brackets):
 
 Configuration file:
   {
-    "listen":  { "host": "127.0.0.1", "port": 25430 },
+    "listen":  { "host": "127.0.0.1", "port": 25430 },   (beyond loopback: "tls", or
+               "allowInsecure": true for a network that encrypts on its own)
     "metrics": { "host": "127.0.0.1", "port": 25431 },
     "tokens":  [ { "name": "ops", "scopes": ["read", "admin"], "sha256": "<hex of sha256(token)>" } ],
     "tls":     { "cert": "server.pem", "key": "server.key", "clientCa": "ca.pem" },   (optional;
                clientCa requires client certificates; paths relative to the file)
     "probeTimeoutMs": 2000,                                                         (optional)
+${HEALTH_THRESHOLDS_HELP}
+    "limits": { "maxReceiveMessageBytes": ${DEFAULT_LIMITS.maxReceiveMessageBytes}, "maxSendMessageBytes": ${DEFAULT_LIMITS.maxSendMessageBytes},   (optional;
+                "maxConcurrentStreams": ${DEFAULT_LIMITS.maxConcurrentStreams}, "maxConcurrentScans": ${DEFAULT_LIMITS.maxConcurrentScans} },   the defaults; streams per
+               connection, scans = dead-letter listings/replays/resolutions at once)
     "replication": "physical",  (or "logical", the default: how the regions follow the primary)
     "regions": [ {
       "name": "us-east", "home": true,
       "postgresUrl": "postgres://postgres@127.0.0.1:25400/fabric",
+               (TLS: ?sslmode=verify-full&sslrootcert=/abs/ca.pem, sslmode as libpq means it)
       "kafkaBrokers": ["127.0.0.1:25401"],
+      "kafkaTls": { "ca": "kafka-ca.pem", "cert": "client.pem", "key": "client.key" },
+               (optional; true for the system CAs; cert and key only for mTLS)
+      "kafkaSasl": { "mechanism": "scram-sha-512", "username": "fabric", "passwordFile": "kafka.password" },
+               (optional; scram-sha-256, scram-sha-512, or plain with kafkaTls)
       "readerStatusUrl": "http://127.0.0.1:25404/healthz",
       "invalidatorStatusUrl": "http://127.0.0.1:25405/healthz",
       "topic": "${invalidationTopic('us-east')}",               (default ${invalidationTopic('<name>')})
@@ -141,12 +167,17 @@ const HOST_PORT = /^[^:\s]+:\d{1,5}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 
 /** Checks raw JSON once, at start-up; every failure names its JSON path. `baseDir` anchors TLS paths. */
-export function validateControlPlaneConfig(raw: unknown, baseDir: string): ControlPlaneConfig {
+export function validateControlPlaneConfig(
+  raw: unknown,
+  baseDir: string,
+  readFile: (f: string) => string = (f) => readFileSync(f, 'utf8'),
+): ControlPlaneConfig {
   const root = object('config', raw);
   const replication = root.replication === undefined ? 'logical' : root.replication;
   if (replication !== 'physical' && replication !== 'logical')
     throw new ConfigError('replication', `must be "physical" or "logical", got ${JSON.stringify(replication)}`);
-  const regions = array('regions', root.regions).map((r, i) => region(`regions[${i}]`, r, replication));
+  const files = { baseDir, readFile };
+  const regions = array('regions', root.regions).map((r, i) => region(`regions[${i}]`, r, replication, files));
   if (regions.length === 0) throw new ConfigError('regions', 'must list at least one region');
   const seen = new Set<string>();
   regions.forEach((r, i) => {
@@ -160,7 +191,7 @@ export function validateControlPlaneConfig(raw: unknown, baseDir: string): Contr
   if (tokens.length === 0)
     throw new ConfigError('tokens', 'must list at least one token, or nobody could call the control plane');
   return {
-    listen: endpoint('listen', root.listen),
+    listen: listen('listen', root.listen),
     metrics: endpoint('metrics', root.metrics),
     tokens,
     tls: root.tls === undefined ? undefined : tls('tls', root.tls, baseDir),
@@ -168,17 +199,25 @@ export function validateControlPlaneConfig(raw: unknown, baseDir: string): Contr
     replication,
     probeTimeoutMs:
       root.probeTimeoutMs === undefined ? 2_000 : integer('probeTimeoutMs', root.probeTimeoutMs, 100, 60_000),
+    limits: parseServerLimits('limits', root.limits),
+    health: parseHealthThresholds('health', root.health),
   };
 }
 
-function region(at: string, raw: unknown, replication: ReplicationMode): RegionConfig {
+interface ConfigFiles {
+  baseDir: string;
+  readFile: (f: string) => string;
+}
+
+function region(at: string, raw: unknown, replication: ReplicationMode, files: ConfigFiles): RegionConfig {
   const r = object(at, raw);
   const name = string(`${at}.name`, r.name);
   const badName = regionNameError(name);
   if (badName) throw new ConfigError(`${at}.name`, badName);
   const home = r.home === undefined ? false : boolean(`${at}.home`, r.home);
-  const postgresUrl = string(`${at}.postgresUrl`, r.postgresUrl);
-  if (!/^postgres(ql)?:\/\//.test(postgresUrl)) throw new ConfigError(`${at}.postgresUrl`, 'must be a postgres:// URL');
+  const givenUrl = string(`${at}.postgresUrl`, r.postgresUrl);
+  if (!/^postgres(ql)?:\/\//.test(givenUrl)) throw new ConfigError(`${at}.postgresUrl`, 'must be a postgres:// URL');
+  const postgresUrl = postgresUrlWithTls(`${at}.postgresUrl`, givenUrl);
   const kafkaBrokers = array(`${at}.kafkaBrokers`, r.kafkaBrokers).map((b, i) => {
     const broker = string(`${at}.kafkaBrokers[${i}]`, b);
     if (!HOST_PORT.test(broker)) throw new ConfigError(`${at}.kafkaBrokers[${i}]`, `"${broker}" must be host:port`);
@@ -200,6 +239,7 @@ function region(at: string, raw: unknown, replication: ReplicationMode): RegionC
     home,
     postgresUrl,
     kafkaBrokers,
+    kafkaSecurity: kafkaSecurity(at, r, files),
     topic,
     deadLetterTopic:
       r.deadLetterTopic === undefined ? deadLetterTopic(topic) : string(`${at}.deadLetterTopic`, r.deadLetterTopic),
@@ -217,6 +257,52 @@ function region(at: string, raw: unknown, replication: ReplicationMode): RegionC
         ? undefined
         : identifier('standbyApplicationName', standbyApplicationName(name)),
   };
+}
+
+/** The same options as the workers' --kafka-tls/--kafka-sasl flags, from a region's JSON. */
+function kafkaSecurity(at: string, r: Record<string, unknown>, files: ConfigFiles): KafkaSecurity {
+  const read = (field: string, value: unknown) => {
+    const file = path.resolve(files.baseDir, string(field, value));
+    try {
+      return files.readFile(file);
+    } catch (err) {
+      throw new ConfigError(field, `cannot read ${file}: ${(err as Error).message}`);
+    }
+  };
+  const security: KafkaSecurity = {};
+  if (r.kafkaTls !== undefined && r.kafkaTls !== false) {
+    const t = r.kafkaTls === true ? {} : object(`${at}.kafkaTls`, r.kafkaTls);
+    if ((t.cert === undefined) !== (t.key === undefined))
+      throw new ConfigError(`${at}.kafkaTls`, 'mTLS needs both "cert" and "key"');
+    security.tls = {
+      ...(t.ca === undefined ? {} : { ca: read(`${at}.kafkaTls.ca`, t.ca) }),
+      ...(t.cert === undefined
+        ? {}
+        : { cert: read(`${at}.kafkaTls.cert`, t.cert), key: read(`${at}.kafkaTls.key`, t.key) }),
+    };
+  }
+  if (r.kafkaSasl !== undefined) {
+    const s = object(`${at}.kafkaSasl`, r.kafkaSasl);
+    const mechanism = string(`${at}.kafkaSasl.mechanism`, s.mechanism);
+    if (!KAFKA_SASL_MECHANISMS.includes(mechanism as KafkaSaslMechanism))
+      throw new ConfigError(
+        `${at}.kafkaSasl.mechanism`,
+        `must be one of ${KAFKA_SASL_MECHANISMS.join(', ')}, got ${JSON.stringify(mechanism)}`,
+      );
+    if (mechanism === 'plain' && !security.tls)
+      throw new ConfigError(
+        `${at}.kafkaSasl.mechanism`,
+        'plain sends the password in clear: give kafkaTls, or use SCRAM',
+      );
+    const password = read(`${at}.kafkaSasl.passwordFile`, s.passwordFile).trim();
+    if (password === '') throw new ConfigError(`${at}.kafkaSasl.passwordFile`, 'is empty');
+    security.sasl = {
+      mechanism: mechanism as KafkaSaslMechanism,
+      username: string(`${at}.kafkaSasl.username`, s.username),
+      password,
+    };
+  }
+  return security;
 }
 
 function token(at: string, raw: unknown): TokenEntry {
@@ -241,6 +327,14 @@ function tls(at: string, raw: unknown, baseDir: string): TlsFiles {
     key: file('key', t.key),
     clientCa: t.clientCa === undefined ? undefined : file('clientCa', t.clientCa),
   };
+}
+
+function listen(at: string, raw: unknown): ControlPlaneConfig['listen'] {
+  const e = object(at, raw);
+  const base = endpoint(at, e);
+  return e.allowInsecure === undefined
+    ? base
+    : { ...base, allowInsecure: boolean(`${at}.allowInsecure`, e.allowInsecure) };
 }
 
 function endpoint(at: string, raw: unknown): { host: string; port: number } {

@@ -2,6 +2,7 @@ import {
   type DeadLetterFilter,
   type ListDeadLettersRequest,
   type ReplayDeadLettersRequest,
+  type ResolveDeadLettersRequest,
   type TimeRange,
   timestampDate,
 } from '@fabric/proto';
@@ -14,6 +15,13 @@ import type { PartitionRange } from './topic-scan.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
+/**
+ * Records one listing page reads at most. A filter that matches little would otherwise
+ * read a whole large DLQ in one call; past this the page ends early, with a token that
+ * goes on from where the scan stopped.
+ */
+export const MAX_SCANNED_PER_PAGE = 20_000;
+export const MAX_RESOLUTION_NOTE = 500;
 
 /** Where the next page starts: regions and partitions are listed in order, so this is enough. */
 export interface PageCursor {
@@ -32,16 +40,24 @@ export interface ListingPlan {
   pendingOnly: boolean;
 }
 
-export interface ReplayPlan {
+/** The dead letters of one region a replay or a resolution goes through. */
+export interface SettlePlan {
   region: RegionConfig;
   /** Undefined: every partition. */
   partition: number | undefined;
   fromOffset: bigint;
-  /** Inclusive; undefined: up to the end when the replay starts. */
+  /** Inclusive; undefined: up to the end when the run starts. */
   toOffset: bigint | undefined;
   criteria: DeadLetterCriteria;
   dryRun: boolean;
+}
+
+export interface ReplayPlan extends SettlePlan {
   force: boolean;
+}
+
+export interface ResolvePlan extends SettlePlan {
+  note: string;
 }
 
 export function planListing(req: ListDeadLettersRequest, regions: RegionDirectory): ListingPlan {
@@ -62,16 +78,32 @@ export function planListing(req: ListDeadLettersRequest, regions: RegionDirector
 }
 
 export function planReplay(req: ReplayDeadLettersRequest, regions: RegionDirectory): ReplayPlan {
-  if (req.region === '') throw RpcError.invalidArgument('region', 'name the region whose dead letters to replay');
+  return { ...planSettle(req, regions, 'replay'), force: req.force };
+}
+
+export function planResolve(req: ResolveDeadLettersRequest, regions: RegionDirectory): ResolvePlan {
+  const plan = planSettle(req, regions, 'resolve');
+  const note = req.note.trim();
+  if (note === '') throw RpcError.invalidArgument('note', 'say why these dead letters need no replay; it is recorded');
+  if (note.length > MAX_RESOLUTION_NOTE)
+    throw RpcError.invalidArgument('note', `at most ${MAX_RESOLUTION_NOTE} characters, got ${note.length}`);
+  return { ...plan, note };
+}
+
+function planSettle(
+  req: Pick<ReplayDeadLettersRequest, 'region' | 'range' | 'filter' | 'dryRun'>,
+  regions: RegionDirectory,
+  verb: string,
+): SettlePlan {
+  if (req.region === '') throw RpcError.invalidArgument('region', `name the region whose dead letters to ${verb}`);
   const region = regions.get('region', req.region);
-  const plan: ReplayPlan = {
+  const plan: SettlePlan = {
     region,
     partition: undefined,
     fromOffset: 0n,
     toOffset: undefined,
     criteria: criteria(req.filter, req.range.case === 'timeRange' ? req.range.value : undefined, 'time_range'),
     dryRun: req.dryRun,
-    force: req.force,
   };
   if (req.range.case === 'offsets') {
     const o = req.range.value;
@@ -87,8 +119,8 @@ export function planReplay(req: ReplayDeadLettersRequest, regions: RegionDirecto
   return plan;
 }
 
-/** The partition ranges a replay reads, clipped to what the DLQ holds when it starts. */
-export function replayRanges(plan: ReplayPlan, dlq: DeadLetterOffsets[]): PartitionRange[] {
+/** The partition ranges a replay or resolution reads, clipped to what the DLQ holds when it starts. */
+export function replayRanges(plan: SettlePlan, dlq: DeadLetterOffsets[]): PartitionRange[] {
   if (plan.partition !== undefined && !dlq.some((p) => p.partition === plan.partition)) {
     throw RpcError.invalidArgument(
       'offsets.partition',

@@ -5,6 +5,7 @@ import {
   type DeadLetterService,
   type InvalidationEvent,
   ReplayOutcome,
+  ResolveOutcome,
 } from '@fabric/proto';
 import { status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -12,11 +13,14 @@ import type { RegionConfig } from './config.js';
 import {
   encodePageToken,
   type ListingPlan,
+  MAX_SCANNED_PER_PAGE,
   type PageCursor,
   planListing,
   planReplay,
+  planResolve,
   replayRanges,
 } from './dead-letter-request.js';
+import { DEFAULT_MAX_CONCURRENT_SCANS, ScanSlots } from './dead-letter-scans.js';
 import { type DeadLetterView, deadLetterEntry, matchesCriteria, viewDeadLetter } from './dead-letter-view.js';
 import type { ImplOf } from './grpc-service.js';
 import type { ControlPlaneMetrics } from './metrics.js';
@@ -25,48 +29,149 @@ import type { RegionConnection, RegionConnections } from './region-connections.j
 import type { RegionDirectory } from './regions.js';
 import type { DeadLetterOffsets } from './replay-ledger.js';
 import { decideReplay, ReplayTally } from './replay-tally.js';
+import { decideResolve, ResolveTally } from './resolve-tally.js';
 import { RpcError } from './rpc-error.js';
-import { scanPartition } from './topic-scan.js';
+import { DEFAULT_LIMITS } from './server-limits.js';
+import type { PartitionRange, TopicScanner } from './topic-scan.js';
 
 export interface DeadLetterDeps {
   regions: RegionDirectory;
   connections: RegionConnections;
   metrics: ControlPlaneMetrics;
   logger: Logger;
+  /** Shared by listings, replays and resolutions; default DEFAULT_MAX_CONCURRENT_SCANS. */
+  scanSlots?: ScanSlots;
+  /** The server's largest response; a listing page stays under half of it. */
+  maxSendMessageBytes?: number;
 }
 
 export function deadLetterHandlers(deps: DeadLetterDeps): ImplOf<typeof DeadLetterService> {
   const { regions, connections, metrics, logger } = deps;
-  /** Regions with a replay running here; a second one would race the first for the same dead letters. */
-  const replaying = new Set<string>();
+  const slots = deps.scanSlots ?? new ScanSlots(DEFAULT_MAX_CONCURRENT_SCANS);
+  const pageBytes = Math.floor((deps.maxSendMessageBytes ?? DEFAULT_LIMITS.maxSendMessageBytes) / 2);
+  /**
+   * Regions with a replay or resolution running here; a second one would race the first
+   * for the same dead letters and the same ledger records.
+   */
+  const settling = new Map<string, string>();
+  const settle = (region: string, what: string): (() => void) => {
+    const running = settling.get(region);
+    if (running)
+      throw new RpcError(status.ABORTED, `a ${running} of ${region} is already running; wait for it to finish`);
+    settling.set(region, what);
+    return () => {
+      settling.delete(region);
+    };
+  };
 
   return {
     async listDeadLetters(req, ctx) {
       const plan = planListing(req, regions);
-      const entries: Array<MessageInitShape<typeof DeadLetterEntrySchema>> = [];
-      let next: PageCursor | undefined;
-      let pending = 0n;
-      let reachedCursor = plan.cursor === undefined;
-      for (const region of plan.regions) {
-        const connection = connections.get(region.name);
-        const dlq = await readDlq(connection);
-        pending += connection.ledger.pending(dlq);
-        reachedCursor ||= region.name === plan.cursor!.region;
-        // Before the cursor's region: listed on earlier pages. Page full: only the count goes on.
-        if (reachedCursor && !next) next = await fillPage(connection, dlq, plan, entries, req.region, ctx.signal);
+      const release = slots.acquire('ListDeadLetters');
+      try {
+        // Row data is for those who may act on it; a read token sees where and why.
+        const redact = !ctx.principal?.scopes.has('admin');
+        const entries: Array<MessageInitShape<typeof DeadLetterEntrySchema>> = [];
+        let next: PageCursor | undefined;
+        let pending = 0n;
+        let reachedCursor = plan.cursor === undefined;
+        const budget = { records: MAX_SCANNED_PER_PAGE, bytes: pageBytes };
+        for (const region of plan.regions) {
+          const connection = connections.get(region.name);
+          const dlq = await readDlq(connection);
+          pending += connection.ledger.pending(dlq);
+          reachedCursor ||= region.name === plan.cursor!.region;
+          // Before the cursor's region: listed on earlier pages. Page full: only the count goes on.
+          if (reachedCursor && !next)
+            next = await fillPage(
+              connection,
+              dlq,
+              plan,
+              entries,
+              { selection: req.region, redact, budget },
+              ctx.signal,
+            );
+        }
+        return { deadLetters: entries, nextPageToken: next ? encodePageToken(next) : '', pending };
+      } finally {
+        release();
       }
-      return { deadLetters: entries, nextPageToken: next ? encodePageToken(next) : '', pending };
+    },
+
+    async resolveDeadLetters(req, ctx, send) {
+      const plan = planResolve(req, regions);
+      const region = plan.region;
+      const by = ctx.principal?.name ?? 'unknown';
+      const releaseSlot = slots.acquire('ResolveDeadLetters');
+      let releaseRegion: () => void = () => undefined;
+      try {
+        if (!plan.dryRun) releaseRegion = settle(region.name, 'replay or resolution');
+        const connection = connections.get(region.name);
+        const ranges = replayRanges(plan, await readDlq(connection));
+        const tally = new ResolveTally(
+          ranges.reduce((sum, r) => sum + (r.to - r.from), 0n),
+          plan.dryRun,
+        );
+        logger.info(
+          {
+            region: region.name,
+            by,
+            note: plan.note,
+            dryRun: plan.dryRun,
+            ranges: ranges.map((r) => `${r.partition}:${r.from}-${r.to}`),
+          },
+          'resolving dead letters',
+        );
+        await send(tally.progress(false));
+        for (const range of ranges) {
+          await scan(connection, range, ctx.signal, async (records) => {
+            const toResolve: DeadLetterView[] = [];
+            for (const record of records) {
+              tally.scannedOne();
+              const view = viewDeadLetter(record);
+              if (!matchesCriteria(view, plan.criteria)) continue;
+              const decision = decideResolve(connection.ledger.settlement(view.partition, view.offset), plan);
+              if (decision.action === 'resolve') toResolve.push(view);
+              else tally.note(view, decision.outcome, decision.reason);
+            }
+            if (toResolve.length > 0) {
+              try {
+                await connection.ledger.resolve(toResolve, by, plan.note);
+              } catch (err) {
+                throw RpcError.unavailable(
+                  `${region.name}: recording resolutions in ${connection.ledger.topic} failed: ${(err as Error).message}`,
+                );
+              }
+            }
+            for (const view of toResolve) tally.note(view, ResolveOutcome.RESOLVED, '');
+            const progress = tally.progress(false);
+            for (const item of progress.items ?? [])
+              metrics.resolutions.inc({
+                region: region.name,
+                outcome: ResolveOutcome[item.outcome ?? ResolveOutcome.UNSPECIFIED].toLowerCase(),
+              });
+            await send(progress);
+          });
+        }
+        const final = tally.progress(true);
+        logger.info(
+          { region: region.name, by, resolved: String(final.resolved), skipped: String(final.skipped) },
+          plan.dryRun ? 'resolution dry run done' : 'resolution done',
+        );
+        await send(final);
+      } finally {
+        releaseRegion();
+        releaseSlot();
+      }
     },
 
     async replayDeadLetters(req, ctx, send) {
       const plan = planReplay(req, regions);
       const region = plan.region;
-      if (!plan.dryRun) {
-        if (replaying.has(region.name))
-          throw new RpcError(status.ABORTED, `a replay of ${region.name} is already running; wait for it to finish`);
-        replaying.add(region.name);
-      }
+      const releaseSlot = slots.acquire('ReplayDeadLetters');
+      let releaseRegion: () => void = () => undefined;
       try {
+        if (!plan.dryRun) releaseRegion = settle(region.name, 'replay or resolution');
         const connection = connections.get(region.name);
         const ranges = replayRanges(plan, await readDlq(connection));
         const tally = new ReplayTally(
@@ -92,7 +197,7 @@ export function deadLetterHandlers(deps: DeadLetterDeps): ImplOf<typeof DeadLett
               const view = viewDeadLetter(record);
               if (!matchesCriteria(view, plan.criteria)) continue;
               const decision = decideReplay(view, {
-                replayedBefore: connection.ledger.has(view.partition, view.offset),
+                settled: connection.ledger.settlement(view.partition, view.offset),
                 force: plan.force,
                 dryRun: plan.dryRun,
               });
@@ -118,7 +223,8 @@ export function deadLetterHandlers(deps: DeadLetterDeps): ImplOf<typeof DeadLett
         );
         await send(final);
       } finally {
-        if (!plan.dryRun) replaying.delete(region.name);
+        releaseRegion();
+        releaseSlot();
       }
     },
   };
@@ -127,16 +233,18 @@ export function deadLetterHandlers(deps: DeadLetterDeps): ImplOf<typeof DeadLett
 /**
  * Adds one region's matching dead letters to the page, partition by partition in offset
  * order, from the cursor when it points into this region. Returns where the next page
- * starts once the page is full: at the first matching dead letter that did not fit.
+ * starts once the page is full (at the first matching dead letter that did not fit) or
+ * the page's scan budget is spent (at the first record not read).
  */
 async function fillPage(
   connection: RegionConnection,
   dlq: DeadLetterOffsets[],
   plan: ListingPlan,
   entries: Array<MessageInitShape<typeof DeadLetterEntrySchema>>,
-  selection: string,
+  page: { selection: string; redact: boolean; budget: { records: number; bytes: number } },
   signal: AbortSignal,
 ): Promise<PageCursor | undefined> {
+  const { selection, redact, budget } = page;
   const region = connection.config;
   const cursor = plan.cursor?.region === region.name ? plan.cursor : undefined;
   let next: PageCursor | undefined;
@@ -149,14 +257,21 @@ async function fillPage(
       signal,
       (records) => {
         for (const record of records) {
+          if (budget.records-- <= 0) {
+            next = { selection, region: region.name, partition: record.partition, offset: record.offset };
+            return false;
+          }
           const view = viewDeadLetter(record);
-          const replayed = connection.ledger.has(view.partition, view.offset);
-          if (!matchesCriteria(view, plan.criteria) || (plan.pendingOnly && replayed)) continue;
-          if (entries.length === plan.pageSize) {
+          const settled = connection.ledger.settlement(view.partition, view.offset);
+          if (!matchesCriteria(view, plan.criteria) || (plan.pendingOnly && settled)) continue;
+          // The record appears twice in an entry, as the dead letter and as its decoded event.
+          const size = 2 * (record.value?.length ?? 0) + 256;
+          if (entries.length === plan.pageSize || (entries.length > 0 && size > budget.bytes)) {
             next = { selection, region: region.name, partition: view.partition, offset: view.offset };
             return false;
           }
-          entries.push(deadLetterEntry(region.name, view, replayed));
+          budget.bytes -= size;
+          entries.push(deadLetterEntry(region.name, view, settled, redact));
         }
         return true;
       },
@@ -208,12 +323,12 @@ async function readDlq(connection: RegionConnection): Promise<DeadLetterOffsets[
 
 async function scan(
   connection: RegionConnection,
-  range: Parameters<typeof scanPartition>[1],
+  range: PartitionRange,
   signal: AbortSignal,
-  onRecords: Parameters<typeof scanPartition>[2],
+  onRecords: Parameters<TopicScanner['scan']>[1],
 ): Promise<void> {
   try {
-    await scanPartition(connection.kafka.kafka, range, onRecords, { signal });
+    await connection.scanner.scan(range, onRecords, { signal });
   } catch (err) {
     if (err instanceof RpcError) throw err;
     throw RpcError.unavailable(

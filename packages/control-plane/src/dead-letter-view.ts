@@ -3,6 +3,7 @@ import {
   type DeadLetter,
   type DeadLetterEntrySchema,
   DeadLetterSchema,
+  DeadLetterState,
   fromBinary,
   type InvalidationEvent,
   InvalidationEventSchema,
@@ -10,6 +11,8 @@ import {
   timestampDate,
   timestampFromDate,
 } from '@fabric/proto';
+import { notReplayableReason, type Unreplayable } from './dead-letter-hint.js';
+import type { Settlement } from './replay-ledger.js';
 import type { ScannedRecord } from './topic-scan.js';
 
 /** One DLQ record, decoded as far as it goes, and whether its original can be published again. */
@@ -35,38 +38,42 @@ export interface DeadLetterCriteria {
 
 export function viewDeadLetter(record: ScannedRecord): DeadLetterView {
   const base = { partition: record.partition, offset: record.offset, kafkaTime: record.time };
-  const refuse = (deadLetter: DeadLetter | undefined, reason: string, event?: InvalidationEvent): DeadLetterView => ({
-    ...base,
-    failedAt: failedAt(deadLetter, record.time),
-    deadLetter,
-    event,
-    replayable: false,
-    notReplayableReason: reason,
-  });
-  if (!record.value || record.value.length === 0) return refuse(undefined, 'empty DLQ record');
+  const refuse = (why: Unreplayable, event?: InvalidationEvent): DeadLetterView => {
+    const deadLetter = 'deadLetter' in why ? why.deadLetter : undefined;
+    return {
+      ...base,
+      failedAt: failedAt(deadLetter, record.time),
+      deadLetter,
+      event,
+      replayable: false,
+      notReplayableReason: notReplayableReason(why),
+    };
+  };
+  if (!record.value || record.value.length === 0) return refuse({ kind: 'empty-record' });
   let deadLetter: DeadLetter;
   try {
     deadLetter = fromBinary(DeadLetterSchema, record.value);
   } catch (err) {
-    return refuse(undefined, `not a DeadLetter: ${(err as Error).message}`);
+    return refuse({ kind: 'not-a-dead-letter', error: (err as Error).message });
   }
-  const who = deadLetter.component || 'unknown component';
-  if (deadLetter.original.length === 0) {
-    return refuse(deadLetter, `no original event (${who}): fix the cause, then repeat the source change`);
-  }
+  if (deadLetter.original.length === 0) return refuse({ kind: 'no-original', deadLetter });
   let event: InvalidationEvent;
   try {
     event = fromBinary(InvalidationEventSchema, deadLetter.original);
   } catch (err) {
-    return refuse(deadLetter, `original is not a decodable InvalidationEvent: ${(err as Error).message}`);
+    return refuse({ kind: 'undecodable-original', deadLetter, error: (err as Error).message });
   }
   // Arbitrary bytes can decode as an empty message; only a real event is worth publishing.
-  if (event.id === '') return refuse(deadLetter, 'original has no event id: not an InvalidationEvent', event);
+  if (event.id === '')
+    return refuse(
+      { kind: 'not-an-event', deadLetter, problem: 'original has no event id: not an InvalidationEvent' },
+      event,
+    );
   if (
     event.operation !== Operation.HEARTBEAT &&
     event.keys.length + event.tags.length + event.versions.length + event.patterns.length === 0
   ) {
-    return refuse(deadLetter, 'original holds no cache operation', event);
+    return refuse({ kind: 'not-an-event', deadLetter, problem: 'original holds no cache operation' }, event);
   }
   return {
     ...base,
@@ -92,23 +99,57 @@ export function matchesCriteria(view: DeadLetterView, c: DeadLetterCriteria): bo
   return true;
 }
 
+const STATES = { replayed: DeadLetterState.REPLAYED, resolved: DeadLetterState.RESOLVED } as const;
+
+/**
+ * The listing entry of one dead letter. `redact` leaves out the row data (see
+ * redactRowData), for callers who may read the fabric's state but not the database's.
+ */
 export function deadLetterEntry(
   region: string,
   view: DeadLetterView,
-  replayed: boolean,
+  settled: Settlement | undefined,
+  redact: boolean,
 ): MessageInitShape<typeof DeadLetterEntrySchema> {
+  const shown = redact ? redactRowData(view) : view;
   return {
     region,
     partition: view.partition,
     offset: view.offset,
     kafkaTime: timestampFromDate(view.kafkaTime),
-    deadLetter: view.deadLetter,
-    event: view.event,
+    deadLetter: shown.deadLetter,
+    event: shown.event,
     replayable: view.replayable,
     notReplayableReason: view.notReplayableReason,
-    replayed,
+    replayed: settled?.state === 'replayed',
+    state: settled ? STATES[settled.state] : DeadLetterState.PENDING,
+    settledBy: settled?.by ?? '',
+    settledTime: settled?.at ? timestampFromDate(settled.at) : undefined,
+    resolutionNote: settled?.note ?? '',
+    redacted: redact,
   };
 }
+
+/**
+ * Row data is the column values of the source change and everything derived from them:
+ * the change JSON, the original event bytes, and the event's keys, tags, versions and
+ * patterns (key templates embed columns such as an email). What stays says where and why
+ * it failed: table, LSN, reason (which names only the row's key columns, on purpose),
+ * component, positions, event id and operation.
+ */
+export function redactRowData(view: DeadLetterView): Pick<DeadLetterView, 'deadLetter' | 'event'> {
+  return {
+    deadLetter: view.deadLetter && {
+      ...view.deadLetter,
+      change: view.deadLetter.change ? REDACTED : '',
+      original: new Uint8Array(),
+    },
+    event: view.event && { ...view.event, keys: [], tags: [], versions: [], patterns: [] },
+  };
+}
+
+/** Stands in for the change JSON of a redacted dead letter. */
+export const REDACTED = '(redacted: needs a token with the admin scope)';
 
 function failedAt(deadLetter: DeadLetter | undefined, kafkaTime: Date): Date {
   return deadLetter?.failedTime ? timestampDate(deadLetter.failedTime) : kafkaTime;

@@ -4,6 +4,7 @@ export {
   ComponentStatus,
   ContinuityState,
   type DeadLetterEntry,
+  DeadLetterState,
   type GetLagResponse,
   GetLagResponseSchema,
   type InvalidateResponse,
@@ -16,6 +17,9 @@ export {
   type ReplayDeadLettersResponse,
   ReplayDeadLettersResponseSchema,
   ReplayOutcome,
+  type ResolveDeadLettersResponse,
+  ResolveDeadLettersResponseSchema,
+  ResolveOutcome,
   type ResyncResponse,
   ResyncResponseSchema,
   timestampDate,
@@ -39,5 +43,7 @@ export {
   validateControlPlaneConfig,
 } from './config.js';
 export { ServingStatus } from './health-service.js';
+export { assertListenSecure, isLoopback } from './listen-guard.js';
 export { ControlPlaneMetrics } from './metrics.js';
 export { ControlPlane } from './server.js';
+export { DEFAULT_LIMITS, type ServerLimits } from './server-limits.js';

@@ -1,4 +1,5 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
+import { unguardedPatternProblem } from '@fabric/contracts';
 import { type InvalidateRequest, type InvalidationEventSchema, Operation, timestampFromDate } from '@fabric/proto';
 import type { RegionConfig } from './config.js';
 import type { RegionDirectory } from './regions.js';
@@ -15,6 +16,8 @@ export interface InvalidationPlan {
   regions: RegionConfig[];
   /** In request order: keys, then tags, then patterns. */
   targets: InvalidationTarget[];
+  /** Patterns without a literal prefix were asked for explicitly; the events say so. */
+  force: boolean;
 }
 
 export const MAX_TARGETS = 1000;
@@ -22,8 +25,9 @@ const MAX_LENGTH = 1024;
 
 /**
  * Checks an Invalidate request, naming the first bad field. A pattern without a literal
- * character would make the invalidator SCAN and delete a whole regional cache, which an
- * operator must ask for explicitly with `force`.
+ * prefix would make the invalidator SCAN and delete keys of every kind in a regional cache,
+ * which an operator must ask for explicitly with `force` (see @fabric/contracts' guard,
+ * which the invalidator applies to every event too).
  */
 export function planInvalidation(req: InvalidateRequest, regions: RegionDirectory): InvalidationPlan {
   if (req.regions.length === 0) throw RpcError.invalidArgument('regions', 'name at least one region');
@@ -45,14 +49,10 @@ export function planInvalidation(req: InvalidateRequest, regions: RegionDirector
       `at most ${MAX_TARGETS} keys, tags and patterns together per request, got ${targets.length}`,
     );
   req.patterns.forEach((p, i) => {
-    if (!req.force && !hasLiteral(p)) {
-      throw RpcError.invalidArgument(
-        `patterns[${i}]`,
-        `${JSON.stringify(p)} has no literal character and would invalidate every key of the region's cache; set force to do that`,
-      );
-    }
+    const problem = req.force ? undefined : unguardedPatternProblem(p);
+    if (problem) throw RpcError.invalidArgument(`patterns[${i}]`, problem);
   });
-  return { regions: chosen, targets };
+  return { regions: chosen, targets, force: req.force };
 }
 
 function checked(field: string, kind: TargetKind, values: string[]): InvalidationTarget[] {
@@ -62,23 +62,6 @@ function checked(field: string, kind: TargetKind, values: string[]): Invalidatio
       throw RpcError.invalidArgument(`${field}[${i}]`, `longer than ${MAX_LENGTH} characters`);
     return { kind, value };
   });
-}
-
-/** Whether a Redis glob pattern matches anything narrower than wildcards do (*, ?, [...] classes). */
-export function hasLiteral(pattern: string): boolean {
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*' || c === '?') continue;
-    if (c === '[') {
-      const close = pattern.indexOf(']', i + 1);
-      if (close !== -1) {
-        i = close;
-        continue;
-      }
-    }
-    return true;
-  }
-  return false;
 }
 
 /**
@@ -104,6 +87,7 @@ export function manualEvents(
       keys: t.kind === 'key' ? [t.value] : [],
       tags: t.kind === 'tag' ? [t.value] : [],
       patterns: t.kind === 'pattern' ? [t.value] : [],
+      force: t.kind === 'pattern' && plan.force,
     },
   }));
 }

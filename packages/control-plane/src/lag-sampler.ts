@@ -9,6 +9,7 @@ import type { Observed } from './probes/observed.js';
 import type { DatabaseState } from './probes/postgres.js';
 import { fetchWorkerStatus, readInvalidatorStatus, readReaderStatus } from './probes/worker-status.js';
 import type { RegionConnection, RegionConnections } from './region-connections.js';
+import { DEFAULT_HEALTH_THRESHOLDS, type HealthThresholds } from './region-thresholds.js';
 
 export type RegionLag = MessageInitShape<typeof RegionLagSchema>;
 
@@ -48,6 +49,7 @@ export class LagSampler {
     private readonly timeoutMs: number,
     private readonly metrics: ControlPlaneMetrics,
     private readonly logger: Logger,
+    private readonly thresholds: HealthThresholds = DEFAULT_HEALTH_THRESHOLDS,
   ) {
     this.home = regions.find((r) => r.home)!;
   }
@@ -98,7 +100,7 @@ export class LagSampler {
     const probes: RegionProbes = { database, primary, kafka, deadLetters, reader, invalidator };
     const now = new Date();
     this.remember(region, probes, now);
-    const lag = regionLag(region, probes, (c) => this.lastSeen(region, c), now);
+    const lag = regionLag(region, probes, (c) => this.lastSeen(region, c), now, this.thresholds);
     this.export(lag);
     return lag;
   }

@@ -5,13 +5,14 @@ import {
   ComponentStatus,
   type PartitionLagSchema,
   type RegionLagSchema,
-  RegionStatus,
   timestampFromDate,
 } from '@fabric/proto';
 import type { RegionConfig } from './config.js';
 import type { Observed } from './probes/observed.js';
 import type { DatabaseState } from './probes/postgres.js';
 import { continuityHealth, regionContinuity } from './region-continuity.js';
+import { regionHealth } from './region-health.js';
+import { DEFAULT_HEALTH_THRESHOLDS, type HealthThresholds } from './region-thresholds.js';
 
 export interface TopicOffsets {
   partition: number;
@@ -43,9 +44,6 @@ export type Component =
   | 'heartbeat'
   | 'continuity';
 
-/** Components the control plane talks to itself; the others are derived from the primary's answers. */
-const DIRECT: readonly Component[] = ['postgres', 'kafka', 'cdc-reader', 'invalidator'];
-
 /**
  * The primary writes a heartbeat every second (by default); one this old means the home
  * reader stopped beating, and freshness everywhere stops being measurable.
@@ -66,6 +64,7 @@ export function regionLag(
   probes: RegionProbes,
   lastSeen: (c: Component) => Date | undefined,
   now: Date,
+  thresholds: HealthThresholds = DEFAULT_HEALTH_THRESHOLDS,
 ): MessageInitShape<typeof RegionLagSchema> {
   const db = observedValue(probes.database);
   const primary = observedValue(probes.primary);
@@ -95,23 +94,43 @@ export function regionLag(
     lag: nonNegative(p.end - (p.committed ?? p.start)),
   }));
 
+  const kafkaLagTotal = kafka ? partitions.reduce((sum, p) => sum + (p.lag as bigint), 0n) : undefined;
+  const freshnessSeconds = secondsBetween(invalidator?.lastAppliedCommitTime, now);
+  const { status, reasons } = regionHealth(
+    {
+      region,
+      components,
+      database: db,
+      primary,
+      reader,
+      freshnessSeconds,
+      deadLetters: probes.deadLetters,
+      kafkaLag: kafkaLagTotal,
+      now,
+    },
+    thresholds,
+  );
+
   return {
     region: region.name,
     home: region.home,
-    status: regionStatus(components),
+    status,
+    reasons,
     components,
     replicationLagBytes: replicationBytes(region, db, primary),
     replicationLagSeconds: replicationSeconds,
     cdcLagBytes: db?.slots.get(region.cdcSlot)?.lagBytes,
     cdcIdleSeconds: secondsBetween(reader?.lastEventAt, now),
     kafkaLag: partitions,
-    kafkaLagTotal: kafka ? partitions.reduce((sum, p) => sum + (p.lag as bigint), 0n) : undefined,
-    freshnessSeconds: secondsBetween(invalidator?.lastAppliedCommitTime, now),
+    kafkaLagTotal,
+    freshnessSeconds,
     lastAppliedCommitTime: invalidator?.lastAppliedCommitTime
       ? timestampFromDate(invalidator.lastAppliedCommitTime)
       : undefined,
     latencyP50Ms: invalidator?.latencyP50Ms,
     latencyP99Ms: invalidator?.latencyP99Ms,
+    latencyWindowSeconds: invalidator?.latencyWindowSeconds,
+    latencyWindowCount: invalidator?.latencyCount === undefined ? undefined : BigInt(invalidator.latencyCount),
     deadLetters: probes.deadLetters,
     observedTime: timestampFromDate(now),
     replication: region.home ? 'primary' : region.standbyApplicationName ? 'physical' : 'logical',
@@ -132,13 +151,6 @@ function replicationBytes(
   if (region.home) return db ? 0n : undefined;
   if (region.standbyApplicationName) return primary?.standbys.get(region.standbyApplicationName)?.replayLagBytes;
   return primary?.slots.get(region.subscriptionSlot!)?.lagBytes;
-}
-
-export function regionStatus(components: ComponentHealth[]): RegionStatus {
-  if (components.every((c) => c.status === ComponentStatus.HEALTHY)) return RegionStatus.HEALTHY;
-  const direct = components.filter((c) => DIRECT.includes(c.component));
-  if (direct.every((c) => c.status === ComponentStatus.UNREACHABLE)) return RegionStatus.UNREACHABLE;
-  return RegionStatus.DEGRADED;
 }
 
 /**

@@ -11,6 +11,7 @@ export class ControlPlaneMetrics {
   readonly rpcSeconds: Histogram<'method'>;
   readonly invalidationEvents: Counter<'region' | 'kind'>;
   readonly replays: Counter<'region' | 'outcome'>;
+  readonly resolutions: Counter<'region' | 'outcome'>;
   readonly resyncsRequested: Counter<'region'>;
   readonly probeFailures: Counter<'region' | 'component'>;
   readonly freshness: Gauge<'region'>;
@@ -47,6 +48,12 @@ export class ControlPlaneMetrics {
       labelNames: ['region', 'outcome'],
       registers,
     });
+    this.resolutions = new Counter({
+      name: 'fabric_control_plane_resolved_dead_letters_total',
+      help: 'Dead letters handled by resolutions (closed by an operator without a replay), by outcome',
+      labelNames: ['region', 'outcome'],
+      registers,
+    });
     this.resyncsRequested = new Counter({
       name: 'fabric_control_plane_resyncs_requested_total',
       help: 'Operator resyncs published (every partition got its copy), by region',
@@ -79,7 +86,7 @@ export class ControlPlaneMetrics {
     });
     this.regionHealthy = new Gauge({
       name: 'fabric_region_healthy',
-      help: '1 when every component of the region answered healthy',
+      help: '1 when the region is healthy: every component answered healthy and no health threshold is crossed',
       labelNames: ['region'],
       registers,
     });

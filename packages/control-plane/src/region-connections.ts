@@ -4,30 +4,46 @@ import type { RegionConfig } from './config.js';
 import { DatabaseProbe } from './probes/postgres.js';
 import { RegionKafka } from './region-kafka.js';
 import { ReplayLedger } from './replay-ledger.js';
+import { TopicScanner } from './topic-scan.js';
 
 export interface RegionConnection {
   config: RegionConfig;
   kafka: RegionKafka;
   database: DatabaseProbe;
   ledger: ReplayLedger;
+  /** Reads the region's DLQ and ledger topics through a few reused consumer groups. */
+  scanner: TopicScanner;
 }
 
 /** The long-lived clients of every region, made once and shared by all services. */
 export class RegionConnections {
   private readonly byName: Map<string, RegionConnection>;
 
-  constructor(regions: readonly RegionConfig[], timeoutMs: number, logger: Logger) {
+  /**
+   * `scanGroups`: consumer groups each region's scanner may use at once; the concurrent
+   * dead-letter calls plus one for the ledger keeps any read from waiting for a group.
+   */
+  constructor(regions: readonly RegionConfig[], timeoutMs: number, logger: Logger, scanGroups = 5) {
     this.byName = new Map(
-      regions.map((config) => {
+      regions.map((config, i) => {
         const log = logger.child({ region: config.name });
-        const kafka = new RegionKafka(config.name, config.kafkaBrokers, timeoutMs, log);
+        const kafka = new RegionKafka(
+          config.name,
+          config.kafkaBrokers,
+          timeoutMs,
+          log,
+          config.kafkaSecurity,
+          `regions[${i}]`,
+        );
+        const scanner = new TopicScanner(kafka.kafka, config.name, scanGroups);
         return [
           config.name,
           {
             config,
             kafka,
             database: new DatabaseProbe(config.postgresUrl, timeoutMs, log),
-            ledger: new ReplayLedger(kafka, replayLedgerTopic(config.deadLetterTopic)),
+            ledger: new ReplayLedger(kafka, scanner, replayLedgerTopic(config.deadLetterTopic)),
+            scanner,
           },
         ];
       }),
@@ -42,6 +58,12 @@ export class RegionConnections {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.byName.values()].flatMap((c) => [c.kafka.close(), c.database.close()]));
+    await Promise.allSettled(
+      [...this.byName.values()].flatMap((c) => [
+        // The scan group goes first, while the admin client is still there to delete it.
+        c.scanner.close((work) => c.kafka.admin('delete scan group', work)).finally(() => c.kafka.close()),
+        c.database.close(),
+      ]),
+    );
   }
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createKafka, createProducer } from '@fabric/runtime';
+import { createKafka, createProducer, type KafkaSecurity } from '@fabric/runtime';
 import { type Admin, type Kafka, logLevel, type Producer, type RecordMetadata } from 'kafkajs';
 import type { Logger } from 'pino';
 import { withTimeout } from './probes/observed.js';
@@ -27,10 +27,15 @@ export class RegionKafka {
     brokers: string[],
     private readonly timeoutMs: number,
     logger: Logger,
+    /** TLS and SASL to the brokers (none: plaintext). */
+    readonly security: KafkaSecurity = {},
+    /** The region's JSON path in the configuration, for hints naming its kafkaTls/kafkaSasl. */
+    readonly at = `regions[name=${region}]`,
   ) {
     this.kafka = createKafka({
       clientId: `fabric-control-plane-${region}`,
       brokers,
+      security,
       logger,
       connectionTimeout: timeoutMs,
       requestTimeout: Math.max(timeoutMs, 5_000),

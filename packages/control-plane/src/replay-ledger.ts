@@ -1,8 +1,18 @@
 import type { RegionKafka } from './region-kafka.js';
-import { scanPartition } from './topic-scan.js';
+import type { TopicScanner } from './topic-scan.js';
 
 export function ledgerKey(partition: number, offset: bigint): string {
   return `${partition}:${offset}`;
+}
+
+/** How a dead letter left the pending set: a replay published it, or an operator resolved it. */
+export interface Settlement {
+  state: 'replayed' | 'resolved';
+  /** The token name of whoever did it. */
+  by: string;
+  at: Date | undefined;
+  /** Why it was resolved; empty for replays. */
+  note: string;
 }
 
 export interface DeadLetterOffsets {
@@ -14,13 +24,14 @@ export interface DeadLetterOffsets {
 }
 
 /**
- * Which dead letters of one region were replayed. Kept in Kafka beside the DLQ (a
- * compacted topic), so it survives control-plane restarts and every instance sees it;
- * held in memory and caught up incrementally, so lag reports do not re-read it.
+ * Which dead letters of one region were replayed or resolved. Kept in Kafka beside the
+ * DLQ (a compacted topic keyed by DLQ position, so the latest record of a dead letter
+ * says how it was settled), so it survives control-plane restarts and every instance
+ * sees it; held in memory and caught up incrementally, so lag reports do not re-read it.
  */
 export class ReplayLedger {
-  /** Replayed DLQ offsets per DLQ partition. */
-  private readonly replayed = new Map<number, Set<bigint>>();
+  /** Settled DLQ offsets per DLQ partition. */
+  private readonly settled = new Map<number, Map<bigint, Settlement>>();
   /** Next ledger offset to read, per ledger partition. */
   private readonly position = new Map<number, bigint>();
   private catchingUp: Promise<void> | undefined;
@@ -28,20 +39,22 @@ export class ReplayLedger {
 
   constructor(
     private readonly kafka: RegionKafka,
+    private readonly scanner: Pick<TopicScanner, 'scan'>,
     readonly topic: string,
   ) {}
 
-  has(partition: number, offset: bigint): boolean {
-    return this.replayed.get(partition)?.has(offset) ?? false;
+  /** How the dead letter was settled; undefined while it is pending. */
+  settlement(partition: number, offset: bigint): Settlement | undefined {
+    return this.settled.get(partition)?.get(offset);
   }
 
-  /** Dead letters still in the DLQ that no replay published. */
+  /** Dead letters still in the DLQ that were neither replayed nor resolved: the DLQ depth. */
   pending(dlq: DeadLetterOffsets[]): bigint {
     let pending = 0n;
     for (const p of dlq) {
       pending += p.end - p.start;
-      // Replays of dead letters that retention has since removed no longer count.
-      for (const o of this.replayed.get(p.partition) ?? []) if (o >= p.start && o < p.end) pending--;
+      // Settlements of dead letters that retention has since removed no longer count.
+      for (const o of this.settled.get(p.partition)?.keys() ?? []) if (o >= p.start && o < p.end) pending--;
     }
     return pending;
   }
@@ -56,15 +69,30 @@ export class ReplayLedger {
   async record(entries: Array<{ partition: number; offset: bigint; eventId: string }>, by: string): Promise<void> {
     if (entries.length === 0) return;
     await this.ensureTopic();
-    const replayedAt = new Date().toISOString();
+    const at = new Date();
     await this.kafka.publish(
       this.topic,
       entries.map((e) => ({
         key: ledgerKey(e.partition, e.offset),
-        value: JSON.stringify({ replayedAt, eventId: e.eventId, by }),
+        value: JSON.stringify({ replayedAt: at.toISOString(), eventId: e.eventId, by }),
       })),
     );
-    for (const e of entries) this.add(e.partition, e.offset);
+    for (const e of entries) this.add(e.partition, e.offset, { state: 'replayed', by, at, note: '' });
+  }
+
+  /** Records dead letters an operator closed without a replay, with who and why. */
+  async resolve(entries: Array<{ partition: number; offset: bigint }>, by: string, note: string): Promise<void> {
+    if (entries.length === 0) return;
+    await this.ensureTopic();
+    const at = new Date();
+    await this.kafka.publish(
+      this.topic,
+      entries.map((e) => ({
+        key: ledgerKey(e.partition, e.offset),
+        value: JSON.stringify({ resolvedAt: at.toISOString(), by, note }),
+      })),
+    );
+    for (const e of entries) this.add(e.partition, e.offset, { state: 'resolved', by, at, note });
   }
 
   private async catchUp(): Promise<void> {
@@ -77,22 +105,22 @@ export class ReplayLedger {
       const from = this.position.get(partition) ?? 0n;
       const to = BigInt(high);
       if (from >= to) continue;
-      const next = await scanPartition(this.kafka.kafka, { topic: this.topic, partition, from, to }, (records) => {
+      const next = await this.scanner.scan({ topic: this.topic, partition, from, to }, (records) => {
         for (const r of records) {
-          // Only the key counts; the value says who replayed it and when, for people.
+          // The key says which dead letter; the value how, who and when.
           const [dlqPartition, dlqOffset] = r.key?.toString().split(':') ?? [];
           if (dlqPartition && dlqOffset && /^\d+$/.test(dlqPartition) && /^\d+$/.test(dlqOffset))
-            this.add(Number(dlqPartition), BigInt(dlqOffset));
+            this.add(Number(dlqPartition), BigInt(dlqOffset), parseSettlement(r.value));
         }
       });
       this.position.set(partition, next);
     }
   }
 
-  private add(partition: number, offset: bigint): void {
-    const set = this.replayed.get(partition) ?? new Set<bigint>();
-    set.add(offset);
-    this.replayed.set(partition, set);
+  private add(partition: number, offset: bigint, settlement: Settlement): void {
+    const byOffset = this.settled.get(partition) ?? new Map<bigint, Settlement>();
+    byOffset.set(offset, settlement);
+    this.settled.set(partition, byOffset);
   }
 
   private async ensureTopic(): Promise<void> {
@@ -107,4 +135,26 @@ export class ReplayLedger {
     );
     this.topicReady = true;
   }
+}
+
+/**
+ * A ledger value as written by record() or resolve(). Records from before resolutions
+ * existed, or that do not parse, count as replays: the key alone always meant "replayed".
+ */
+export function parseSettlement(value: Buffer | null): Settlement {
+  let v: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(value?.toString('utf8') ?? '');
+    if (parsed && typeof parsed === 'object') v = parsed as Record<string, unknown>;
+  } catch {
+    // falls back to a replay by nobody known
+  }
+  const text = (x: unknown) => (typeof x === 'string' ? x : '');
+  const date = (x: unknown) => {
+    const d = typeof x === 'string' ? new Date(x) : undefined;
+    return d && !Number.isNaN(d.getTime()) ? d : undefined;
+  };
+  if (typeof v.resolvedAt === 'string')
+    return { state: 'resolved', by: text(v.by), at: date(v.resolvedAt), note: text(v.note) };
+  return { state: 'replayed', by: text(v.by), at: date(v.replayedAt), note: '' };
 }

@@ -1,23 +1,31 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { type ReplayDeadLettersResponseSchema, type ReplayedDeadLetterSchema, ReplayOutcome } from '@fabric/proto';
 import type { DeadLetterView } from './dead-letter-view.js';
+import type { Settlement } from './replay-ledger.js';
 
 export type ReplayDecision = { action: 'publish' } | { action: 'report'; outcome: ReplayOutcome; reason: string };
 
 /**
  * What a replay does with one matching dead letter. A dead letter the ledger already
- * holds is skipped unless forced, so running the same replay twice publishes nothing the
- * second time; a dry run decides the same way but publishes nothing.
+ * holds (replayed, or resolved by an operator) is skipped unless forced, so running the
+ * same replay twice publishes nothing the second time; a dry run decides the same way
+ * but publishes nothing.
  */
 export function decideReplay(
   view: DeadLetterView,
-  opts: { replayedBefore: boolean; force: boolean; dryRun: boolean },
+  opts: { settled: Settlement | undefined; force: boolean; dryRun: boolean },
 ): ReplayDecision {
-  if (opts.replayedBefore && !opts.force)
+  if (opts.settled?.state === 'replayed' && !opts.force)
     return {
       action: 'report',
       outcome: ReplayOutcome.ALREADY_REPLAYED,
       reason: 'replayed before; force publishes it again',
+    };
+  if (opts.settled?.state === 'resolved' && !opts.force)
+    return {
+      action: 'report',
+      outcome: ReplayOutcome.RESOLVED,
+      reason: `resolved by ${opts.settled.by || 'unknown'}: ${opts.settled.note}; force publishes it anyway`,
     };
   if (!view.replayable)
     return { action: 'report', outcome: ReplayOutcome.NOT_REPLAYABLE, reason: view.notReplayableReason };
@@ -46,7 +54,7 @@ export class ReplayTally {
   note(view: DeadLetterView, outcome: ReplayOutcome, reason: string): void {
     this.matched++;
     if (outcome === ReplayOutcome.REPLAYED || outcome === ReplayOutcome.WOULD_REPLAY) this.replayed++;
-    else if (outcome === ReplayOutcome.ALREADY_REPLAYED) this.skipped++;
+    else if (outcome === ReplayOutcome.ALREADY_REPLAYED || outcome === ReplayOutcome.RESOLVED) this.skipped++;
     else this.notReplayable++;
     this.items.push({ partition: view.partition, offset: view.offset, outcome, reason, eventId: view.event?.id ?? '' });
   }

@@ -14,17 +14,20 @@ import type { Logger } from 'pino';
 import { TokenAuthenticator } from './auth.js';
 import type { ControlPlaneConfig, TlsFiles } from './config.js';
 import { continuityHandlers } from './continuity-service.js';
+import { ScanSlots } from './dead-letter-scans.js';
 import { deadLetterHandlers } from './dead-letter-service.js';
 import { bindService, type CallHooks } from './grpc-service.js';
 import { HealthRegistry, healthHandlers } from './health-service.js';
 import { invalidationHandlers } from './invalidation-service.js';
 import { LagSampler } from './lag-sampler.js';
 import { lagHandlers } from './lag-service.js';
+import { assertListenSecure } from './listen-guard.js';
 import { ControlPlaneMetrics } from './metrics.js';
 import { DescriptorIndex, reflectionHandlers } from './reflection-service.js';
 import { RegionConnections } from './region-connections.js';
 import { RegionDirectory } from './regions.js';
 import { RpcError } from './rpc-error.js';
+import { grpcServerOptions } from './server-limits.js';
 
 const SERVED = [
   LagService,
@@ -54,10 +57,16 @@ export class ControlPlane {
     logger: Logger,
     metrics = new ControlPlaneMetrics(),
   ): Promise<ControlPlane> {
+    assertListenSecure(config);
     const credentials = serverCredentials(config.tls);
     const regions = new RegionDirectory(config.regions);
-    const connections = new RegionConnections(config.regions, config.probeTimeoutMs, logger);
-    const sampler = new LagSampler(config.regions, connections, config.probeTimeoutMs, metrics, logger);
+    const connections = new RegionConnections(
+      config.regions,
+      config.probeTimeoutMs,
+      logger,
+      config.limits.maxConcurrentScans + 1,
+    );
+    const sampler = new LagSampler(config.regions, connections, config.probeTimeoutMs, metrics, logger, config.health);
     const auth = new TokenAuthenticator(config.tokens);
     const shutdown = new AbortController();
     const health = new HealthRegistry(SERVED.map((s) => s.typeName));
@@ -71,8 +80,15 @@ export class ControlPlane {
         metrics.rpcSeconds.observe({ method: path }, seconds);
       },
     };
-    const deps = { regions, connections, metrics, logger };
-    const server = new Server();
+    const deps = {
+      regions,
+      connections,
+      metrics,
+      logger,
+      scanSlots: new ScanSlots(config.limits.maxConcurrentScans),
+      maxSendMessageBytes: config.limits.maxSendMessageBytes,
+    };
+    const server = new Server(grpcServerOptions(config.limits));
     for (const bound of [
       bindService(LagService, lagHandlers(regions, sampler), hooks),
       bindService(DeadLetterService, deadLetterHandlers(deps), hooks),

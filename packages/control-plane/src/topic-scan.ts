@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 
 export interface ScannedRecord {
   partition: number;
@@ -23,23 +23,119 @@ export class ScanStalledError extends Error {
   override readonly name = 'ScanStalledError';
 }
 
+type OnRecords = (
+  records: ScannedRecord[],
+  // biome-ignore lint/suspicious/noConfusingVoidType: a callback that returns nothing means "go on"
+) => Promise<boolean | void> | boolean | void;
+
+export interface ScanOptions {
+  idleTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * The reader of one region's DLQ and ledger topics. kafkajs cannot read without a
+ * consumer group, and a group per read would leave one group behind per call (the broker
+ * lists an empty group until its retention passes). So reads borrow a group from a small
+ * pool, made once per control-plane instance and reused: one read per group at a time (a
+ * second member would take partitions from the first), at most `maxGroups` groups, so
+ * concurrent reads still run side by side. The groups commit nothing, so there is nothing
+ * to reset, and close() deletes them.
+ */
+export class TopicScanner {
+  private readonly prefix: string;
+  private readonly made: string[] = [];
+  private readonly free: string[] = [];
+  private readonly waiting: Array<() => void> = [];
+  private readonly running = new Set<Promise<unknown>>();
+  private closed = false;
+
+  constructor(
+    private readonly kafka: Kafka,
+    region: string,
+    private readonly maxGroups: number,
+    instance: string = randomUUID().slice(0, 8),
+  ) {
+    this.prefix = `${SCAN_GROUP_PREFIX}${region}-${instance}-`;
+  }
+
+  /** The groups made so far. */
+  get groups(): readonly string[] {
+    return this.made;
+  }
+
+  /** Like scanPartition, in a pooled group; an abort while waiting for one ends the wait. */
+  async scan(range: PartitionRange, onRecords: OnRecords, opts: ScanOptions = {}): Promise<bigint> {
+    if (this.closed) throw new Error(`${range.topic}: the scanner of this region is closed`);
+    const groupId = await this.borrow(opts.signal);
+    const run = scanPartition(this.kafka, range, onRecords, opts, groupId);
+    this.running.add(run);
+    try {
+      return await run;
+    } finally {
+      this.running.delete(run);
+      this.free.push(groupId);
+      this.waiting.shift()?.();
+    }
+  }
+
+  /**
+   * Waits for running reads, then deletes the groups, so a stopped control plane leaves
+   * none behind. A group never joined is not there to delete: that failure is expected.
+   */
+  async close(admin: (work: (a: Admin) => Promise<unknown>) => Promise<unknown>): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.running]);
+    if (this.made.length > 0) await admin((a) => a.deleteGroups([...this.made])).catch(() => undefined);
+  }
+
+  private async borrow(signal: AbortSignal | undefined): Promise<string> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const free = this.free.pop();
+      if (free) return free;
+      if (this.made.length < this.maxGroups) {
+        const made = `${this.prefix}${this.made.length}`;
+        this.made.push(made);
+        return made;
+      }
+      await new Promise<void>((resolve, reject) => {
+        const wake = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        // An abandoned wait gives up its place, so the next free group wakes someone waiting.
+        const onAbort = () => {
+          this.waiting.splice(this.waiting.indexOf(wake), 1);
+          reject(signal!.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.waiting.push(wake);
+      });
+    }
+  }
+}
+
+/** Every scan group starts with this, so operators can tell them from the invalidators'. */
+export const SCAN_GROUP_PREFIX = 'fabric-control-plane-scan-';
+
 /**
  * Reads one partition range in offset order and hands each fetched batch to `onRecords`,
  * which returns false to stop early. Resolves with the offset after the last record
- * handed over. kafkajs cannot read without a consumer group, so every scan joins a
- * throwaway group that commits nothing and leaves nothing behind to reset.
+ * handed over. Joins `groupId` (a TopicScanner's) for the read and leaves it after; the
+ * group commits nothing. Without one, a throwaway group is made for this read alone.
  */
 export async function scanPartition(
   kafka: Kafka,
   range: PartitionRange,
-  // biome-ignore lint/suspicious/noConfusingVoidType: a callback that returns nothing means "go on"
-  onRecords: (records: ScannedRecord[]) => Promise<boolean | void> | boolean | void,
-  opts: { idleTimeoutMs?: number; signal?: AbortSignal } = {},
+  onRecords: OnRecords,
+  opts: ScanOptions = {},
+  groupId = `${SCAN_GROUP_PREFIX}${randomUUID()}`,
 ): Promise<bigint> {
   if (range.from >= range.to) return range.from;
   const idleMs = opts.idleTimeoutMs ?? 15_000;
   const consumer = kafka.consumer({
-    groupId: `fabric-control-plane-scan-${randomUUID()}`,
+    groupId,
     allowAutoTopicCreation: false,
     maxWaitTimeInMs: 200,
   });

@@ -32,6 +32,7 @@ describe('requiredScope', () => {
   it('asks admin for the RPCs that change something, read for the rest, nothing for health', () => {
     expect(requiredScope(INVALIDATE)).toBe('admin');
     expect(requiredScope(REPLAY)).toBe('admin');
+    expect(requiredScope('/fabric.v1.DeadLetterService/ResolveDeadLetters')).toBe('admin');
     expect(requiredScope('/fabric.v1.ContinuityService/Resync')).toBe('admin');
     expect(requiredScope(GET_LAG)).toBe('read');
     expect(requiredScope('/fabric.v1.DeadLetterService/ListDeadLetters')).toBe('read');
@@ -58,6 +59,19 @@ describe('TokenAuthenticator', () => {
       code: status.UNAUTHENTICATED,
       message: 'unknown token',
     });
+  });
+
+  it('never quotes the presented token in a refusal', () => {
+    for (const [path, value] of [
+      [GET_LAG, 'Bearer sekrit-unknown-1'],
+      [GET_LAG, 'sekrit-unknown-1'],
+      [GET_LAG, 'Bearer sekrit-unknown-1 trailing'],
+      [INVALIDATE, 'Bearer read-token'],
+    ] as const) {
+      const { message } = refusal(path, bearer(value));
+      expect(message).not.toContain('sekrit');
+      expect(message).not.toContain('read-token');
+    }
   });
 
   it('refuses admin RPCs to a read token as PERMISSION_DENIED, naming the scope', () => {

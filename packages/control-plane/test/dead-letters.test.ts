@@ -10,7 +10,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { matchesCriteria, viewDeadLetter } from '../src/dead-letter-view.js';
 import type { RegionKafka } from '../src/region-kafka.js';
-import { ReplayLedger } from '../src/replay-ledger.js';
+import { parseSettlement, ReplayLedger } from '../src/replay-ledger.js';
 import { decideReplay, ReplayTally } from '../src/replay-tally.js';
 import type { ScannedRecord } from '../src/topic-scan.js';
 
@@ -92,6 +92,45 @@ describe('viewDeadLetter', () => {
     expect(view.notReplayableReason).toContain(reason);
   });
 
+  it.each([
+    [
+      { kind: 'update', table: 'public.users' },
+      'public.users',
+      'no key rule could render the change; fix the key rules',
+    ],
+    [{ kind: 'truncate', table: 'public.users' }, 'public.users', 'no truncate rule rendered'],
+    [{ kind: 'message', lsn: '0/1', payload: '{' }, '', "the application's explicit invalidation was refused"],
+    [
+      { kind: 'insert', table: 'fabric.outbox' },
+      'fabric.outbox',
+      "the application's explicit invalidation was refused",
+    ],
+    [{ kind: 'relay', lsn: '0/1', payload: '{}' }, 'fabric.outbox', 'could not relay it to the others'],
+  ])('tells what to do for a reader-side %j instead of a replay', (change, table, hint) => {
+    const view = viewDeadLetter(
+      record(0, deadLetter({ component: 'cdc-reader', reason: 'r', table, change: JSON.stringify(change) })),
+    );
+    expect(view.notReplayableReason).toContain(hint);
+    expect(view.notReplayableReason).toMatch(/, then resolve it$/);
+  });
+
+  it('points undecodable bytes at their producer, not at a replay', () => {
+    const view = viewDeadLetter(
+      record(
+        0,
+        deadLetter({
+          component: 'invalidator',
+          original: new Uint8Array([0x0a, 0xff]),
+          sourceTopic: 'fabric.inval.eu-west',
+          sourcePartition: 1,
+        }),
+      ),
+    );
+    expect(view.notReplayableReason).toMatch(
+      /^original is not a decodable InvalidationEvent \(.*\): not replayable; check the producer of fabric\.inval\.eu-west\[1\], then resolve it$/,
+    );
+  });
+
   it('falls back to the Kafka time when the writer left failed_time unset', () => {
     expect(
       viewDeadLetter(record(0, toBinary(DeadLetterSchema, create(DeadLetterSchema, { component: 'x' })))).failedAt,
@@ -120,21 +159,30 @@ describe('matchesCriteria', () => {
 describe('decideReplay and ReplayTally', () => {
   const replayable = viewDeadLetter(record(1, invalidatorLetter));
   const notReplayable = viewDeadLetter(record(2, readerLetter));
+  const replayedByOps = { state: 'replayed' as const, by: 'ops', at: undefined, note: '' };
+  const resolvedByOps = { state: 'resolved' as const, by: 'ops', at: undefined, note: 'producer fixed' };
 
   it('skips what was replayed unless forced, refuses what cannot be replayed, publishes nothing on a dry run', () => {
-    expect(decideReplay(replayable, { replayedBefore: false, force: false, dryRun: false })).toEqual({
+    expect(decideReplay(replayable, { settled: undefined, force: false, dryRun: false })).toEqual({
       action: 'publish',
     });
-    expect(decideReplay(replayable, { replayedBefore: true, force: false, dryRun: false })).toMatchObject({
+    expect(decideReplay(replayable, { settled: replayedByOps, force: false, dryRun: false })).toMatchObject({
       outcome: ReplayOutcome.ALREADY_REPLAYED,
     });
-    expect(decideReplay(replayable, { replayedBefore: true, force: true, dryRun: false })).toEqual({
+    expect(decideReplay(replayable, { settled: replayedByOps, force: true, dryRun: false })).toEqual({
       action: 'publish',
     });
-    expect(decideReplay(replayable, { replayedBefore: false, force: false, dryRun: true })).toMatchObject({
+    expect(decideReplay(replayable, { settled: undefined, force: false, dryRun: true })).toMatchObject({
       outcome: ReplayOutcome.WOULD_REPLAY,
     });
-    expect(decideReplay(notReplayable, { replayedBefore: false, force: true, dryRun: false })).toMatchObject({
+    expect(decideReplay(replayable, { settled: resolvedByOps, force: false, dryRun: false })).toMatchObject({
+      outcome: ReplayOutcome.RESOLVED,
+      reason: expect.stringContaining('resolved by ops: producer fixed'),
+    });
+    expect(decideReplay(replayable, { settled: resolvedByOps, force: true, dryRun: false })).toEqual({
+      action: 'publish',
+    });
+    expect(decideReplay(notReplayable, { settled: undefined, force: true, dryRun: false })).toMatchObject({
       outcome: ReplayOutcome.NOT_REPLAYABLE,
       reason: expect.stringContaining('cdc-reader'),
     });
@@ -184,7 +232,8 @@ describe('ReplayLedger.pending', () => {
         return [];
       },
     } as unknown as RegionKafka;
-    const ledger = new ReplayLedger(kafka, 'fabric.inval.eu-west.dlq.replayed');
+    const scanner = { scan: async () => 0n };
+    const ledger = new ReplayLedger(kafka, scanner, 'fabric.inval.eu-west.dlq.replayed');
     await ledger.record(
       [
         { partition: 0, offset: 3n, eventId: 'a' },
@@ -194,8 +243,8 @@ describe('ReplayLedger.pending', () => {
       'ops',
     );
     expect(published).toEqual(['0:3', '0:7', '1:0']);
-    expect(ledger.has(0, 7n)).toBe(true);
-    expect(ledger.has(1, 7n)).toBe(false);
+    expect(ledger.settlement(0, 7n)).toMatchObject({ state: 'replayed', by: 'ops' });
+    expect(ledger.settlement(1, 7n)).toBeUndefined();
     // Partition 0 holds offsets 5..9 now (3 was removed by retention): 5 minus the replayed 7.
     expect(
       ledger.pending([
@@ -203,5 +252,23 @@ describe('ReplayLedger.pending', () => {
         { partition: 1, start: 0n, end: 2n },
       ]),
     ).toBe(4n + 1n);
+    // A resolution takes a dead letter out of the depth like a replay does.
+    await ledger.resolve([{ partition: 0, offset: 5n }], 'ops', 'garbage from a test producer');
+    expect(ledger.settlement(0, 5n)).toMatchObject({
+      state: 'resolved',
+      by: 'ops',
+      note: 'garbage from a test producer',
+    });
+    expect(ledger.pending([{ partition: 0, start: 5n, end: 10n }])).toBe(3n);
+    expect(published).toEqual(['0:3', '0:7', '1:0', '0:5']);
   });
+});
+
+describe('parseSettlement', () => {
+  it.each([
+    ['{"replayedAt":"2024-05-01T12:00:00.000Z","eventId":"e","by":"ops"}', { state: 'replayed', by: 'ops', note: '' }],
+    ['{"resolvedAt":"2024-05-01T12:00:00.000Z","by":"ops","note":"n"}', { state: 'resolved', by: 'ops', note: 'n' }],
+    // The key alone always meant "replayed": a value that does not parse stays a replay.
+    ['not json', { state: 'replayed', by: '', note: '', at: undefined }],
+  ])('%s', (value, expected) => expect(parseSettlement(Buffer.from(value))).toMatchObject(expected));
 });

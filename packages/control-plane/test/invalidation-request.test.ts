@@ -3,7 +3,7 @@ import { create, InvalidateRequestSchema, InvalidationEventSchema, Operation } f
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import type { RegionConfig } from '../src/config.js';
-import { hasLiteral, MAX_TARGETS, manualEvents, planInvalidation } from '../src/invalidation-request.js';
+import { MAX_TARGETS, manualEvents, planInvalidation } from '../src/invalidation-request.js';
 import { RegionDirectory } from '../src/regions.js';
 import type { RpcError } from '../src/rpc-error.js';
 
@@ -58,9 +58,12 @@ describe('planInvalidation', () => {
     [
       { regions: ['us-east'], patterns: ['user:*', '*'] },
       status.INVALID_ARGUMENT,
-      'patterns[1]: "*" has no literal character',
+      'patterns[1]: "*" has no literal prefix',
     ],
     [{ regions: ['us-east'], patterns: ['?*[a-z]'] }, status.INVALID_ARGUMENT, 'patterns[0]'],
+    // Literal characters after a leading wildcard still match keys of every kind, ver:* included.
+    [{ regions: ['us-east'], patterns: ['*:*'] }, status.INVALID_ARGUMENT, 'patterns[0]: "*:*" has no literal prefix'],
+    [{ regions: ['us-east'], patterns: ['*e*'] }, status.INVALID_ARGUMENT, 'patterns[0]: "*e*" has no literal prefix'],
     [
       { regions: ['us-east'], keys: Array.from({ length: MAX_TARGETS + 1 }, (_, i) => `k${i}`) },
       status.INVALID_ARGUMENT,
@@ -72,24 +75,11 @@ describe('planInvalidation', () => {
     expect(err.message).toContain(message);
   });
 
-  it('allows a wildcard-only pattern with force', () => {
-    expect(planInvalidation(request({ regions: ['us-east'], patterns: ['*'], force: true }), regions).targets).toEqual([
-      { kind: 'pattern', value: '*' },
-    ]);
+  it('allows a wildcard-only pattern with force, and says so in its event', () => {
+    const plan = planInvalidation(request({ regions: ['us-east'], patterns: ['*'], force: true }), regions);
+    expect(plan.targets).toEqual([{ kind: 'pattern', value: '*' }]);
+    expect(manualEvents(plan, 'us-east', 'f', new Date()).map((e) => e.event.force)).toEqual([true]);
   });
-});
-
-describe('hasLiteral', () => {
-  it.each([
-    ['*', false],
-    ['**?', false],
-    ['[abc]*', false],
-    ['[^x]?', false],
-    ['user:*', true],
-    ['*:profile', true],
-    ['\\*', true],
-    ['[unclosed', true],
-  ])('%s -> %s', (pattern, expected) => expect(hasLiteral(pattern)).toBe(expected));
 });
 
 describe('manualEvents', () => {
@@ -110,6 +100,7 @@ describe('manualEvents', () => {
       patterns: [],
     });
     expect(events[2]!.event.patterns).toEqual(['s:*']);
+    expect(events.map((e) => e.event.force)).toEqual([false, false, false]);
     expect(events[0]!.event.primaryCommitTime).toEqual(events[0]!.event.emittedTime);
     expect(
       Number(events[0]!.event.primaryCommitTime!.seconds) * 1000 + events[0]!.event.primaryCommitTime!.nanos! / 1e6,

@@ -49,7 +49,7 @@ function probes(patch: Partial<RegionProbes> = {}): RegionProbes {
         { partition: 1, start: 2n, end: 5n, committed: undefined },
       ],
     },
-    deadLetters: 3n,
+    deadLetters: 0n,
     reader: {
       status: 'healthy',
       value: { confirmedLsn: '0/3000', pending: 0, lastEventAt: ago(2), continuity: undefined },
@@ -78,7 +78,8 @@ describe('regionLag', () => {
     expect(lag.freshnessSeconds).toBe(1.25);
     expect(timestampDate(lag.lastAppliedCommitTime!)).toEqual(ago(1.25));
     expect([lag.latencyP50Ms, lag.latencyP99Ms]).toEqual([12, 80]);
-    expect(lag.deadLetters).toBe(3n);
+    expect(lag.deadLetters).toBe(0n);
+    expect(lag.reasons).toEqual([]);
     expect(status(lag, 'replication')?.status).toBe(ComponentStatus.HEALTHY);
   });
 

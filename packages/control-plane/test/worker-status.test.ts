@@ -52,6 +52,8 @@ describe('fetchWorkerStatus', () => {
         lastAppliedCommitTime: new Date('2024-05-01T12:00:00Z'),
         latencyP50Ms: 12.5,
         latencyP99Ms: undefined,
+        latencyCount: 3,
+        latencyWindowSeconds: undefined,
       },
     });
   });

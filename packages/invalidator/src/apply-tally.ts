@@ -16,6 +16,8 @@ export interface ApplyResult {
   versionsBumped: number;
   tagsExpanded: number;
   patternsScanned: number;
+  /** SSCAN and SCAN pages walked by tag and pattern expansion: the steps Redis took, each bounded. */
+  pagesScanned: number;
   /** Heartbeat events written through to Redis (see HEARTBEAT_KEY). */
   heartbeats: number;
   /** Events that failed; everything else in the batch is applied. */
@@ -24,15 +26,9 @@ export interface ApplyResult {
 
 export type Counter = Exclude<keyof ApplyResult, 'failed'>;
 
-/** A tag set deleted before its members were (cluster): put back if the event then fails. */
-export interface PoppedTag {
-  tag: string;
-  members: string[];
-}
-
 /**
  * Everything one apply() learns about its batch: the keys each event resolves to, the
- * counts, the first failure of each event, and the tag sets it popped. Strategies and the
+ * counts and the first failure of each event. Strategies and the
  * command runner write into it; the applier reads the result once at the end.
  */
 export class ApplyTally {
@@ -42,15 +38,15 @@ export class ApplyTally {
     versionsBumped: 0,
     tagsExpanded: 0,
     patternsScanned: 0,
+    pagesScanned: 0,
     heartbeats: 0,
   };
   private readonly failures = new Map<number, EventFailure>();
   private readonly keys = new Map<number, Set<string>>();
-  private readonly popped = new Map<number, PoppedTag[]>();
 
   constructor(private readonly events: readonly InvalidationEvent[]) {}
 
-  /** Keys event `index` resolves to: its own, then tag members and pattern matches as found. */
+  /** Keys event `index` names itself (tag members and pattern matches are deleted page by page). */
   addKeys(index: number, keys: Iterable<string>): void {
     const set = this.keys.get(index) ?? new Set<string>();
     this.keys.set(index, set);
@@ -68,18 +64,9 @@ export class ApplyTally {
     this.failures.set(index, { index, eventId, error: new ApplyError(stage, eventId, cause) });
   }
 
-  pop(index: number, popped: PoppedTag): void {
-    this.popped.set(index, [...(this.popped.get(index) ?? []), popped]);
-  }
-
   /** Keys per event still standing, in batch order: what the command plan unlinks. */
   pending(): Map<number, Set<string>> {
     return new Map([...this.keys].filter(([index]) => !this.failures.has(index)));
-  }
-
-  /** Tag sets popped for events that failed afterwards. */
-  poppedByFailed(): PoppedTag[] {
-    return [...this.failures.keys()].flatMap((index) => this.popped.get(index) ?? []);
   }
 
   result(): ApplyResult {

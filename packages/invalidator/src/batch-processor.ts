@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { type Decoded, decodeInvalidation } from './decode.js';
 import type { ApplyResult } from './redis-applier.js';
 import type { ResyncJob, ResyncOutcome } from './resync-runner.js';
-import { isTransient, type RetryPolicy, retryDelay } from './retry-policy.js';
+import { failureKind, failureReason, type RetryPolicy, retryDelay } from './retry-policy.js';
 
 /** One record of the regional topic, as the consumer hands it over. */
 export interface SourceRecord {
@@ -36,6 +36,10 @@ export interface ProcessObserver {
   retrying(events: number, attempt: number, delayMs: number, error: unknown): void;
   deadLettered(draft: DeadLetterDraft): void;
   heartbeatDropped(event: InvalidationEvent, error: unknown): void;
+  /** The partition stopped at an outage: nothing from the failed events on is committed. */
+  blocked(partition: number, reason: string, error: unknown): void;
+  /** Redis answers again (or the partition was given up): blocked for `blockedMs`. */
+  unblocked(partition: number, blockedMs: number): void;
 }
 
 export type ProcessOutcome = { status: 'done'; applied: number; deadLettered: number } | { status: 'interrupted' };
@@ -51,11 +55,15 @@ export interface BatchProcessorDeps {
   observer: ProcessObserver;
   logger: Logger;
   random?: () => number;
+  now?: () => number;
 }
 
 interface Pending {
   record: SourceRecord;
   event: InvalidationEvent;
+  /** Applies tried, and how many of them met a moving slot (counted against maxAttempts). */
+  attempts: number;
+  slotMoving: number;
 }
 
 interface Item {
@@ -65,13 +73,29 @@ interface Item {
 
 /**
  * Takes a chunk of records to the point where every one is either applied to Redis or
- * durably dead-lettered; only then may the caller commit the offsets. Events that fail
- * transiently are retried alone (the rest of the chunk is already applied) with capped,
- * jittered backoff. Interrupted by a stop, it returns without dead-lettering anything, so
- * the uncommitted chunk is redelivered to whoever consumes the partition next.
+ * durably dead-lettered; only then may the caller commit the offsets. Events that fail are
+ * retried alone (the rest of the chunk is already applied) with capped, jittered backoff.
+ *
+ * Only a failure of the event itself is a dead letter (see FailureKind). An outage blocks
+ * the partition instead, for as long as it lasts: dead-lettering there would turn every
+ * event in flight into a stale key an operator must replay by hand, while blocking costs
+ * only freshness, which the metrics and /healthz report. Interrupted by a stop, it returns
+ * without dead-lettering anything, so the uncommitted chunk is redelivered to whoever
+ * consumes the partition next.
  */
 export class BatchProcessor {
-  constructor(private readonly deps: BatchProcessorDeps) {}
+  /** Partitions blocked by an outage, since when; one log line and metric change per transition. */
+  private readonly blockedSince = new Map<number, number>();
+  private readonly now: () => number;
+
+  constructor(private readonly deps: BatchProcessorDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Partitions blocked by an outage right now. */
+  blockedPartitions(): number[] {
+    return [...this.blockedSince.keys()];
+  }
 
   async process(records: readonly SourceRecord[], control: ProcessControl): Promise<ProcessOutcome> {
     const items: Item[] = records.map((record) => ({ record, decoded: decodeInvalidation(record.value) }));
@@ -124,7 +148,7 @@ export class BatchProcessor {
       try {
         return (await this.deps.resync(job, control)).status === 'done';
       } catch (err) {
-        const delay = retryDelay(this.deps.policy, Math.min(attempt, 30), this.deps.random);
+        const delay = retryDelay(this.deps.policy, attempt, this.deps.random);
         this.deps.observer.retrying(1, attempt, delay, err);
         if (!(await this.wait(delay, control))) return false;
       }
@@ -136,39 +160,50 @@ export class BatchProcessor {
     const letters: DeadLetterDraft[] = [];
     let pending: Pending[] = [];
     for (const { record, decoded } of items) {
-      if (decoded.ok) pending.push({ record, event: decoded.event });
+      if (decoded.ok) pending.push({ record, event: decoded.event, attempts: 0, slotMoving: 0 });
       else letters.push({ record, cause: decoded.cause, reason: decoded.reason, attempts: 0 });
+      // The valid part applies; the entries that never can are a dead letter of their own.
+      if (decoded.ok && decoded.rejected)
+        letters.push({ record, cause: 'invalid', reason: decoded.rejected, attempts: 0, event: decoded.event });
     }
+    const partition = items[0]?.record.partition ?? -1;
 
     let applied = 0;
-    for (let attempt = 1; pending.length > 0; attempt++) {
+    for (let round = 1; pending.length > 0; round++) {
       const errors = await this.applyOnce(pending);
       const retry: Pending[] = [];
+      let outage: unknown;
       pending.forEach((p, i) => {
+        p.attempts++;
         const error = errors.get(i);
         if (error === undefined) {
           applied++;
           this.deps.observer.applied(p.event, p.record.partition);
-        } else if (!isTransient(error)) {
-          this.giveUp(p, letters, 'permanent', `permanent failure: ${message(error)}`, attempt, error);
-        } else if (attempt >= this.deps.policy.maxAttempts) {
-          this.giveUp(
-            p,
-            letters,
-            'exhausted',
-            `still failing after ${attempt} attempts: ${message(error)}`,
-            attempt,
-            error,
-          );
+          return;
+        }
+        const kind = failureKind(error);
+        if (kind === 'outage') {
+          outage ??= error;
+          retry.push(p);
+        } else if (kind === 'event') {
+          this.giveUp(p, letters, 'permanent', `permanent failure: ${message(error)}`, error);
+        } else if (++p.slotMoving >= this.deps.policy.maxAttempts) {
+          this.giveUp(p, letters, 'exhausted', `still failing after ${p.attempts} attempts: ${message(error)}`, error);
         } else {
           retry.push(p);
         }
       });
+      if (outage === undefined) this.unblock(partition);
+      else this.block(partition, outage);
       pending = retry;
       if (pending.length === 0) break;
-      const delay = retryDelay(this.deps.policy, attempt, this.deps.random);
-      this.deps.observer.retrying(pending.length, attempt, delay, errors.values().next().value);
-      if (!(await this.wait(delay, control))) return { status: 'interrupted' };
+      const delay = retryDelay(this.deps.policy, round, this.deps.random);
+      this.deps.observer.retrying(pending.length, round, delay, outage ?? errors.values().next().value);
+      if (!(await this.wait(delay, control))) {
+        // Whoever gets the partition next starts from the uncommitted chunk, blocked or not.
+        this.unblock(partition, 'stopped');
+        return { status: 'interrupted' };
+      }
     }
 
     if (letters.length > 0) {
@@ -176,6 +211,28 @@ export class BatchProcessor {
       letters.forEach((l) => this.deps.observer.deadLettered(l));
     }
     return { status: 'done', applied, deadLettered: letters.length };
+  }
+
+  private block(partition: number, error: unknown): void {
+    if (this.blockedSince.has(partition)) return;
+    this.blockedSince.set(partition, this.now());
+    const reason = failureReason(error);
+    this.deps.logger.warn(
+      { partition, reason, err: message(error) },
+      'partition blocked: Redis is unavailable; retrying until it answers, nothing dead-lettered, offsets held',
+    );
+    this.deps.observer.blocked(partition, reason, error);
+  }
+
+  private unblock(partition: number, why: 'recovered' | 'stopped' = 'recovered'): void {
+    const since = this.blockedSince.get(partition);
+    if (since === undefined) return;
+    this.blockedSince.delete(partition);
+    const blockedMs = this.now() - since;
+    if (why === 'recovered')
+      this.deps.logger.info({ partition, blockedMs }, 'partition unblocked: Redis answers again');
+    else this.deps.logger.info({ partition, blockedMs }, 'partition released while blocked; its chunk is redelivered');
+    this.deps.observer.unblocked(partition, blockedMs);
   }
 
   /** Errors by position in `pending`; a call that throws as a whole fails every event. */
@@ -196,11 +253,10 @@ export class BatchProcessor {
     letters: DeadLetterDraft[],
     cause: 'permanent' | 'exhausted',
     reason: string,
-    attempts: number,
     error: unknown,
   ): void {
     if (p.event.operation === Operation.HEARTBEAT) this.deps.observer.heartbeatDropped(p.event, error);
-    else letters.push({ record: p.record, cause, reason, attempts, event: p.event });
+    else letters.push({ record: p.record, cause, reason, attempts: p.attempts, event: p.event });
   }
 
   /** Sleeps in slices so the group heartbeat keeps going and a stop is noticed within a second. */

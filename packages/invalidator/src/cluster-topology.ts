@@ -2,40 +2,36 @@ import { tagKey } from '@fabric/sdk';
 import type { Cluster, Redis } from 'ioredis';
 import type { ApplyTally } from './apply-tally.js';
 import type { Command } from './command-plan.js';
+import { unlinkPage } from './page-unlink.js';
 import { groupBySlotOf, keySlot } from './slot.js';
-import { expandTag } from './tag-script.js';
-import { scanNodes, type TopologyStrategy } from './topology.js';
+import type { TopologyStrategy } from './topology.js';
 
 /**
- * Keys spread over slots and masters. A script may only touch keys of its own slot, so a
- * tag's script pops the set and returns the members, which the batch's pipelines then
- * delete slot by slot; ioredis sends a cluster pipeline to one node and refuses keys of
- * several slots, so there is one pipeline per slot.
+ * Keys spread over slots and masters. A script may only touch keys of its own slot, and a
+ * tag's members live in other slots than its set, so a tag is expanded by the client, a
+ * page at a time: read a page of members (SSCAN), delete them and their leases slot by
+ * slot, and only then remove them from the set. A reply lost anywhere leaves the members
+ * not yet deleted in the set, so the retried event finds them; the set is never emptied
+ * first. ioredis sends a cluster pipeline to one node and refuses keys of several slots, so
+ * there is one pipeline per slot.
  */
 export class ClusterTopology implements TopologyStrategy {
-  constructor(
-    private readonly cluster: Cluster,
-    private readonly scanCount: number,
-  ) {}
+  constructor(private readonly cluster: Cluster) {}
 
   slotOf(key: string): number {
     return keySlot(key);
   }
 
-  async expandTags(index: number, tags: readonly string[], tally: ApplyTally): Promise<Command[]> {
-    for (const tag of tags) {
-      const [values, leases, ...members] = (await expandTag.run(this.cluster, [tagKey(tag)], ['0'])) as [
-        number,
-        number,
-        ...string[],
-      ];
-      tally.add('keysUnlinked', values);
-      tally.add('leasesRevoked', leases);
-      tally.addKeys(index, members);
-      if (members.length > 0) tally.pop(index, { tag, members });
-      tally.add('tagsExpanded');
-    }
-    return [];
+  async expandTag(tag: string, pageSize: number, tally: ApplyTally): Promise<void> {
+    const set = tagKey(tag);
+    let cursor = '0';
+    do {
+      const [next, members] = await this.cluster.sscan(set, cursor, 'COUNT', pageSize);
+      await unlinkPage(this.cluster, members, keySlot, tally);
+      if (members.length > 0) await this.cluster.srem(set, ...members);
+      tally.add('pagesScanned');
+      cursor = next;
+    } while (cursor !== '0');
   }
 
   pipelines(commands: Command[]): Command[][] {
@@ -44,10 +40,5 @@ export class ClusterTopology implements TopologyStrategy {
 
   masters(): Redis[] {
     return this.cluster.nodes('master');
-  }
-
-  /** Every master holds a share of the keyspace, so each is scanned. */
-  scan(pattern: string): Promise<Set<string>> {
-    return scanNodes(this.cluster.nodes('master'), pattern, this.scanCount);
   }
 }

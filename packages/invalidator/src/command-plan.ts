@@ -1,9 +1,9 @@
 import { type InvalidationEvent, Operation, timestampMs } from '@fabric/proto';
-import { leaseKey, tagKey } from '@fabric/sdk';
-import type { ApplyTally, Counter } from './apply-tally.js';
+import { leaseKey } from '@fabric/sdk';
+import type { ApplyTally } from './apply-tally.js';
 import type { ApplyStage } from './errors.js';
 import { groupBySlot } from './slot.js';
-import { expandTag } from './tag-script.js';
+import { bumpVersion } from './version-script.js';
 
 /**
  * Heartbeat events carry no keys, but they must still reach Redis: freshness counts a
@@ -19,18 +19,7 @@ export interface Command {
   stage: ApplyStage;
   args: [name: 'unlink' | 'incr' | 'set' | 'evalsha', ...keysAndValues: string[]];
   events: number[];
-  count: Exclude<Counter, 'patternsScanned'>;
-}
-
-/** The tag script that deletes the set, its members and their leases in one step (standalone). */
-export function tagScriptCommand(tag: string, index: number): Command {
-  return {
-    slot: 0,
-    stage: 'tag',
-    args: expandTag.command([tagKey(tag)], ['1']),
-    events: [index],
-    count: 'tagsExpanded',
-  };
+  count: 'keysUnlinked' | 'leasesRevoked' | 'versionsBumped' | 'heartbeats';
 }
 
 export interface PlanInput {
@@ -39,14 +28,16 @@ export interface PlanInput {
   keysByEvent: ReadonlyMap<number, ReadonlySet<string>>;
   /** The slot commands are grouped under; one constant slot on a standalone server. */
   slotOf: (key: string) => number;
+  /** Lifetime every bump gives a version key (see version-script.ts). */
+  versionTtlMs: number;
   now?: () => number;
 }
 
 /**
  * Per slot: one UNLINK for the values, one for their leases (a key and its lease share a
- * slot, see the SDK's layout); one INCR per version key; one SET per heartbeat.
+ * slot, see the SDK's layout); one version bump per version key; one SET per heartbeat.
  */
-export function planCommands({ events, keysByEvent, slotOf, now = Date.now }: PlanInput): Command[] {
+export function planCommands({ events, keysByEvent, slotOf, versionTtlMs, now = Date.now }: PlanInput): Command[] {
   const entries: Array<{ key: string; index: number }> = [];
   for (const [index, keys] of keysByEvent) for (const key of keys) entries.push({ key, index });
   const commands: Command[] = [];
@@ -67,7 +58,7 @@ export function planCommands({ events, keysByEvent, slotOf, now = Date.now }: Pl
       commands.push({
         slot: slotOf(key),
         stage: 'incr',
-        args: ['incr', key],
+        args: bumpVersion.command([key], [String(versionTtlMs)]),
         events: [index],
         count: 'versionsBumped',
       });
@@ -89,12 +80,7 @@ export function planCommands({ events, keysByEvent, slotOf, now = Date.now }: Pl
 
 /** Adds what a successful command did to the tally. */
 export function countReply(tally: ApplyTally, command: Command, reply: unknown): void {
-  if (command.count === 'tagsExpanded') {
-    const [values, leases] = reply as [number, number];
-    tally.add('keysUnlinked', values);
-    tally.add('leasesRevoked', leases);
-    tally.add('tagsExpanded');
-  } else if (command.count === 'versionsBumped' || command.count === 'heartbeats') {
+  if (command.count === 'versionsBumped' || command.count === 'heartbeats') {
     tally.add(command.count);
   } else {
     tally.add(command.count, Number(reply));

@@ -5,13 +5,18 @@ import {
   ConfigError,
   hostPorts,
   integerFlag,
+  KAFKA_SECURITY_HELP,
+  KAFKA_SECURITY_OPTIONS,
+  type KafkaSecurity,
   onOffFlag,
+  parseKafkaSecurity,
   parseRedisTarget,
   REDIS_HELP,
   REDIS_OPTIONS,
   type RedisTarget,
   requiredFlag,
 } from '@fabric/runtime';
+import { DEFAULT_VERSION_TTL_SECONDS } from '@fabric/sdk';
 import type { RetryPolicy } from './retry-policy.js';
 
 export type { RedisTarget } from '@fabric/runtime';
@@ -19,6 +24,7 @@ export type { RedisTarget } from '@fabric/runtime';
 export interface InvalidatorConfig {
   region: string;
   kafkaBrokers: string[];
+  kafkaSecurity: KafkaSecurity;
   topic: string;
   deadLetterTopic: string;
   groupId: string;
@@ -34,6 +40,10 @@ export interface InvalidatorConfig {
   metricsPort: number;
   /** SCAN COUNT of a resync's pattern pages: keys held, and Redis time taken, per step. */
   resyncPageSize: number;
+  /** SSCAN and SCAN COUNT of an event's tag and pattern expansion, per step. */
+  expandPageSize: number;
+  /** Lifetime of a version key after its last bump (s); entries must not outlive it (SDK layout). */
+  versionTtlSeconds: number;
   /** Off: offsets that skip records are not checked (Kafka's silent reset); demonstrations only. */
   continuity: boolean;
 }
@@ -43,19 +53,24 @@ export const INVALIDATOR_HELP = `Usage: fabric-invalidator [options]
 Consumes one region's invalidation topic and applies each event to the region's Redis:
 UNLINK keys and their fill leases, INCR version keys, expand tags, SCAN patterns.
 Offsets are committed only after Redis acknowledged (or the event is in the DLQ), so a
-crash replays events (harmless) and never skips them. An event still failing after
---max-attempts, or one that cannot be decoded, goes to the DLQ topic with the reason,
-its original bytes and the attempt count.
+crash replays events (harmless) and never skips them. An event Redis refuses for its own
+data (WRONGTYPE, CROSSSLOT...), one still meeting a moving slot after --max-attempts, or
+one that cannot be decoded, goes to the DLQ topic with the reason, its original bytes and
+the attempt count. A Redis outage or server state (connection lost, LOADING, READONLY,
+MISCONF, OOM, NOAUTH, NOPERM) dead-letters nothing: the partition blocks and retries with
+backoff until Redis answers (fabric_inval_blocked_partitions, /healthz red after the grace).
 
 Options (environment variable in brackets):
   --region NAME           Region this invalidator serves [FABRIC_REGION]        (required)
   --kafka HOST:PORT,...   The region's brokers [FABRIC_KAFKA_BROKERS]           (required)
-${REDIS_HELP}  --topic NAME            Default ${invalidationTopic('<region>')}
+${KAFKA_SECURITY_HELP}${REDIS_HELP}  --topic NAME            Default ${invalidationTopic('<region>')}
   --dlq-topic NAME        Default ${deadLetterTopic(invalidationTopic('<region>'))}
   --group ID              Consumer group, default ${invalidatorGroup('<region>')}
-  --max-attempts N        Tries per event before the DLQ (default 8)
+  --max-attempts N        Tries per event while its slot moves (TRYAGAIN, MOVED, ASK) before
+                          the DLQ (default 8); outages are retried without limit
   --retry-base-ms N       First retry delay ceiling (default 200)
-  --retry-cap-ms N        Largest retry delay ceiling (default 5000); delays are jittered
+  --retry-cap-ms N        Largest retry delay ceiling (default 5000); delays are jittered.
+                          Also bounds how long after an outage ends the partition resumes
   --max-batch N           Events per Redis pipeline round (default 500)
   --commit-interval-ms N  Commit applied offsets this often; 0 = after every chunk
                           (default 250). A crash redelivers at most this much (harmless).
@@ -63,6 +78,11 @@ ${REDIS_HELP}  --topic NAME            Default ${invalidationTopic('<region>')}
                           out of its group, or every apply failing this long (default 10000)
   --resync-page N         Keys per SCAN page when a resync drops a recovery pattern
                           (default 1000): bounds memory and each step's time in Redis
+  --expand-page N         Tag members (SSCAN) and pattern matches (SCAN) per step when an
+                          event is expanded (default 500): bounds memory and each step in Redis
+  --version-ttl-seconds N Lifetime of a version key after its last bump (default 604800, 7
+                          days). Must exceed every cache entry's TTL: the SDK refuses a
+                          ttlSeconds at or above its versionTtlSeconds (same default)
   --continuity on|off     off: no check of committed offsets against the log, so records
                           expired unread are skipped silently (demonstrations only). Default on
   --metrics-port N        Prometheus /metrics and /healthz (default 0 = any free port)
@@ -73,6 +93,7 @@ ${REDIS_HELP}  --topic NAME            Default ${invalidationTopic('<region>')}
 const OPTIONS = {
   region: { type: 'string' },
   kafka: { type: 'string' },
+  ...KAFKA_SECURITY_OPTIONS,
   ...REDIS_OPTIONS,
   topic: { type: 'string' },
   'dlq-topic': { type: 'string' },
@@ -86,6 +107,8 @@ const OPTIONS = {
   'metrics-port': { type: 'string' },
   'metrics-host': { type: 'string' },
   'resync-page': { type: 'string' },
+  'expand-page': { type: 'string' },
+  'version-ttl-seconds': { type: 'string' },
   continuity: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -111,6 +134,7 @@ export function parseInvalidatorConfig(
   return {
     region,
     kafkaBrokers,
+    kafkaSecurity: parseKafkaSecurity(values, env, readFile),
     topic,
     deadLetterTopic: values['dlq-topic'] ?? deadLetterTopic(topic),
     groupId: values.group ?? invalidatorGroup(region),
@@ -122,6 +146,13 @@ export function parseInvalidatorConfig(
     metricsHost: values['metrics-host'] ?? '127.0.0.1',
     metricsPort: integerFlag('--metrics-port', values['metrics-port'] ?? '0', 0, 65535),
     resyncPageSize: integerFlag('--resync-page', values['resync-page'] ?? '1000', 10, 100_000),
+    expandPageSize: integerFlag('--expand-page', values['expand-page'] ?? '500', 10, 100_000),
+    versionTtlSeconds: integerFlag(
+      '--version-ttl-seconds',
+      values['version-ttl-seconds'] ?? String(DEFAULT_VERSION_TTL_SECONDS),
+      60,
+      10 * 365 * 24 * 3600,
+    ),
     continuity: onOffFlag('--continuity', values.continuity ?? env.FABRIC_CONTINUITY ?? 'on'),
   };
 }

@@ -30,6 +30,11 @@ export interface RegionConsumerOptions {
   onGap?: (gap: OffsetGap, detail: string, control: ProcessControl) => Promise<boolean>;
   /** Positions kept outside the group (in Redis): at start they stand in for offsets the group lost. */
   recordedOffsets?: () => Promise<Map<number, bigint>>;
+  /**
+   * Newest applied commit times the group recorded per partition: a partition assigned here
+   * counts from its previous owner's record (else from its assignment) until it applies.
+   */
+  recordedCommitTimes?: () => Promise<Map<number, number>>;
   /** Told of every successful commit, to keep those positions. */
   onCommitted?: (offsets: Array<[partition: number, offset: string]>) => void;
 }
@@ -226,6 +231,17 @@ export class RegionConsumer {
       this.opts.logger.warn({ err }, 'could not read committed offsets; gaps at this join go undetected');
     }
     this.continuity.seed(positions);
+    let recorded = new Map<number, number>();
+    try {
+      recorded = (await this.opts.recordedCommitTimes?.()) ?? recorded;
+    } catch (err) {
+      this.opts.logger.warn(
+        { err },
+        'could not read recorded commit times; new partitions count from their assignment',
+      );
+    }
+    // Before any batch of this join runs (batches wait for the seeding).
+    this.opts.freshness.seed(assigned, recorded);
   }
 
   private async committed(): Promise<Map<number, bigint>> {

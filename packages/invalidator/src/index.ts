@@ -20,7 +20,8 @@ export {
   RedisApplier,
   type RedisApplierOptions,
 } from './redis-applier.js';
-export { isTransient, type RetryPolicy, retryDelay } from './retry-policy.js';
+export { type FailureKind, failureKind, failureReason, type RetryPolicy, retryDelay } from './retry-policy.js';
 export { groupBySlot, keySlot, SLOTS } from './slot.js';
 export { invalidatorStatus } from './status.js';
-export { expandTag } from './tag-script.js';
+export { expandTagPage } from './tag-script.js';
+export { bumpVersion } from './version-script.js';

@@ -7,7 +7,11 @@ import {
   createKafka,
   createLogger,
   createProducer,
+  describeKafkaSecurity,
+  explainKafkaError,
+  KafkaAccessError,
   onShutdownSignal,
+  RecoveringProducer,
   routeProcessWarnings,
   runMain,
   startMetricsServer,
@@ -18,6 +22,7 @@ import { INVALIDATOR_HELP, parseInvalidatorConfig } from './config.js';
 import { RegionConsumer } from './consumer.js';
 import { deadLetterPublisher } from './dead-letters.js';
 import { FreshnessTracker } from './freshness.js';
+import { GroupFreshness } from './group-freshness.js';
 import { InvalidatorHealth } from './health.js';
 import { InvalidatorMetrics } from './metrics.js';
 import { RedisApplier } from './redis-applier.js';
@@ -62,15 +67,27 @@ async function main(): Promise<number> {
   const kafka = createKafka({
     clientId: `fabric-invalidator-${config.region}`,
     brokers: config.kafkaBrokers,
+    security: config.kafkaSecurity,
     logger,
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 },
   });
-  const partitions = await topicPartitions(kafka, config.topic, config.deadLetterTopic);
+  // A broker that wants TLS or SASL only hangs up: say which flag is missing, not "Closed connection".
+  const explained = (err: unknown) => {
+    throw explainKafkaError(err, config.kafkaSecurity);
+  };
+  const partitions = await topicPartitions(kafka, config.topic, config.deadLetterTopic).catch(explained);
   // Dead letters must reach the DLQ before their offsets move: a send waits for Kafka.
-  const producer = createProducer(kafka, { initialRetryTime: 200, maxRetryTime: 5_000 });
-  await producer.connect();
+  // Recreated when the broker refuses its sequence numbers, instead of failing every batch after.
+  const producer = new RecoveringProducer({
+    create: () => createProducer(kafka, { initialRetryTime: 200, maxRetryTime: 5_000 }),
+    logger,
+  });
+  await producer.connect().catch(explained);
 
-  const applier = new RedisApplier(redis, logger);
+  const applier = new RedisApplier(redis, logger, {
+    pageSize: config.expandPageSize,
+    versionTtlMs: config.versionTtlSeconds * 1000,
+  });
   const resyncs = new ResyncRunner({
     store: new ResyncStore(redis, config.topic),
     apply: (events) => applier.apply(events),
@@ -85,7 +102,11 @@ async function main(): Promise<number> {
   const processor = new BatchProcessor({
     apply: (events) => applier.apply(events),
     resync: (job, control) => resyncs.run(job, control),
-    publishDeadLetters: deadLetterPublisher(producer, config.region, config.deadLetterTopic),
+    publishDeadLetters: deadLetterPublisher(
+      { send: (record) => producer.send((p) => p.send(record)) },
+      config.region,
+      config.deadLetterTopic,
+    ),
     policy: config.retry,
     sleep: (ms) => sleep(ms),
     observer: {
@@ -97,11 +118,14 @@ async function main(): Promise<number> {
       retrying: (n, attempt, delayMs, err) => {
         metrics.retrying(n, attempt, delayMs, err);
         health.applyRetrying();
-        logger.warn(
+        // The processor logs each block and recovery once; a line per retry would flood an outage.
+        logger.debug(
           { events: n, attempt, delayMs, err: err instanceof Error ? err.message : String(err) },
           'retrying events after a Redis failure',
         );
       },
+      blocked: (p, reason) => metrics.blocked(p, reason),
+      unblocked: (p, ms) => metrics.unblocked(p, ms),
       deadLettered: (d) => {
         metrics.deadLettered(d);
         logger.warn(
@@ -120,6 +144,14 @@ async function main(): Promise<number> {
         logger.debug({ eventId: e.id, err: err instanceof Error ? err.message : String(err) }, 'heartbeat not applied');
       },
     },
+    logger,
+  });
+  const group = new GroupFreshness({
+    redis,
+    topic: config.topic,
+    partitions,
+    tracker: freshness,
+    registry: metrics.registry,
     logger,
   });
   const consumer = new RegionConsumer({
@@ -155,6 +187,7 @@ async function main(): Promise<number> {
           .map(([field, offset]) => [Number(field.slice(prefix.length)), BigInt(offset)]),
       );
     },
+    recordedCommitTimes: () => group.records(),
     onCommitted: (offsets) =>
       void redis
         .hset(APPLIED_OFFSETS_KEY, Object.fromEntries(offsets.map(([p, o]) => [`${config.topic}:${p}`, o])))
@@ -171,14 +204,23 @@ async function main(): Promise<number> {
         redis,
         metrics,
         freshness,
+        group,
         health,
         assigned: () => consumer.assigned,
         continuity: () => resyncs.continuity,
       }),
   });
+  group.start();
   await consumer.start(partitions);
   logger.info(
-    { metricsPort: server.port, topic: config.topic, group: config.groupId, partitions, redis: config.redis.mode },
+    {
+      metricsPort: server.port,
+      topic: config.topic,
+      group: config.groupId,
+      partitions,
+      redis: config.redis.mode,
+      kafka: describeKafkaSecurity(config.kafkaSecurity),
+    },
     'invalidator started',
   );
 
@@ -190,13 +232,16 @@ async function main(): Promise<number> {
     logger.error({ err: outcome.err }, 'kafka consumer gave up; exiting so a restart rejoins the group');
   else logger.info(outcome, 'stopping');
   await consumer.stop().catch((err: unknown) => logger.warn({ err }, 'unclean consumer stop'));
+  // One last record, so the group's view of this member's partitions is as recent as it can be.
+  await group.stop();
+  await group.sync();
   await Promise.allSettled([producer.disconnect(), server.close()]);
   redis.disconnect();
   logger.info('stopped');
   return 'err' in outcome ? 1 : 0;
 }
 
-/** Starts anyway after the timeout: events then retry and, if Redis stays away, reach the DLQ. */
+/** Starts anyway after the timeout: partitions then block, retrying, until Redis answers. */
 async function waitForRedis(
   redis: ReturnType<typeof connectRedis>,
   timeoutMs: number,
@@ -223,4 +268,4 @@ async function topicPartitions(kafka: Kafka, topic: string, deadLetterTopic: str
   }
 }
 
-void runMain('fabric-invalidator', main);
+void runMain('fabric-invalidator', main, { knownErrors: [KafkaAccessError] });

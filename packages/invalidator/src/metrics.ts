@@ -16,6 +16,9 @@ export class InvalidatorMetrics implements ProcessObserver {
   private readonly deadLetters: Counter<'cause'>;
   private readonly retries: Counter;
   private readonly heartbeatsDropped: Counter;
+  private readonly blockedPartitions: Gauge;
+  private readonly blocks: Counter<'reason'>;
+  private readonly blockedSeconds: Counter;
   private readonly commitToApplied: Histogram;
   private readonly emittedToApplied: Histogram;
   private readonly applySeconds: Histogram;
@@ -58,6 +61,22 @@ export class InvalidatorMetrics implements ProcessObserver {
       help: 'Heartbeat events given up on (Redis unreachable); they carry nothing to dead-letter',
       registers,
     });
+    this.blockedPartitions = new Gauge({
+      name: 'fabric_inval_blocked_partitions',
+      help: 'Partitions stopped at a Redis outage or server state (connection, LOADING, MISCONF, NOAUTH...): retrying, nothing dead-lettered, offsets held',
+      registers,
+    });
+    this.blocks = new Counter({
+      name: 'fabric_inval_partition_blocks_total',
+      help: 'Times a partition blocked at a Redis outage, by reason (connection or the reply code)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.blockedSeconds = new Counter({
+      name: 'fabric_inval_partition_blocked_seconds_total',
+      help: 'Time partitions spent blocked at a Redis outage, summed over partitions (counted when each block ends)',
+      registers,
+    });
     this.commitToApplied = new Histogram({
       name: 'fabric_inval_commit_to_applied_seconds',
       help: 'Primary commit to applied in this region, per event',
@@ -86,7 +105,7 @@ export class InvalidatorMetrics implements ProcessObserver {
     });
     this.redisOps = new Counter({
       name: 'fabric_inval_redis_operations_total',
-      help: 'Redis effects: keys and leases unlinked, versions bumped, tags expanded, patterns scanned',
+      help: 'Redis effects: keys and leases unlinked, versions bumped, tags expanded, patterns scanned, SSCAN/SCAN pages walked',
       labelNames: ['op'],
       registers,
     });
@@ -153,6 +172,7 @@ export class InvalidatorMetrics implements ProcessObserver {
     this.redisOps.inc({ op: 'versions_bumped' }, result.versionsBumped);
     this.redisOps.inc({ op: 'tags_expanded' }, result.tagsExpanded);
     this.redisOps.inc({ op: 'patterns_scanned' }, result.patternsScanned);
+    this.redisOps.inc({ op: 'pages_scanned' }, result.pagesScanned);
   }
 
   resyncStarted(reason: string): void {
@@ -174,12 +194,15 @@ export class InvalidatorMetrics implements ProcessObserver {
     }
     if (event.emittedTime)
       this.emittedToApplied.observe(Math.max(0, this.now() - timestampMs(event.emittedTime)) / 1000);
-    if (!event.primaryCommitTime) return;
+    // A manual invalidation's time is the control plane's clock when it was asked for, not a
+    // primary commit: counted, it would call the region fresh while its stream stood still.
+    if (!event.primaryCommitTime || event.operation === Operation.MANUAL) return;
     const commitMs = timestampMs(event.primaryCommitTime);
+    // A time from the future is wrong, for latency as for freshness.
+    if (!this.freshness.observe(partition, commitMs)) return;
     const latencyMs = Math.max(0, this.now() - commitMs);
     this.commitToApplied.observe(latencyMs / 1000);
     this.latency.record(latencyMs);
-    this.freshness.observe(partition, commitMs);
   }
 
   retrying(events: number, _attempt: number, _delayMs: number, _error: unknown): void {
@@ -194,6 +217,16 @@ export class InvalidatorMetrics implements ProcessObserver {
 
   heartbeatDropped(): void {
     this.heartbeatsDropped.inc();
+  }
+
+  blocked(_partition: number, reason: string): void {
+    this.blockedPartitions.inc();
+    this.blocks.inc({ reason });
+  }
+
+  unblocked(_partition: number, blockedMs: number): void {
+    this.blockedPartitions.dec();
+    this.blockedSeconds.inc(blockedMs / 1000);
   }
 
   batch(size: number): void {

@@ -1,47 +1,57 @@
 import { type InvalidationEvent, Operation } from '@fabric/proto';
-import { isUnknownScript, type RedisClient, tagKey } from '@fabric/sdk';
+import { isUnknownScript, type LuaScript, type RedisClient } from '@fabric/sdk';
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { type ApplyResult, ApplyTally, type PoppedTag } from './apply-tally.js';
+import { type ApplyResult, ApplyTally } from './apply-tally.js';
 import { ClusterTopology } from './cluster-topology.js';
 import { type Command, countReply, planCommands } from './command-plan.js';
 import type { ApplyStage } from './errors.js';
+import { unlinkPage } from './page-unlink.js';
 import { StandaloneTopology } from './standalone-topology.js';
-import { expandTag } from './tag-script.js';
-import type { TopologyStrategy } from './topology.js';
+import { scanPages, type TopologyStrategy } from './topology.js';
+import { bumpVersion } from './version-script.js';
 
 export type { ApplyResult, EventFailure } from './apply-tally.js';
 export { HEARTBEAT_KEY } from './command-plan.js';
 
+/** Scripts the planned pipelines call by SHA, to load again on NOSCRIPT. */
+const PIPELINED_SCRIPTS: ReadonlyMap<string, LuaScript> = new Map([[bumpVersion.sha, bumpVersion]]);
+
 export interface RedisApplierOptions {
-  /** SCAN COUNT hint for pattern invalidations. */
-  scanCount?: number;
+  /** SCAN and SSCAN COUNT for pattern and tag expansion: members held, and Redis time taken, per step. */
+  pageSize?: number;
+  /**
+   * Lifetime of a version key from its last bump (ms). It must outlast every cache entry
+   * that can hold a snapshot of it; see the SDK's layout.ts. Default 7 days.
+   */
+  versionTtlMs?: number;
 }
 
 /**
  * Applies invalidation events to one region's Redis (standalone or cluster), a batch at a
- * time. On a standalone server the whole batch is one pipeline: tag scripts, one UNLINK for
- * every value key, one for every lease, the INCRs. A cluster expands tags first (members
- * live in other slots, which a script may not touch), then pipelines per slot. Either way a
- * failed command blames only the events that asked for it.
+ * time. Tags and patterns are expanded first, a page at a time (SSCAN, SCAN), each page's
+ * keys deleted before the next is read, so neither memory nor a Redis step grows with the
+ * size of a tag or of the keyspace. The rest of the batch is pipelined: one UNLINK for every
+ * value key, one for every lease, a version bump per version key (one pipeline on a
+ * standalone server, one per slot in a cluster). Either way a failed command blames only
+ * the events that asked for it.
  *
- * Idempotent apart from versions: deleting keys, leases and tag sets twice changes nothing,
- * but a redelivered event INCRs its version keys again. That is harmless because readers
- * only compare versions for equality with what they filled under; a counter that moves
- * twice just invalidates once more.
+ * Idempotent: deleting keys, leases and tag members twice changes nothing, and a
+ * redelivered event only moves its version keys forward again, which invalidates once more.
  */
 export class RedisApplier {
   private readonly topology: TopologyStrategy;
+  private readonly pageSize: number;
+  private readonly versionTtlMs: number;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly logger: Logger,
     opts: RedisApplierOptions = {},
   ) {
-    const scanCount = opts.scanCount ?? 500;
-    this.topology = redis.isCluster
-      ? new ClusterTopology(redis as Cluster, scanCount)
-      : new StandaloneTopology(redis as Redis, scanCount);
+    this.pageSize = opts.pageSize ?? 500;
+    this.versionTtlMs = opts.versionTtlMs ?? 7 * 24 * 3600 * 1000;
+    this.topology = redis.isCluster ? new ClusterTopology(redis as Cluster) : new StandaloneTopology(redis as Redis);
   }
 
   /** The servers a paged SCAN (a resync's patterns) must walk. */
@@ -51,40 +61,48 @@ export class RedisApplier {
 
   async apply(events: readonly InvalidationEvent[]): Promise<ApplyResult> {
     const tally = new ApplyTally(events);
-    const expansions: Array<Promise<Command[]>> = [];
+    const expansions: Array<Promise<void>> = [];
     events.forEach((event, index) => {
       if (event.operation === Operation.HEARTBEAT) return;
       tally.addKeys(index, event.keys);
-      // Round trips before the pipeline only where the keys are not known yet.
       if (event.tags.length > 0 || event.patterns.length > 0) expansions.push(this.expand(event, index, tally));
     });
-    const pipelinedTags = (await Promise.all(expansions)).flat();
-    const planned = planCommands({ events, keysByEvent: tally.pending(), slotOf: (key) => this.topology.slotOf(key) });
+    await Promise.all(expansions);
+    const planned = planCommands({
+      events,
+      keysByEvent: tally.pending(),
+      slotOf: (key) => this.topology.slotOf(key),
+      versionTtlMs: this.versionTtlMs,
+    });
 
-    await this.run([...pipelinedTags, ...planned], tally);
+    await this.run(planned, tally);
 
-    await this.restoreTags(tally.poppedByFailed());
     const result = tally.result();
     for (const f of result.failed)
       this.logger.warn({ eventId: f.eventId, stage: f.error.stage, err: f.error.cause }, 'invalidation event failed');
     return result;
   }
 
-  /** Tags (into the keys, or as script calls for the pipeline), then patterns into the keys. */
-  private async expand(event: InvalidationEvent, index: number, tally: ApplyTally): Promise<Command[]> {
+  /** Tags, then patterns, page by page; a failure stops the event (its retry starts over, harmlessly). */
+  private async expand(event: InvalidationEvent, index: number, tally: ApplyTally): Promise<void> {
     let stage: ApplyStage = 'tag';
-    let pipelined: Command[] = [];
     try {
-      if (event.tags.length > 0) pipelined = await this.topology.expandTags(index, event.tags, tally);
+      for (const tag of event.tags) {
+        await this.topology.expandTag(tag, this.pageSize, tally);
+        tally.add('tagsExpanded');
+      }
       stage = 'pattern';
+      const slotOf = (key: string) => this.topology.slotOf(key);
       for (const pattern of event.patterns) {
-        tally.addKeys(index, await this.topology.scan(pattern));
+        await scanPages(this.topology.masters(), pattern, this.pageSize, async (keys) => {
+          await unlinkPage(this.redis, keys, slotOf, tally);
+          tally.add('pagesScanned');
+        });
         tally.add('patternsScanned');
       }
     } catch (err) {
       tally.fail(index, stage, err);
     }
-    return pipelined;
   }
 
   /**
@@ -111,7 +129,10 @@ export class RedisApplier {
       : batch.filter((c, i) => c.args[0] === 'evalsha' && isUnknownScript(replies[i]?.[0]));
     if (unknownScript.length > 0) {
       try {
-        await expandTag.load(this.redis);
+        // SCRIPT LOAD through a cluster client reaches one node only: load on every master.
+        const scripts = new Set(unknownScript.map((c) => PIPELINED_SCRIPTS.get(c.args[1] ?? '')));
+        for (const script of scripts)
+          if (script) await Promise.all(this.topology.masters().map((node) => script.load(node)));
         await this.run(unknownScript, tally, true);
       } catch (err) {
         blame(unknownScript, err);
@@ -124,22 +145,5 @@ export class RedisApplier {
       if (err) blame([command], err);
       else countReply(tally, command, reply);
     });
-  }
-
-  /**
-   * A tag set popped before its members were deleted (cluster): if deleting them then
-   * failed, put them back so the retried event finds them again; otherwise the retry would
-   * see an empty set and leave the members cached.
-   */
-  private async restoreTags(popped: PoppedTag[]): Promise<void> {
-    await Promise.all(
-      popped.map(({ tag, members }) =>
-        this.redis
-          .sadd(tagKey(tag), ...members)
-          .catch((err: unknown) =>
-            this.logger.error({ err, tag }, 'could not restore tag members after a failed apply'),
-          ),
-      ),
-    );
   }
 }

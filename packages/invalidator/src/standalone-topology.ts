@@ -1,23 +1,35 @@
+import { tagKey } from '@fabric/sdk';
 import type { Redis } from 'ioredis';
-import { type Command, tagScriptCommand } from './command-plan.js';
-import { scanNodes, type TopologyStrategy } from './topology.js';
+import type { ApplyTally } from './apply-tally.js';
+import type { Command } from './command-plan.js';
+import { expandTagPage } from './tag-script.js';
+import type { TopologyStrategy } from './topology.js';
 
 /**
- * One server holds every key, so the whole batch is one pipeline: the tag scripts delete
- * their sets, members and leases in the same round trip as the UNLINKs and INCRs.
+ * One server holds every key, so the whole batch is one pipeline, and a tag's page script
+ * deletes its members, their leases and their place in the set in one step.
  */
 export class StandaloneTopology implements TopologyStrategy {
-  constructor(
-    private readonly redis: Redis,
-    private readonly scanCount: number,
-  ) {}
+  constructor(private readonly redis: Redis) {}
 
   slotOf(): number {
     return 0;
   }
 
-  async expandTags(index: number, tags: readonly string[]): Promise<Command[]> {
-    return tags.map((tag) => tagScriptCommand(tag, index));
+  async expandTag(tag: string, pageSize: number, tally: ApplyTally): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, values, leases] = (await expandTagPage.run(this.redis, [tagKey(tag)], [cursor, pageSize])) as [
+        string,
+        number,
+        number,
+        number,
+      ];
+      tally.add('keysUnlinked', values);
+      tally.add('leasesRevoked', leases);
+      tally.add('pagesScanned');
+      cursor = next;
+    } while (cursor !== '0');
   }
 
   pipelines(commands: Command[]): Command[][] {
@@ -26,9 +38,5 @@ export class StandaloneTopology implements TopologyStrategy {
 
   masters(): Redis[] {
     return [this.redis];
-  }
-
-  scan(pattern: string): Promise<Set<string>> {
-    return scanNodes([this.redis], pattern, this.scanCount);
   }
 }

@@ -1,26 +1,24 @@
 import { LEASE_PREFIX, LUA_COMPANION, LuaScript } from '@fabric/sdk';
 
 /**
- * KEYS: tag set. ARGV: '1' to unlink the members and their leases here, '0' to return them.
- * Returns {values unlinked, leases unlinked, members...} (members only for '0').
+ * KEYS: tag set. ARGV: SSCAN cursor, page size (COUNT). Standalone only: a cluster keeps the
+ * members in other slots, which a script may not touch (see ClusterTopology).
+ * Returns {next cursor, values unlinked, leases unlinked, members seen}.
  *
- * Reading and deleting the set is one atomic step, so a fill that registers into the tag
- * concurrently lands either before (and is deleted now) or after (and stays in the new set
- * for the next invalidation); it is never dropped in between. On a standalone Redis the
- * members are deleted in the same step ('1'). In a cluster they live in other slots, which
- * a script may not touch, so the caller deletes them slot by slot ('0').
+ * One page per call, so a tag of any size costs Redis one bounded step at a time, never one
+ * script over the whole set. Each member is deleted (value, then lease) before it is
+ * removed from the set, in the same atomic step: a reply lost after the page leaves nothing
+ * half done, and the retry finds the members that are left. The set is never deleted as a
+ * whole: it disappears when its last member is removed, and a fill that registers a member
+ * while the pages go by stays in it for the next invalidation instead of being dropped.
  */
-export const expandTag = new LuaScript(`${LUA_COMPANION}
-local members = redis.call('SMEMBERS', KEYS[1])
-redis.call('UNLINK', KEYS[1])
-local out = {0, 0}
-for _, m in ipairs(members) do
-  if ARGV[1] == '1' then
-    out[1] = out[1] + redis.call('UNLINK', m)
-    out[2] = out[2] + redis.call('UNLINK', companion('${LEASE_PREFIX}', m))
-  else
-    out[#out + 1] = m
-  end
+export const expandTagPage = new LuaScript(`${LUA_COMPANION}
+local page = redis.call('SSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])
+local out = {page[1], 0, 0, #page[2]}
+for _, m in ipairs(page[2]) do
+  out[2] = out[2] + redis.call('UNLINK', m)
+  out[3] = out[3] + redis.call('UNLINK', companion('${LEASE_PREFIX}', m))
+  redis.call('SREM', KEYS[1], m)
 end
 return out
 `);

@@ -10,29 +10,34 @@ export interface TopologyStrategy {
   /** The slot a key's commands are grouped under. */
   slotOf(key: string): number;
   /**
-   * Expands one event's tags. Where a script may also delete the members, returns the script
-   * calls to send in the batch's pipeline. Otherwise expands them now, adding the members to
-   * the event's keys in the tally, and returns none.
+   * Deletes one tag's members and their leases, a page (SSCAN COUNT pageSize) at a time,
+   * each member before it leaves the set; counts what it deleted and the pages into the
+   * tally. Throws the first failure: the members not yet removed stay in the set for the retry.
    */
-  expandTags(index: number, tags: readonly string[], tally: ApplyTally): Promise<Command[]>;
+  expandTag(tag: string, pageSize: number, tally: ApplyTally): Promise<void>;
   /** Splits a batch's commands into the pipelines sent, concurrently, to the server(s). */
   pipelines(commands: Command[]): Command[][];
   /** The servers that hold a share of the keyspace: what a paged SCAN walks. */
   masters(): Redis[];
-  /** Every key matching `pattern`, wherever it lives. */
-  scan(pattern: string): Promise<Set<string>>;
 }
 
-/** SCAN, never KEYS: KEYS blocks the server for the whole keyspace. */
-export async function scanNodes(nodes: readonly Redis[], pattern: string, count: number): Promise<Set<string>> {
-  const found = new Set<string>();
+/**
+ * Every key matching `pattern` on `nodes`, a SCAN page at a time, handed to `onPage` before
+ * the next page is read, so no more than a page of matches is ever held. SCAN, never KEYS:
+ * KEYS blocks the server for the whole keyspace.
+ */
+export async function scanPages(
+  nodes: readonly Redis[],
+  pattern: string,
+  count: number,
+  onPage: (keys: string[]) => Promise<void>,
+): Promise<void> {
   for (const node of nodes) {
     let cursor = '0';
     do {
       const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', count);
-      for (const key of keys) found.add(key);
+      await onPage(keys);
       cursor = next;
     } while (cursor !== '0');
   }
-  return found;
 }

@@ -47,6 +47,7 @@ const ok = (failed: ApplyResult['failed'] = []): ApplyResult => ({
   versionsBumped: 0,
   tagsExpanded: 0,
   patternsScanned: 0,
+  pagesScanned: 0,
   heartbeats: 0,
   failed,
 });
@@ -77,6 +78,7 @@ function harness(
   const letters: DeadLetterDraft[] = [];
   const applied: string[] = [];
   const retries: Array<{ events: number; attempt: number; delayMs: number }> = [];
+  const states: string[] = [];
   let heartbeats = 0;
   const processor = new BatchProcessor({
     apply: async (events) => {
@@ -100,6 +102,8 @@ function harness(
       retrying: (events, attempt, delayMs) => void retries.push({ events, attempt, delayMs }),
       deadLettered() {},
       heartbeatDropped() {},
+      blocked: (partition, reason) => void states.push(`blocked ${partition} ${reason}`),
+      unblocked: (partition) => void states.push(`unblocked ${partition}`),
     },
   });
   const control = { heartbeat: async () => void heartbeats++, isRunning: opts.running ?? (() => true) };
@@ -113,6 +117,7 @@ function harness(
     letters,
     applied,
     retries,
+    states,
     heartbeats: () => heartbeats,
   };
 }
@@ -158,15 +163,20 @@ describe('BatchProcessor', () => {
     expect(h.letters).toEqual([]);
   });
 
-  it('dead-letters an event still failing after maxAttempts, with the attempt count and original bytes', async () => {
-    const h = harness((_, events) => ok(events.map((_, i) => failure(i, events, new Error('connect ECONNREFUSED')))));
+  it('dead-letters an event whose slot is still moving after maxAttempts, with the attempt count and original bytes', async () => {
+    const h = harness((_, events) =>
+      ok(
+        events.map((_, i) => failure(i, events, replyError('TRYAGAIN Multiple keys request during rehashing of slot'))),
+      ),
+    );
     const records = [record(7, { table: 'public.users', sourceLsn: '0/10' })];
     const outcome = await h.processor.process(records, h.control);
     expect(outcome).toEqual({ status: 'done', applied: 0, deadLettered: 1 });
     expect(h.calls).toHaveLength(policy.maxAttempts);
     expect(h.letters).toHaveLength(1);
     expect(h.letters[0]).toMatchObject({ cause: 'exhausted', attempts: 4, record: records[0] });
-    expect(h.letters[0]!.reason).toMatch(/still failing after 4 attempts: .*ECONNREFUSED/);
+    expect(h.letters[0]!.reason).toMatch(/still failing after 4 attempts: .*TRYAGAIN/);
+    expect(h.states).toEqual([]);
     expect(h.letters[0]!.event?.table).toBe('public.users');
   });
 
@@ -199,7 +209,7 @@ describe('BatchProcessor', () => {
         record(2, null),
         record(3, { operation: Operation.UNSPECIFIED }),
         record(4, {}),
-        record(5, { keys: ['a', ''] }),
+        record(5, { keys: [''] }),
       ],
       h.control,
     );
@@ -211,7 +221,23 @@ describe('BatchProcessor', () => {
       ['3', 'invalid', 0],
       ['5', 'invalid', 0],
     ]);
-    expect(h.letters[3]!.reason).toContain('keys[1] is empty');
+    expect(h.letters[3]!.reason).toContain('keys[0] is empty');
+  });
+
+  it('applies the valid entries of an event and dead-letters only the invalid ones, naming each', async () => {
+    const h = harness(() => ok());
+    const outcome = await h.processor.process(
+      [record(1, { keys: ['a', '', 'b'], tags: ['', 't'] }), record(2, {})],
+      h.control,
+    );
+    expect(outcome).toEqual({ status: 'done', applied: 2, deadLettered: 1 });
+    expect(h.calls).toEqual([['e1', 'e2']]);
+    expect(h.letters.map((l) => [l.record.offset, l.cause, l.event?.keys, l.event?.tags])).toEqual([
+      ['1', 'invalid', ['a', 'b'], ['t']],
+    ]);
+    expect(h.letters[0]!.reason).toBe(
+      'invalid entries of event e1, dead-lettered apart from the rest: keys[1] is empty, tags[0] is empty',
+    );
   });
 
   it('treats a throwing apply as a failure of every event', async () => {
@@ -253,10 +279,91 @@ describe('BatchProcessor', () => {
   });
 
   it('drops a heartbeat it cannot apply instead of dead-lettering it', async () => {
-    const h = harness((_, events) => ok(events.map((_, i) => failure(i, events, new Error('down')))));
+    const h = harness((_, events) => ok(events.map((_, i) => failure(i, events, replyError('TRYAGAIN slot moving')))));
     const hb = record(1, { operation: Operation.HEARTBEAT, keys: [], primaryCommitTime: timestampFromMs(1) });
     expect(await h.processor.process([hb], h.control)).toEqual({ status: 'done', applied: 0, deadLettered: 0 });
     expect(h.calls).toHaveLength(policy.maxAttempts);
+  });
+
+  describe('an outage (the link or the server, not the event)', () => {
+    const outages = [
+      new Error('connect ECONNREFUSED 127.0.0.1:6379'),
+      new Error('Connection is closed.'),
+      Object.assign(new Error('Reached the max retries per request limit (which is 0).'), {
+        name: 'MaxRetriesPerRequestError',
+      }),
+      new Error('Command timed out'),
+      replyError('NOAUTH Authentication required.'),
+      replyError("NOPERM User fabric has no permissions to run the 'unlink' command"),
+      replyError('MISCONF Redis is configured to save RDB snapshots, but it is currently not able to persist on disk'),
+      replyError("READONLY You can't write against a read only replica."),
+      replyError('LOADING Redis is loading the dataset in memory'),
+      replyError('CLUSTERDOWN The cluster is down'),
+      replyError("OOM command not allowed when used memory > 'maxmemory'."),
+    ];
+
+    it.each(outages.map((e) => [e.message, e]))('blocks the partition past maxAttempts: %s', async (_, cause) => {
+      // Ten rounds down (more than maxAttempts, 4), then Redis answers.
+      const h = harness((call, events) => (call <= 10 ? ok(events.map((_, i) => failure(i, events, cause))) : ok()));
+      const outcome = await h.processor.process([record(1, {}), record(2, {})], h.control);
+      expect(outcome).toEqual({ status: 'done', applied: 2, deadLettered: 0 });
+      expect(h.calls).toHaveLength(11);
+      expect(h.letters).toEqual([]);
+      expect(h.applied).toEqual(['e1', 'e2']);
+      // One transition each way, however many rounds it took.
+      expect(h.states).toEqual([expect.stringMatching(/^blocked 0 [A-Za-z]+$/), 'unblocked 0']);
+      expect(h.processor.blockedPartitions()).toEqual([]);
+      // Backoff keeps growing to the cap, not reset by the block.
+      expect(Math.max(...h.sleeps)).toBe(999);
+    });
+
+    it('labels the block with the reply code, or connection for the link', async () => {
+      const down = (cause: Error) => {
+        const h = harness((call, events) => (call === 1 ? ok([failure(0, events, cause)]) : ok()));
+        return h.processor.process([record(1, {})], h.control).then(() => h.states[0]);
+      };
+      expect(await down(new Error('connect ECONNREFUSED'))).toBe('blocked 0 connection');
+      expect(await down(replyError('NOAUTH Authentication required.'))).toBe('blocked 0 NOAUTH');
+      expect(await down(replyError('MISCONF no disk'))).toBe('blocked 0 MISCONF');
+    });
+
+    it('still dead-letters at once what is wrong with the event itself, blocked or not', async () => {
+      const h = harness((call, events) =>
+        ok(
+          events.flatMap((e, i) =>
+            e.id === 'e1'
+              ? [failure(i, events, replyError('WRONGTYPE Operation against a key holding the wrong kind of value'))]
+              : e.id === 'e2'
+                ? [failure(i, events, replyError("CROSSSLOT Keys in request don't hash to the same slot"))]
+                : call <= 3
+                  ? [failure(i, events, new Error('Connection is closed.'))]
+                  : [],
+          ),
+        ),
+      );
+      const outcome = await h.processor.process([record(1, {}), record(2, {}), record(3, {})], h.control);
+      expect(outcome).toEqual({ status: 'done', applied: 1, deadLettered: 2 });
+      expect(h.letters.map((l) => [l.event?.id, l.cause, l.attempts])).toEqual([
+        ['e1', 'permanent', 1],
+        ['e2', 'permanent', 1],
+      ]);
+      expect(h.calls).toEqual([['e1', 'e2', 'e3'], ['e3'], ['e3'], ['e3']]);
+      expect(h.states).toEqual(['blocked 0 connection', 'unblocked 0']);
+    });
+
+    it('gives the partition up unblocked and uncommitted when the consumer stops while blocked', async () => {
+      let rounds = 0;
+      const h = harness(
+        (_, events) => ok(events.map((_, i) => failure(i, events, new Error('Connection is closed.')))),
+        {
+          running: () => ++rounds < 20,
+        },
+      );
+      expect(await h.processor.process([record(1, {})], h.control)).toEqual({ status: 'interrupted' });
+      expect(h.letters).toEqual([]);
+      expect(h.states).toEqual(['blocked 0 connection', 'unblocked 0']);
+      expect(h.processor.blockedPartitions()).toEqual([]);
+    });
   });
 
   it('lets a failing DLQ publish escape, so the chunk is not committed', async () => {

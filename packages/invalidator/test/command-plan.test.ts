@@ -6,6 +6,7 @@ import { ApplyTally } from '../src/apply-tally.js';
 import { ClusterTopology } from '../src/cluster-topology.js';
 import { HEARTBEAT_KEY, planCommands } from '../src/command-plan.js';
 import { keySlot } from '../src/slot.js';
+import { bumpVersion } from '../src/version-script.js';
 
 const ev = (fields: Partial<InvalidationEvent>): InvalidationEvent =>
   create(InvalidationEventSchema, { id: `e${Math.random()}`, operation: Operation.UPDATE, ...fields });
@@ -21,8 +22,8 @@ describe('planCommands', () => {
     [1, new Set(['b', 'c'])],
   ]);
 
-  it('on one slot: one UNLINK for values, one for leases, an INCR per version, a SET per heartbeat', () => {
-    const plan = planCommands({ events, keysByEvent, slotOf: () => 0 });
+  it('on one slot: one UNLINK for values, one for leases, a bump per version, a SET per heartbeat', () => {
+    const plan = planCommands({ events, keysByEvent, slotOf: () => 0, versionTtlMs: 60_000 });
     expect(plan.map((c) => [c.args, c.events])).toEqual([
       [
         ['unlink', 'a', 'b', 'c'],
@@ -32,13 +33,13 @@ describe('planCommands', () => {
         ['unlink', leaseKey('a'), leaseKey('b'), leaseKey('c')],
         [0, 1],
       ],
-      [['incr', 'ver:a'], [0]],
+      [['evalsha', bumpVersion.sha, '1', 'ver:a', '60000'], [0]],
       [['set', HEARTBEAT_KEY, '1700000000000'], [2]],
     ]);
   });
 
   it('per slot in a cluster, blaming only the events whose keys are in that slot', () => {
-    const plan = planCommands({ events, keysByEvent, slotOf: keySlot });
+    const plan = planCommands({ events, keysByEvent, slotOf: keySlot, versionTtlMs: 1 });
     const unlinks = plan.filter((c) => c.count === 'keysUnlinked');
     expect(unlinks).toHaveLength(new Set(['a', 'b', 'c'].map(keySlot)).size);
     for (const c of unlinks) for (const key of c.args.slice(1)) expect(keySlot(key)).toBe(c.slot);
@@ -47,18 +48,24 @@ describe('planCommands', () => {
   });
 
   it('skips events the tally dropped (failed while expanding), but not their heartbeats', () => {
-    const plan = planCommands({ events, keysByEvent: new Map([[1, new Set(['c'])]]), slotOf: () => 0 });
+    const plan = planCommands({
+      events,
+      keysByEvent: new Map([[1, new Set(['c'])]]),
+      slotOf: () => 0,
+      versionTtlMs: 1,
+    });
     expect(plan.map((c) => c.args[0])).toEqual(['unlink', 'unlink', 'set']);
   });
 });
 
 describe('ClusterTopology', () => {
   it('sends one pipeline per slot', () => {
-    const topology = new ClusterTopology({} as Cluster, 10);
+    const topology = new ClusterTopology({} as Cluster);
     const plan = planCommands({
       events: [ev({ keys: ['{x}1', '{x}2', '{y}1'] })],
       keysByEvent: new Map([[0, new Set(['{x}1', '{x}2', '{y}1'])]]),
       slotOf: (key) => topology.slotOf(key),
+      versionTtlMs: 1,
     });
     const pipelines = topology.pipelines(plan);
     expect(pipelines).toHaveLength(2);
@@ -73,12 +80,10 @@ describe('ApplyTally', () => {
     tally.addKeys(0, ['k0']);
     tally.addKeys(1, ['k1']);
     tally.addKeys(1, ['m1']);
-    tally.pop(1, { tag: 't', members: ['m1'] });
     tally.fail(1, 'tag', new Error('first'));
     tally.fail(1, 'unlink', new Error('second'));
     tally.add('keysUnlinked', 3);
     expect([...tally.pending()]).toEqual([[0, new Set(['k0'])]]);
-    expect(tally.poppedByFailed()).toEqual([{ tag: 't', members: ['m1'] }]);
     const result = tally.result();
     expect(result.keysUnlinked).toBe(3);
     expect(result.failed.map((f) => [f.index, f.eventId, f.error.stage, (f.error.cause as Error).message])).toEqual([

@@ -1,6 +1,8 @@
 import type { RedisClient } from '@fabric/sdk';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FreshnessTracker } from '../src/freshness.js';
+import { GroupFreshness } from '../src/group-freshness.js';
 import { InvalidatorHealth } from '../src/health.js';
 import { InvalidatorMetrics } from '../src/metrics.js';
 import { invalidatorStatus } from '../src/status.js';
@@ -90,18 +92,27 @@ describe('InvalidatorHealth', () => {
 });
 
 describe('invalidatorStatus', () => {
-  const status = (redis: string, health: InvalidatorHealth, assigned: number[]) =>
-    invalidatorStatus({
+  const status = (redis: string, health: InvalidatorHealth, assigned: number[]) => {
+    const freshness = new FreshnessTracker();
+    return invalidatorStatus({
       region: 'eu-west',
       groupId: 'g',
       topic: 't',
       redis: { status: redis } as RedisClient,
-      metrics: new InvalidatorMetrics('eu-west', new FreshnessTracker()),
-      freshness: new FreshnessTracker(),
+      metrics: new InvalidatorMetrics('eu-west', freshness),
+      freshness,
+      group: new GroupFreshness({
+        redis: {} as RedisClient,
+        topic: 't',
+        partitions: 2,
+        tracker: freshness,
+        logger: pino({ level: 'silent' }),
+      }),
       health,
       assigned: () => assigned,
       continuity: () => ({ state: 'ok' }),
     });
+  };
 
   it('answers not ok with the reason, keeping every number, once Redis is gone past the grace period', () => {
     const { clock, health } = running();
@@ -122,7 +133,11 @@ describe('invalidatorStatus', () => {
       applied: 0,
       deadLettered: 0,
       retries: 0,
-      partitions: [],
+      // Every partition of the topic, whoever holds it; nobody recorded a time yet.
+      partitions: [
+        { partition: 0, lastAppliedCommitTime: null, source: 'group' },
+        { partition: 1, lastAppliedCommitTime: null, source: 'group' },
+      ],
     });
   });
 

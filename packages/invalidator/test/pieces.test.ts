@@ -1,20 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApplyError } from '../src/errors.js';
 import { FreshnessTracker } from '../src/freshness.js';
-import { LatencyWindow } from '../src/latency-window.js';
-import { isTransient } from '../src/retry-policy.js';
-
-describe('LatencyWindow', () => {
-  it('answers nearest-rank percentiles over the newest samples only', () => {
-    const w = new LatencyWindow(100);
-    expect(w.percentile(0.5)).toBeNull();
-    for (let i = 1; i <= 100; i++) w.record(i);
-    expect([w.percentile(0.5), w.percentile(0.99), w.percentile(1)]).toEqual([50, 99, 100]);
-    for (let i = 0; i < 100; i++) w.record(1000);
-    expect(w.percentile(0.5)).toBe(1000);
-    expect(w.count).toBe(100);
-  });
-});
+import { failureKind } from '../src/retry-policy.js';
 
 describe('FreshnessTracker', () => {
   it('reports the partition furthest behind, and forgets partitions that moved away', () => {
@@ -33,15 +20,22 @@ describe('FreshnessTracker', () => {
   });
 });
 
-describe('isTransient', () => {
+describe('failureKind', () => {
   const reply = (m: string) => Object.assign(new Error(m), { name: 'ReplyError' });
-  it('retries the link and passing server states, not wrong commands', () => {
-    expect(isTransient(new Error('connect ECONNREFUSED 127.0.0.1:1'))).toBe(true);
-    expect(isTransient(new Error('Command timed out'))).toBe(true);
-    expect(isTransient(reply('LOADING Redis is loading'))).toBe(true);
-    expect(isTransient(reply('CLUSTERDOWN The cluster is down'))).toBe(true);
-    expect(isTransient(new ApplyError('incr', 'e', reply('ERR value is not an integer or out of range')))).toBe(false);
-    expect(isTransient(reply('WRONGTYPE Operation against a key holding the wrong kind of value'))).toBe(false);
+  it('blames the link and server states on an outage, a moving slot on the keys, wrong commands on the event', () => {
+    expect(failureKind(new Error('connect ECONNREFUSED 127.0.0.1:1'))).toBe('outage');
+    expect(failureKind(new Error('Command timed out'))).toBe('outage');
+    expect(failureKind('not even an Error')).toBe('outage');
+    for (const m of ['LOADING Redis is loading', 'CLUSTERDOWN The cluster is down', 'NOAUTH Authentication required.'])
+      expect(failureKind(reply(m))).toBe('outage');
+    for (const m of ['NOPERM no permissions', 'MISCONF cannot persist', 'READONLY replica', 'OOM over maxmemory'])
+      expect(failureKind(new ApplyError('unlink', 'e', reply(m)))).toBe('outage');
+    expect(failureKind(reply('TRYAGAIN Multiple keys request during rehashing of slot'))).toBe('slot-moving');
+    expect(failureKind(new ApplyError('incr', 'e', reply('ERR value is not an integer or out of range')))).toBe(
+      'event',
+    );
+    expect(failureKind(reply('WRONGTYPE Operation against a key holding the wrong kind of value'))).toBe('event');
+    expect(failureKind(reply("CROSSSLOT Keys in request don't hash to the same slot"))).toBe('event');
   });
 });
 

@@ -1,8 +1,10 @@
 import { type ContinuityState, parseInvalidatorStatus } from '@fabric/contracts';
 import { create, InvalidationEventSchema, Operation, timestampFromMs } from '@fabric/proto';
 import type { RedisClient } from '@fabric/sdk';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FreshnessTracker } from '../src/freshness.js';
+import { GroupFreshness } from '../src/group-freshness.js';
 import { InvalidatorHealth } from '../src/health.js';
 import { InvalidatorMetrics } from '../src/metrics.js';
 import { continuityOf } from '../src/resync-store.js';
@@ -34,6 +36,14 @@ describe('the invalidator status contract', () => {
       redis: { status: redisStatus } as RedisClient,
       metrics,
       freshness,
+      group: new GroupFreshness({
+        redis: {} as RedisClient,
+        topic: 'fabric.inval.eu-west',
+        partitions: 1,
+        tracker: freshness,
+        logger: pino({ level: 'silent' }),
+        now: clock,
+      }),
       health,
       assigned: () => [0],
       continuity: () => continuity,
@@ -47,6 +57,8 @@ describe('the invalidator status contract', () => {
       lastAppliedCommitTime: new Date(now - 1_250),
       latencyP50Ms: 1_250,
       latencyP99Ms: 1_250,
+      latencyCount: 1,
+      latencyWindowSeconds: 60,
       continuity: { state: 'ok' },
     });
   });

@@ -1,6 +1,15 @@
-import { Kafka, type logLevel, Partitioners, type Producer, type RetryOptions } from 'kafkajs';
+import {
+  Kafka,
+  type KafkaConfig,
+  type logLevel,
+  Partitioners,
+  type Producer,
+  type RetryOptions,
+  type SASLOptions,
+} from 'kafkajs';
 import type { Logger } from 'pino';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.js';
+import type { KafkaSecurity } from './kafka-security.js';
 
 export interface KafkaClientOptions {
   clientId: string;
@@ -13,6 +22,8 @@ export interface KafkaClientOptions {
   requestTimeout?: number;
   /** kafkajs's own level; by default the one matching the logger's (kafkaLogLevel). */
   logLevel?: logLevel;
+  /** TLS and SASL to the brokers (parseKafkaSecurity); none is plaintext. */
+  security?: KafkaSecurity;
 }
 
 /** A kafkajs client logging through pino, as every fabric component builds it. */
@@ -25,7 +36,31 @@ export function createKafka(opts: KafkaClientOptions): Kafka {
     retry: opts.retry,
     connectionTimeout: opts.connectionTimeout,
     requestTimeout: opts.requestTimeout,
+    ...kafkaSecurityOptions(opts.security),
   });
+}
+
+function kafkaSecurityOptions(security: KafkaSecurity | undefined): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  if (!security) return {};
+  const { tls, sasl } = security;
+  return {
+    // A CA given replaces the system's roots: the brokers of a private CA are verified
+    // against it alone. Verification itself is never turned off.
+    ...(tls ? { ssl: { rejectUnauthorized: true, ca: tls.ca, cert: tls.cert, key: tls.key } } : {}),
+    ...(sasl ? { sasl: saslOption(sasl) } : {}),
+  };
+}
+
+function saslOption(sasl: NonNullable<KafkaSecurity['sasl']>): SASLOptions {
+  const { username, password } = sasl;
+  switch (sasl.mechanism) {
+    case 'plain':
+      return { mechanism: 'plain', username, password };
+    case 'scram-sha-256':
+      return { mechanism: 'scram-sha-256', username, password };
+    case 'scram-sha-512':
+      return { mechanism: 'scram-sha-512', username, password };
+  }
 }
 
 export interface ProducerOptions {

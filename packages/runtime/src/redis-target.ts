@@ -1,5 +1,6 @@
 import { ConfigError } from './config-error.js';
 import { integerFlag } from './flags.js';
+import { redact } from './redact.js';
 
 export interface RedisTarget {
   /** One standalone server, or the seed nodes of a Redis Cluster. */
@@ -61,7 +62,7 @@ export function parseRedisTarget(
     try {
       parsed = new URL(url);
     } catch {
-      throw new ConfigError('--redis', `"${url}" is not a URL; expected redis://host:port`);
+      throw new ConfigError('--redis', `"${redact(url)}" is not a URL; expected redis://host:port`);
     }
     if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
       throw new ConfigError('--redis', `must start with redis:// or rediss://, got "${parsed.protocol}"`);

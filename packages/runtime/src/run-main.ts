@@ -1,4 +1,5 @@
 import { ConfigError } from './config-error.js';
+import { redact } from './redact.js';
 
 /** An error class whose instances mean "the operator has something to fix", not a bug. */
 export type KnownError = abstract new (...args: never[]) => Error;
@@ -33,7 +34,8 @@ export function runMain(name: string, main: () => Promise<number>, opts: RunMain
     (code) => exitAfterFlush(io, code),
     (err: unknown) => {
       const expected = known.some((k) => err instanceof k) || isParseArgsError(err);
-      io.stderr.write(`${name}: ${expected ? (err as Error).message : describeBug(err)}\n`);
+      // Masked: a library's error may quote the connection string, password and all.
+      io.stderr.write(`${name}: ${redact(expected ? (err as Error).message : describeBug(err))}\n`);
       exitAfterFlush(io, expected ? 2 : 1);
     },
   );

@@ -27,6 +27,23 @@ export interface KafkaOptions {
   /** netns mode: run inside the region's network namespace. */
   netns?: string;
   logger: Logger;
+  /** A SASL_SSL listener instead of PLAINTEXT (see BrokerSecurity). */
+  security?: BrokerSecurity;
+}
+
+/**
+ * A broker that speaks only TLS with SCRAM logins, as a managed Kafka does: its clients
+ * listener is SASL_SSL with the certificate `certFile`/`keyFile` (PEM, key unencrypted),
+ * and `user` is created at format time with SCRAM-SHA-256 and -512 credentials, so the
+ * broker refuses anyone else from its first start. The controller listener stays
+ * plaintext on the broker's own host: only the broker itself talks to it.
+ */
+export interface BrokerSecurity {
+  certFile: string;
+  keyFile: string;
+  /** CA that signed certFile: what clients verify the broker against. */
+  caFile: string;
+  user: { name: string; password: string };
 }
 
 /** One combined broker+controller in KRaft mode per region: no ZooKeeper. */
@@ -36,7 +53,7 @@ export async function startKafka(opts: KafkaOptions): Promise<ServiceProcess> {
   mkdirSync(opts.dir, { recursive: true });
   const propsFile = path.join(opts.dir, 'server.properties');
   const log4jFile = path.join(opts.dir, 'log4j.properties');
-  writeFileSync(propsFile, serverProperties(opts, dataDir));
+  writeFileSync(propsFile, serverProperties(opts, dataDir) + (opts.security ? securityProperties(opts) : ''));
   writeFileSync(log4jFile, LOG4J);
   const classpath = path.join(opts.kafkaLibs, '*');
   const jvm = [`-Dlog4j.configuration=file:${log4jFile}`, '-cp', classpath];
@@ -50,6 +67,7 @@ export async function startKafka(opts: KafkaOptions): Promise<ServiceProcess> {
         `--cluster-id=${clusterId(opts.dir)}`,
         '--config',
         propsFile,
+        ...(opts.security ? scramUsers(opts.security.user) : []),
       ]);
     } catch (err) {
       const out = err as { stdout?: string; stderr?: string };
@@ -84,6 +102,16 @@ export async function startKafka(opts: KafkaOptions): Promise<ServiceProcess> {
     logLevel: logLevel.NOTHING,
     retry: { retries: 0 },
     connectionTimeout: 2_000,
+    ...(opts.security
+      ? {
+          ssl: { ca: readFileSync(opts.security.caFile, 'utf8') },
+          sasl: {
+            mechanism: 'scram-sha-256' as const,
+            username: opts.security.user.name,
+            password: opts.security.user.password,
+          },
+        }
+      : {}),
   }).admin();
   try {
     await waitUntilReady(
@@ -152,6 +180,44 @@ function serverProperties(opts: KafkaOptions, dataDir: string): string {
       .map(([k, v]) => `${k}=${v}`)
       .join('\n') + '\n'
   );
+}
+
+/** The broker's clients listener as SASL_SSL, PEM files as they come from openssl. */
+function securityProperties(opts: KafkaOptions): string {
+  const sec = opts.security!;
+  const keystore = path.join(opts.dir, 'broker-keystore.pem');
+  // Kafka's PEM keystore is one file: the private key, then its certificate chain.
+  writeFileSync(keystore, readFileSync(sec.keyFile, 'utf8') + readFileSync(sec.certFile, 'utf8'), { mode: 0o600 });
+  const jaas = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${jaasQuote(sec.user.name)}" password="${jaasQuote(sec.user.password)}";`;
+  const props: Record<string, string> = {
+    listeners: `SASL_SSL://${opts.host}:${opts.port},CONTROLLER://${opts.host}:${opts.controllerPort}`,
+    'advertised.listeners': `SASL_SSL://${opts.host}:${opts.port}`,
+    'listener.security.protocol.map': 'SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name': 'SASL_SSL',
+    'sasl.enabled.mechanisms': 'SCRAM-SHA-256,SCRAM-SHA-512',
+    'sasl.mechanism.inter.broker.protocol': 'SCRAM-SHA-256',
+    'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config': jaas,
+    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config': jaas,
+    'ssl.keystore.type': 'PEM',
+    'ssl.keystore.location': keystore,
+    'ssl.truststore.type': 'PEM',
+    'ssl.truststore.location': sec.caFile,
+  };
+  // Later keys win in a properties file: these replace the plaintext listener above.
+  return `${Object.entries(props)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n')}\n`;
+}
+
+function scramUsers(user: { name: string; password: string }): string[] {
+  return ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => [
+    '--add-scram',
+    `${m}=[name=${user.name},password=${user.password}]`,
+  ]);
+}
+
+function jaasQuote(value: string): string {
+  return value.replace(/[\\"]/g, (c) => `\\${c}`);
 }
 
 const LOG4J = `log4j.rootLogger=WARN, stdout

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -25,6 +25,11 @@ export interface PostgresOptions {
   netns?: string;
   runAs: RunAs | undefined;
   logger: Logger;
+  /**
+   * TLS only: ssl=on with this certificate, and pg_hba accepting TCP connections over TLS
+   * alone (hostssl), so a client that does not ask for TLS is turned away.
+   */
+  tls?: { certFile: string; keyFile: string };
 }
 
 /**
@@ -49,7 +54,7 @@ const SETTINGS: Record<string, string> = {
 export async function startPostgres(opts: PostgresOptions): Promise<ServiceProcess> {
   const name = `${opts.region} postgres`;
   if (!existsSync(path.join(opts.dataDir, 'PG_VERSION'))) await initialise(opts, name);
-  const settings = { ...SETTINGS, port: String(opts.port), listen_addresses: opts.host };
+  const settings = { ...SETTINGS, port: String(opts.port), listen_addresses: opts.host, ...tlsSettings(opts) };
   const args = ['-D', opts.dataDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
   // SIGINT is PostgreSQL's "fast" shutdown: roll back sessions, checkpoint, exit.
   const proc = ServiceProcess.start(
@@ -65,7 +70,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<ServiceProce
     },
     opts.logger,
   );
-  await waitUntilReady(proc, () => query(opts.host, opts.port, 'postgres', 'select 1'), 60_000);
+  await waitUntilReady(proc, () => query(opts.host, opts.port, 'postgres', 'select 1', Boolean(opts.tls)), 60_000);
   return proc;
 }
 
@@ -93,13 +98,45 @@ async function initialise(opts: PostgresOptions, name: string): Promise<void> {
   // other regions' subscriptions.
   writeFileSync(
     path.join(opts.dataDir, 'pg_hba.conf'),
-    ['local all all trust', 'host all all 0.0.0.0/0 trust', 'host replication all 0.0.0.0/0 trust', ''].join('\n'),
+    opts.tls
+      ? ['local all all trust', 'hostssl all all 0.0.0.0/0 trust', 'hostssl replication all 0.0.0.0/0 trust', ''].join(
+          '\n',
+        )
+      : ['local all all trust', 'host all all 0.0.0.0/0 trust', 'host replication all 0.0.0.0/0 trust', ''].join('\n'),
   );
 }
 
-/** One-shot query on a fresh connection; used for readiness and set-up only. */
-export async function query(host: string, port: number, database: string, sql: string): Promise<pg.QueryResult> {
-  const client = new pg.Client({ host, port, database, user: 'postgres', connectionTimeoutMillis: 2_000 });
+/** PostgreSQL reads the key only if the server's user alone may: a copy in the data directory. */
+function tlsSettings(opts: PostgresOptions): Record<string, string> {
+  if (!opts.tls) return {};
+  const cert = path.join(opts.dataDir, 'server.crt');
+  const key = path.join(opts.dataDir, 'server.key');
+  copyFileSync(opts.tls.certFile, cert);
+  copyFileSync(opts.tls.keyFile, key);
+  chmodSync(key, 0o600);
+  for (const f of [cert, key]) if (opts.runAs) chownSync(f, opts.runAs.uid, opts.runAs.gid);
+  return { ssl: 'on', ssl_cert_file: cert, ssl_key_file: key };
+}
+
+/**
+ * One-shot query on a fresh connection; used for readiness and set-up only. `tls`: over
+ * TLS without verifying (the sandbox checks that its own server answers, not who it is).
+ */
+export async function query(
+  host: string,
+  port: number,
+  database: string,
+  sql: string,
+  tls = false,
+): Promise<pg.QueryResult> {
+  const client = new pg.Client({
+    host,
+    port,
+    database,
+    user: 'postgres',
+    connectionTimeoutMillis: 2_000,
+    ...(tls ? { ssl: { rejectUnauthorized: false } } : {}),
+  });
   await client.connect();
   try {
     return await client.query(sql);

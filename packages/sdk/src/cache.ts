@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CacheOptionsError, CacheSerializationError } from './errors.js';
-import { leaseKey, staleKey, tagKey, VALUE_FIELD, VERSION_FIELD } from './layout.js';
+import { DEFAULT_VERSION_TTL_SECONDS, leaseKey, staleKey, tagKey, VALUE_FIELD, VERSION_FIELD } from './layout.js';
 import type { RedisClient } from './script.js';
 import { acquireLease, fillIfLeased, registerTag, releaseLease } from './scripts.js';
 import { jsonSerializer, type Serializer } from './serializer.js';
@@ -16,6 +16,11 @@ export interface FabricCacheOptions {
   waitMs: number;
   /** Keep a stale copy of every fill (at stale:{key}) that waiters may serve; default false. */
   staleOk?: boolean;
+  /**
+   * The invalidator's --version-ttl-seconds (default the same, 7 days): ttlSeconds must stay
+   * below it, or an entry filled before a version key existed could outlive that key.
+   */
+  versionTtlSeconds?: number;
   /** Lifetime of stale copies; default 4 × ttlSeconds. */
   staleTtlSeconds?: number;
   serializer?: Serializer;
@@ -77,6 +82,11 @@ export class FabricCache {
     private readonly opts: FabricCacheOptions,
   ) {
     if (!(opts.ttlSeconds > 0)) throw new CacheOptionsError(`ttlSeconds must be > 0, got ${opts.ttlSeconds}`);
+    const versionTtl = opts.versionTtlSeconds ?? DEFAULT_VERSION_TTL_SECONDS;
+    if (!(opts.ttlSeconds < versionTtl))
+      throw new CacheOptionsError(
+        `ttlSeconds must be below versionTtlSeconds (${versionTtl}, the invalidator's --version-ttl-seconds), got ${opts.ttlSeconds}: shorten it or raise both`,
+      );
     if (!(opts.ttlJitter >= 0 && opts.ttlJitter <= 1))
       throw new CacheOptionsError(`ttlJitter must be within 0..1, got ${opts.ttlJitter}`);
     if (!(opts.leaseMs > 0)) throw new CacheOptionsError(`leaseMs must be > 0, got ${opts.leaseMs}`);

@@ -108,9 +108,15 @@ the Secret: the regions' database URLs may carry passwords. */}}
   "listen" (dict "host" "0.0.0.0" "port" $cp.port)
   "metrics" (dict "host" "0.0.0.0" "port" .Values.metrics.port)
   "tokens" $cp.tokens
-  "regions" $cp.regions
+  "regions" (include "fabric.controlPlaneRegions" . | fromJsonArray)
   "replication" .Values.replication
   "probeTimeoutMs" $cp.probeTimeoutMs -}}
+{{- if not (or $cp.tls.secretName $cp.allowInsecure) -}}
+{{- fail "controlPlane: it listens beyond loopback, so give controlPlane.tls.secretName (or set controlPlane.allowInsecure: true for a network that encrypts on its own)" -}}
+{{- end -}}
+{{- if $cp.allowInsecure -}}
+{{- $_ := set $config "listen" (dict "host" "0.0.0.0" "port" $cp.port "allowInsecure" true) -}}
+{{- end -}}
 {{- if $cp.tls.secretName -}}
 {{- $tls := dict "cert" "/etc/fabric/tls/tls.crt" "key" "/etc/fabric/tls/tls.key" -}}
 {{- if $cp.tls.requireClientCerts -}}
@@ -160,4 +166,173 @@ the Secret: the regions' database URLs may carry passwords. */}}
 - name: redis-ca
   secret:
     secretName: {{ .Values.redis.tls.caSecret }}
+{{- end }}
+
+{{/* TLS to the region's brokers: asked for, or implied by a CA or client certificate (as the flags imply it). */}}
+{{- define "fabric.kafkaTlsOn" -}}
+{{- $tls := .Values.kafka.tls -}}
+{{- if or $tls.enabled $tls.caSecret $tls.clientSecret }}on{{ end -}}
+{{- end -}}
+
+{{/* The Kafka flags of every worker: brokers, TLS and SASL. The password is a file from the
+Secret, never an argument or a variable a `ps` or `kubectl describe` would show. */}}
+{{- define "fabric.kafkaArgs" -}}
+{{- $k := .Values.kafka -}}
+- --kafka={{ join "," $k.brokers }}
+{{- if include "fabric.kafkaTlsOn" . }}
+- --kafka-tls=on
+{{- end }}
+{{- if $k.tls.caSecret }}
+- --kafka-ca=/etc/fabric/kafka-ca/{{ $k.tls.caKey }}
+{{- end }}
+{{- if $k.tls.clientSecret }}
+- --kafka-cert=/etc/fabric/kafka-client/tls.crt
+- --kafka-key=/etc/fabric/kafka-client/tls.key
+{{- end }}
+{{- with $k.sasl.mechanism }}
+{{- if and (eq . "plain") (not (include "fabric.kafkaTlsOn" $)) }}
+{{- fail "kafka.sasl.mechanism: plain sends the password in clear: set kafka.tls.enabled, or use scram-sha-512" }}
+{{- end }}
+{{- if not $k.sasl.username }}
+{{- fail "kafka.sasl.username: required with kafka.sasl.mechanism" }}
+{{- end }}
+{{- if not (or $k.sasl.password $.Values.secrets.existingSecret) }}
+{{- fail "kafka.sasl.password: required with kafka.sasl.mechanism (or the key kafka-password in secrets.existingSecret)" }}
+{{- end }}
+- --kafka-sasl={{ . }}
+- --kafka-username={{ $k.sasl.username }}
+- --kafka-password-file=/etc/fabric/kafka-sasl/kafka-password
+{{- end }}
+{{- end }}
+
+{{/* The mounts and volumes behind fabric.kafkaArgs (empty when plaintext without SASL). */}}
+{{- define "fabric.kafkaMounts" -}}
+{{- $k := .Values.kafka -}}
+{{- if $k.tls.caSecret }}
+- name: kafka-ca
+  mountPath: /etc/fabric/kafka-ca
+  readOnly: true
+{{- end }}
+{{- if $k.tls.clientSecret }}
+- name: kafka-client
+  mountPath: /etc/fabric/kafka-client
+  readOnly: true
+{{- end }}
+{{- if $k.sasl.mechanism }}
+- name: kafka-sasl
+  mountPath: /etc/fabric/kafka-sasl
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{- define "fabric.kafkaVolumes" -}}
+{{- $k := .Values.kafka -}}
+{{- if $k.tls.caSecret }}
+- name: kafka-ca
+  secret:
+    secretName: {{ $k.tls.caSecret }}
+{{- end }}
+{{- if $k.tls.clientSecret }}
+- name: kafka-client
+  secret:
+    secretName: {{ $k.tls.clientSecret }}
+{{- end }}
+{{- if $k.sasl.mechanism }}
+- name: kafka-sasl
+  secret:
+    secretName: {{ include "fabric.secretName" . }}
+    defaultMode: 0400
+    items:
+      - key: kafka-password
+        path: kafka-password
+{{- end }}
+{{- end }}
+
+{{/* The control plane's regions as its configuration takes them: each region's kafkaTls
+and kafkaSasl in values name Secrets, here they become the files those Secrets are mounted
+as (fabric.controlPlaneKafkaVolumes). */}}
+{{- define "fabric.controlPlaneRegions" -}}
+{{- $regions := list -}}
+{{- range .Values.controlPlane.regions -}}
+{{- $r := omit . "kafkaTls" "kafkaSasl" -}}
+{{- $name := .name -}}
+{{- if hasKey . "kafkaTls" -}}
+{{- $t := .kafkaTls -}}
+{{- if kindIs "map" $t -}}
+{{- $files := dict -}}
+{{- if $t.caSecret -}}
+{{- $_ := set $files "ca" (printf "/etc/fabric/kafka-ca/%s/%s" $name ($t.caKey | default "ca.crt")) -}}
+{{- end -}}
+{{- if $t.clientSecret -}}
+{{- $_ := set $files "cert" (printf "/etc/fabric/kafka-client/%s/tls.crt" $name) -}}
+{{- $_ := set $files "key" (printf "/etc/fabric/kafka-client/%s/tls.key" $name) -}}
+{{- end -}}
+{{- $_ := set $r "kafkaTls" $files -}}
+{{- else if $t -}}
+{{- $_ := set $r "kafkaTls" true -}}
+{{- end -}}
+{{- end -}}
+{{- with .kafkaSasl -}}
+{{- if not (or .password $.Values.secrets.existingSecret) -}}
+{{- fail (printf "controlPlane.regions[%s].kafkaSasl.password: required (or the key kafka-password-%s in secrets.existingSecret)" $name $name) -}}
+{{- end -}}
+{{- $_ := set $r "kafkaSasl" (dict "mechanism" .mechanism "username" .username "passwordFile" (printf "/etc/fabric/kafka-sasl/%s" $name)) -}}
+{{- end -}}
+{{- $regions = append $regions $r -}}
+{{- end -}}
+{{- toJson $regions -}}
+{{- end -}}
+
+{{- define "fabric.controlPlaneKafkaMounts" -}}
+{{- $sasl := false -}}
+{{- range .Values.controlPlane.regions }}
+{{- if kindIs "map" .kafkaTls }}
+{{- if .kafkaTls.caSecret }}
+- name: kafka-ca-{{ .name }}
+  mountPath: /etc/fabric/kafka-ca/{{ .name }}
+  readOnly: true
+{{- end }}
+{{- if .kafkaTls.clientSecret }}
+- name: kafka-client-{{ .name }}
+  mountPath: /etc/fabric/kafka-client/{{ .name }}
+  readOnly: true
+{{- end }}
+{{- end }}
+{{- if .kafkaSasl }}{{ $sasl = true }}{{ end }}
+{{- end }}
+{{- if $sasl }}
+- name: kafka-sasl
+  mountPath: /etc/fabric/kafka-sasl
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{- define "fabric.controlPlaneKafkaVolumes" -}}
+{{- $passwords := list -}}
+{{- range .Values.controlPlane.regions }}
+{{- if kindIs "map" .kafkaTls }}
+{{- if .kafkaTls.caSecret }}
+- name: kafka-ca-{{ .name }}
+  secret:
+    secretName: {{ .kafkaTls.caSecret }}
+{{- end }}
+{{- if .kafkaTls.clientSecret }}
+- name: kafka-client-{{ .name }}
+  secret:
+    secretName: {{ .kafkaTls.clientSecret }}
+{{- end }}
+{{- end }}
+{{- if .kafkaSasl }}{{ $passwords = append $passwords .name }}{{ end }}
+{{- end }}
+{{- with $passwords }}
+- name: kafka-sasl
+  secret:
+    secretName: {{ include "fabric.secretName" $ }}
+    defaultMode: 0400
+    items:
+      {{- range . }}
+      - key: kafka-password-{{ . }}
+        path: {{ . }}
+      {{- end }}
+{{- end }}
 {{- end }}

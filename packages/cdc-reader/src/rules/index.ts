@@ -1,8 +1,25 @@
 export type { ColumnValue, Row, RowChange } from './change.js';
 export { KeyRulesError } from './errors.js';
+export {
+  IDENTITY_NAMES,
+  type IdentityFindings,
+  identityFindings,
+  type OldRowNeed,
+  type ReplicaIdentityCode,
+  type TableCatalog,
+  type TemplateRef,
+  templatePath,
+} from './identity-needs.js';
 export { loadKeyRules } from './load.js';
 export { type RecoveryPlan, renderRecovery } from './recovery.js';
-export { type RenderResult, renderChange, renderTruncate, type TruncateResult } from './render.js';
+export {
+  type RenderFailure,
+  type RenderResult,
+  renderChange,
+  renderTruncate,
+  type SkipCause,
+  type TruncateResult,
+} from './render.js';
 export {
   type KeyRules,
   OPERATION_KINDS,

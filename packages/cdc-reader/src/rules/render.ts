@@ -1,20 +1,41 @@
 /**
- * Row change (or TRUNCATE) -> cache operations. Never throws: a change that cannot be
- * rendered comes back as `status: 'error'` with a reason for the dead-letter queue, because
- * silently dropping it would leave a stale cache entry nobody knows about.
+ * Row change (or TRUNCATE) -> cache operations. Never throws: a template that cannot be
+ * rendered comes back with a reason for the dead-letter queue, because silently dropping it
+ * would leave a stale cache entry nobody knows about. Each template stands alone: one that
+ * fails (an old value the replica identity did not log, an empty rendering) never holds
+ * back the others, whose keys are just as stale.
  */
 import type { ColumnValue, Row, RowChange } from './change.js';
-import { type KeyRules, OPERATION_KINDS, type TableRule } from './schema.js';
+import { type KeyRules, OPERATION_KINDS, type OperationKind, type TableRule } from './schema.js';
 import { type Lookup, type LookupResult, placeholders, renderTemplate, usesOldRow } from './template.js';
 
+/** One template of the rule that could not be rendered for this change. */
+export interface RenderFailure {
+  kind: OperationKind;
+  index: number;
+  /** The template as written in the rules file. */
+  template: string;
+  /** Rule, change, row identity and cause, ready for the dead letter. */
+  reason: string;
+}
+
+/**
+ * `ok`: every template rendered (a NULL placeholder renders nothing, deliberately).
+ * `partial`: some failed; what rendered is still to be published, the failures go to the
+ * DLQ (`reason` joins theirs). `error`: templates failed and nothing rendered at all.
+ */
 export type RenderResult =
   | { status: 'ok'; keys: string[]; tags: string[]; versions: string[] }
-  | { status: 'skip'; reason: string }
-  | { status: 'error'; reason: string };
+  | { status: 'partial'; keys: string[]; tags: string[]; versions: string[]; failures: RenderFailure[]; reason: string }
+  | { status: 'skip'; skip: SkipCause; reason: string }
+  | { status: 'error'; failures: RenderFailure[]; reason: string };
+
+/** Why nothing was rendered: no rule names the table, or an UPDATE the rule does not watch. */
+export type SkipCause = 'no-rule' | 'unwatched-columns';
 
 export type TruncateResult =
   | { status: 'ok'; keys: string[]; tags: string[]; versions: string[]; patterns: string[] }
-  | { status: 'skip'; reason: string }
+  | { status: 'skip'; skip: 'no-rule'; reason: string }
   | { status: 'error'; reason: string };
 
 const has = (row: Row | undefined, column: string): row is Row => row !== undefined && Object.hasOwn(row, column);
@@ -105,45 +126,55 @@ function watchedColumns(rule: TableRule, whenColumns: readonly string[]): readon
 
 export function renderChange(rules: KeyRules, change: RowChange): RenderResult {
   const rule = rules.tables.get(change.table);
-  if (!rule) return { status: 'skip', reason: `no key rule for table ${change.table}` };
+  if (!rule) return { status: 'skip', skip: 'no-rule', reason: `no key rule for table ${change.table}` };
 
   if (change.kind === 'update' && rule.whenColumns && !touchesWatchedColumn(rule, rule.whenColumns, change)) {
     return {
       status: 'skip',
+      skip: 'unwatched-columns',
       reason: `update of ${change.table} changed none of when_columns [${rule.whenColumns.join(', ')}] nor any template column`,
     };
   }
 
   const lookup = lookupFor(change);
   const out = { keys: [] as string[], tags: [] as string[], versions: [] as string[] };
+  const failures: RenderFailure[] = [];
   for (const kind of OPERATION_KINDS) {
     const seen = new Set<string>();
-    for (const [i, template] of rule[kind].entries()) {
+    for (const [index, template] of rule[kind].entries()) {
       // An insert has no old row, so an {old.*} template has nothing to invalidate.
       if (change.kind === 'insert' && usesOldRow(template)) continue;
       const r = renderTemplate(template, lookup);
-      if (!r.ok) {
-        return {
-          status: 'error',
-          reason:
-            `cannot render ${kind}[${i}] ${JSON.stringify(template.source)} for ${change.kind} on ${change.table} ` +
-            `(row ${rowIdentity(change)}): ${r.error}`,
-        };
+      // An empty string is no cache name: Redis would take it as a key of its own and the
+      // invalidator refuses it. Unlike NULL it is a value, so the entry it stood for is unknown.
+      const error = !r.ok
+        ? r.error
+        : r.value === ''
+          ? 'renders an empty string (every placeholder was empty)'
+          : undefined;
+      if (error !== undefined) {
+        const where = `${kind}[${index}] ${JSON.stringify(template.source)}`;
+        const reason = `cannot render ${where} for ${change.kind} on ${change.table} (row ${rowIdentity(change)}): ${error}`;
+        failures.push({ kind, index, template: template.source, reason });
+        continue;
       }
       // NULL placeholder -> no operation. A NULL group (e.g. a user without a team) has no
       // cache entry to invalidate, and rendering "team::members" or "team:null:members"
       // could hit an unrelated key. Deliberately not an error.
-      if (r.value === null || seen.has(r.value)) continue;
+      if (!r.ok || r.value === null || seen.has(r.value)) continue;
       seen.add(r.value);
       out[kind].push(r.value);
     }
   }
-  return { status: 'ok', ...out };
+  if (failures.length === 0) return { status: 'ok', ...out };
+  const reason = failures.map((f) => f.reason).join(' | ');
+  if (out.keys.length + out.tags.length + out.versions.length === 0) return { status: 'error', failures, reason };
+  return { status: 'partial', ...out, failures, reason };
 }
 
 export function renderTruncate(rules: KeyRules, table: string): TruncateResult {
   const rule = rules.tables.get(table);
-  if (!rule) return { status: 'skip', reason: `no key rule for table ${table}` };
+  if (!rule) return { status: 'skip', skip: 'no-rule', reason: `no key rule for table ${table}` };
   // Without an explicit rule we cannot know which keys a TRUNCATE made stale; say how to fix it.
   if (!rule.truncate) {
     return {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseKeyRules, type Row, type RowChange, renderChange, renderTruncate } from '../../src/rules/index.js';
+import {
+  parseKeyRules,
+  type RenderResult,
+  type Row,
+  type RowChange,
+  renderChange,
+  renderTruncate,
+} from '../../src/rules/index.js';
 
 const rules = parseKeyRules(
   `
@@ -42,6 +49,11 @@ tables:
 
 const user = { id: '1', name: 'Ada', avatar_url: 'a.png', team_id: '7', email: 'ada@example.com' };
 
+/** The templates that failed, as `kind[index]`. */
+function failed(r: RenderResult): string[] {
+  return r.status === 'partial' || r.status === 'error' ? r.failures.map((f) => `${f.kind}[${f.index}]`) : [];
+}
+
 function change(partial: Partial<RowChange> & Pick<RowChange, 'kind' | 'table'>): RowChange {
   return { keyColumns: ['id'], unchangedToast: [], ...partial };
 }
@@ -50,6 +62,7 @@ describe('renderChange: tables without rules', () => {
   it('skips them', () => {
     expect(renderChange(rules, change({ kind: 'insert', table: 'public.other', newRow: { id: '1' } }))).toEqual({
       status: 'skip',
+      skip: 'no-rule',
       reason: 'no key rule for table public.other',
     });
   });
@@ -102,13 +115,18 @@ describe('renderChange: INSERT', () => {
     expect(r).toMatchObject({ status: 'ok', keys: ['d:y', 'd:x'] });
   });
 
-  it('reports a column missing from the new row with table, rule, column and row identity', () => {
+  it('reports a column missing from the new row with table, rule, column and row identity, and renders the rest', () => {
     const { team_id: _omit, ...withoutTeam } = user;
+    const reason =
+      'cannot render tags[0] "team:{team_id}:members" for insert on public.users (row id=1): ' +
+      'column "team_id" is not in the new row (does the table have this column?)';
     expect(renderChange(rules, change({ kind: 'insert', table: 'public.users', newRow: withoutTeam }))).toEqual({
-      status: 'error',
-      reason:
-        'cannot render tags[0] "team:{team_id}:members" for insert on public.users (row id=1): ' +
-        'column "team_id" is not in the new row (does the table have this column?)',
+      status: 'partial',
+      keys: ['user:1', 'user:1:profile'],
+      tags: [],
+      versions: ['ver:user:1'],
+      failures: [{ kind: 'tags', index: 0, template: 'team:{team_id}:members', reason }],
+      reason,
     });
   });
 
@@ -117,7 +135,7 @@ describe('renderChange: INSERT', () => {
       rules,
       change({ kind: 'insert', table: 'public.tenants', keyColumns: ['tenant', 'id'], newRow: { tenant: 'acme' } }),
     );
-    expect(r).toEqual({
+    expect(r).toMatchObject({
       status: 'error',
       reason:
         'cannot render keys[0] "acct:{tenant}:{id}" for insert on public.tenants (row tenant=acme, id=?): ' +
@@ -129,8 +147,11 @@ describe('renderChange: INSERT', () => {
 describe('renderChange: UPDATE', () => {
   it('needs REPLICA IDENTITY FULL for {old.col} of a non-key column when no old row was sent', () => {
     const r = renderChange(rules, change({ kind: 'update', table: 'public.users', newRow: { ...user, team_id: '8' } }));
-    expect(r).toEqual({
-      status: 'error',
+    expect(r).toMatchObject({
+      status: 'partial',
+      keys: ['user:1', 'user:1:profile'],
+      tags: ['team:8:members'],
+      versions: ['ver:user:1'],
       reason:
         'cannot render tags[1] "team:{old.team_id}:members" for update on public.users (row id=1): ' +
         'old value of column "team_id" is not available: pgoutput sent no old row; ' +
@@ -210,8 +231,10 @@ describe('renderChange: UPDATE', () => {
       rules,
       change({ kind: 'update', table: 'public.moves', oldRow: { id: '5' }, newRow: { id: '6', grp: 'a' } }),
     );
-    expect(r).toEqual({
-      status: 'error',
+    expect(r).toMatchObject({
+      status: 'partial',
+      keys: ['m:6', 'm:5'],
+      tags: ['g:a'],
       reason:
         'cannot render tags[1] "g:{old.grp}" for update on public.moves (row id=6): ' +
         'column "grp" is not in the old row; run ALTER TABLE public.moves REPLICA IDENTITY FULL',
@@ -226,8 +249,9 @@ describe('renderChange: UPDATE', () => {
         rules,
         change({ kind: 'update', table: 'public.posts', newRow: { id: '3' }, unchangedToast: ['slug'] }),
       );
-      expect(r).toEqual({
-        status: 'error',
+      expect(r).toMatchObject({
+        status: 'partial',
+        keys: ['post:3'],
         reason:
           'cannot render keys[1] "post:{id}:slug:{slug}" for update on public.posts (row id=3): ' +
           'column "slug" is an unchanged TOASTed value that pgoutput did not send; ' +
@@ -275,6 +299,7 @@ describe('renderChange: UPDATE', () => {
     it('skips an update that changed none of them', () => {
       expect(update(user, { ...user, email: 'new@example.com' })).toEqual({
         status: 'skip',
+        skip: 'unwatched-columns',
         reason:
           'update of public.users changed none of when_columns [name, avatar_url, team_id] nor any template column',
       });
@@ -340,9 +365,10 @@ describe('renderChange: DELETE', () => {
   });
 
   it('renders key-only rules from a key-only old row (REPLICA IDENTITY DEFAULT)', () => {
-    expect(renderChange(rules, change({ kind: 'delete', table: 'public.posts', oldRow: { id: '3' } })).status).toBe(
-      'error',
-    );
+    expect(renderChange(rules, change({ kind: 'delete', table: 'public.posts', oldRow: { id: '3' } }))).toMatchObject({
+      status: 'partial',
+      keys: ['post:3'],
+    });
     const keysOnly = parseKeyRules(
       'version: 1\ntables:\n  public.posts:\n    keys: ["post:{id}", "p:{old.id}"]\n    recovery:\n      patterns: ["post:*", "p:*"]\n',
       'r.yaml',
@@ -355,22 +381,30 @@ describe('renderChange: DELETE', () => {
     });
   });
 
-  it('needs REPLICA IDENTITY FULL for non-key columns missing from a key-only old row', () => {
-    expect(renderChange(rules, change({ kind: 'delete', table: 'public.users', oldRow: { id: '1' } }))).toEqual({
-      status: 'error',
+  it('needs REPLICA IDENTITY FULL for non-key columns missing from a key-only old row, and renders the key columns', () => {
+    const r = renderChange(rules, change({ kind: 'delete', table: 'public.users', oldRow: { id: '1' } }));
+    expect(r).toMatchObject({
+      status: 'partial',
+      keys: ['user:1', 'user:1:profile'],
+      tags: [],
+      versions: ['ver:user:1'],
       reason:
         'cannot render tags[0] "team:{team_id}:members" for delete on public.users (row id=1): ' +
+        'column "team_id" is not in the old row; run ALTER TABLE public.users REPLICA IDENTITY FULL | ' +
+        'cannot render tags[1] "team:{old.team_id}:members" for delete on public.users (row id=1): ' +
         'column "team_id" is not in the old row; run ALTER TABLE public.users REPLICA IDENTITY FULL',
     });
+    expect(failed(r)).toEqual(['tags[0]', 'tags[1]']);
   });
 
   it('is an error, with an unknown identity, when no old row was sent (REPLICA IDENTITY NOTHING)', () => {
-    expect(renderChange(rules, change({ kind: 'delete', table: 'public.posts', keyColumns: [] }))).toEqual({
-      status: 'error',
-      reason:
-        'cannot render keys[0] "post:{id}" for delete on public.posts (row unknown (table has REPLICA IDENTITY NOTHING)): ' +
+    const r = renderChange(rules, change({ kind: 'delete', table: 'public.posts', keyColumns: [] }));
+    expect(r).toMatchObject({ status: 'error' });
+    expect(r.status === 'error' && r.failures[0]?.reason).toBe(
+      'cannot render keys[0] "post:{id}" for delete on public.posts (row unknown (table has REPLICA IDENTITY NOTHING)): ' +
         'old value of column "id" is not available: pgoutput sent no old row; run ALTER TABLE public.posts REPLICA IDENTITY FULL',
-    });
+    );
+    expect(failed(r)).toEqual(['keys[0]', 'keys[1]']);
   });
 
   it('ignores the new row even if one is present', () => {
@@ -399,10 +433,10 @@ describe('renderChange: robustness', () => {
                 newRow,
                 unchangedToast,
               });
-              expect(['ok', 'skip', 'error']).toContain(r.status);
-              if (r.status === 'ok')
+              expect(['ok', 'partial', 'skip', 'error']).toContain(r.status);
+              if (r.status === 'ok' || r.status === 'partial')
                 expect([...r.keys, ...r.tags, ...r.versions].join(' ')).not.toMatch(/undefined|null/);
-              else expect(r.reason.length).toBeGreaterThan(0);
+              if (r.status !== 'ok') expect(r.reason.length).toBeGreaterThan(0);
             }
           }
         }
@@ -432,6 +466,7 @@ describe('renderTruncate', () => {
   it('skips tables without any rule', () => {
     expect(renderTruncate(rules, 'public.other')).toEqual({
       status: 'skip',
+      skip: 'no-rule',
       reason: 'no key rule for table public.other',
     });
   });

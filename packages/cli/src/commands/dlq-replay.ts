@@ -8,18 +8,18 @@ import {
 } from '@fabric/control-plane';
 import { CONTROL_PLANE_OPTIONS, CONTROL_PLANE_OPTIONS_HELP, connectControlPlane } from '../control-plane-options.js';
 import { ReplayProgress } from '../progress.js';
-import { parseOffsetArg } from '../time-arg.js';
 import { UsageError } from '../usage.js';
-import { DLQ_FILTER_HELP, DLQ_FILTER_OPTIONS, dlqFilter, dlqTimeRange } from './dlq-filter.js';
+import { DLQ_FILTER_HELP, DLQ_FILTER_OPTIONS, dlqFilter, dlqRange } from './dlq-filter.js';
 
 export const DLQ_REPLAY_HELP = `Usage: fabric dlq replay --region R [range] [filters] [--dry-run] [--force] [--json]
 
 Publishes the original events of a region's dead letters to the region's invalidation
 topic again, in DLQ order, and records each replayed dead letter (topic ${replayLedgerTopic('<dlq>')}),
-so running the same replay twice publishes nothing the second time: those are reported
-as skipped unless --force. Dead letters without a decodable original event (e.g. a row
-no key rule could render) are reported as not replayable, with the reason. Needs an
-admin token. Progress goes to stderr; the summary to stdout.
+so running the same replay twice publishes nothing the second time: those, and dead
+letters an operator resolved, are reported as skipped unless --force. Dead letters
+without a decodable original event (e.g. a row no key rule could render) are reported
+as not replayable, with what to do instead (then fabric dlq resolve). Needs an admin
+token. Progress goes to stderr; the summary to stdout.
 
 Options:
   --region NAME          The region whose DLQ to replay                     (required)
@@ -50,24 +50,7 @@ export async function dlqReplay(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values.region) throw new UsageError('--region is required: name the region whose dead letters to replay');
-  const byOffset =
-    values.partition !== undefined || values['from-offset'] !== undefined || values['to-offset'] !== undefined;
-  const byTime = values.since !== undefined || values.until !== undefined;
-  if (byOffset && byTime)
-    throw new UsageError('choose one range: --partition/--from-offset/--to-offset or --since/--until');
-  const range = byOffset
-    ? {
-        case: 'offsets' as const,
-        value: {
-          partition:
-            values.partition === undefined ? undefined : Number(parseOffsetArg('--partition', values.partition)),
-          fromOffset: values['from-offset'] === undefined ? 0n : parseOffsetArg('--from-offset', values['from-offset']),
-          toOffset: values['to-offset'] === undefined ? undefined : parseOffsetArg('--to-offset', values['to-offset']),
-        },
-      }
-    : byTime
-      ? { case: 'timeRange' as const, value: dlqTimeRange(values)! }
-      : { case: undefined };
+  const range = dlqRange(values);
   const client = connectControlPlane(values);
   const progress = new ReplayProgress();
   const items: ReplayDeadLettersResponse['items'] = [];

@@ -2,8 +2,9 @@ import { deadLetterTopic, invalidationTopic } from '@fabric/contracts';
 import { UsageError } from '../usage.js';
 import { dlqList } from './dlq-ls.js';
 import { dlqReplay } from './dlq-replay.js';
+import { dlqResolve } from './dlq-resolve.js';
 
-export const DLQ_HELP = `Usage: fabric dlq <ls|replay> [options]
+export const DLQ_HELP = `Usage: fabric dlq <ls|replay|resolve> [options]
 
 Dead letters: events a region's reader or invalidator could not handle, kept in the
 region's DLQ topic (${deadLetterTopic(invalidationTopic('<region>'))}) with the reason.
@@ -11,6 +12,8 @@ region's DLQ topic (${deadLetterTopic(invalidationTopic('<region>'))}) with the 
   ls        List dead letters (paged, filters); fabric dlq ls --help
   replay    Publish their original events to the region's topic again (admin token);
             fabric dlq replay --help
+  resolve   Close dead letters no replay can fix, with a note (admin token);
+            fabric dlq resolve --help
 `;
 
 export async function dlq(argv: string[]): Promise<number> {
@@ -21,5 +24,6 @@ export async function dlq(argv: string[]): Promise<number> {
   }
   if (sub === 'ls') return dlqList(rest);
   if (sub === 'replay') return dlqReplay(rest);
+  if (sub === 'resolve') return dlqResolve(rest);
   throw new UsageError(`unknown dlq command "${sub}"; run fabric dlq --help`);
 }

@@ -47,25 +47,51 @@ function regionStatus(s: RegionStatus): string {
     ? 'healthy'
     : s === RegionStatus.DEGRADED
       ? 'degraded'
-      : s === RegionStatus.UNREACHABLE
-        ? 'UNREACHABLE'
-        : UNKNOWN;
+      : s === RegionStatus.UNHEALTHY
+        ? 'UNHEALTHY'
+        : s === RegionStatus.UNREACHABLE
+          ? 'UNREACHABLE'
+          : UNKNOWN;
 }
 
-/** The continuity column already tells a running resync, with more than its component says. */
+/**
+ * The control plane's reasons, with how long ago an unreachable component was last seen.
+ * The continuity column already tells a running resync, with more than its component says.
+ */
 function problems(r: RegionLag, now: Date): string {
+  // Hand-built answers (and tests) may leave the repeated field out.
+  const reasons: readonly string[] = r.reasons ?? [];
+  if (reasons.length > 0) {
+    const seen = new Map(
+      r.components
+        .filter((c) => c.status === ComponentStatus.UNREACHABLE)
+        .map((c) => [`${c.component} unreachable`, lastSeen(c.lastSeenTime, now)]),
+    );
+    return (
+      reasons
+        .filter((reason) => !reason.startsWith('continuity '))
+        .map((reason) => {
+          const unreachable = [...seen.keys()].find((k) => reason.startsWith(k));
+          return unreachable ? `${unreachable} (${seen.get(unreachable)})` : reason;
+        })
+        .join('; ') || '-'
+    );
+  }
+  // A control plane from before reasons: what its components say.
   const list = r.components
     .filter((c) => c.status !== ComponentStatus.HEALTHY && c.component !== 'continuity')
     .map((c) => {
       const what = c.status === ComponentStatus.UNREACHABLE ? 'unreachable' : 'unhealthy';
-      const seen = c.lastSeenTime
-        ? `seen ${seconds((now.getTime() - timestampDate(c.lastSeenTime).getTime()) / 1000)} ago`
-        : 'never seen';
+      const seen = lastSeen(c.lastSeenTime, now);
       return c.status === ComponentStatus.UNREACHABLE
         ? `${c.component} ${what} (${seen})`
         : `${c.component} ${what}: ${c.detail}`;
     });
   return list.join('; ') || '-';
+}
+
+function lastSeen(at: RegionLag['components'][number]['lastSeenTime'], now: Date): string {
+  return at ? `seen ${seconds((now.getTime() - timestampDate(at).getTime()) / 1000)} ago` : 'never seen';
 }
 
 export function bytes(n: bigint | undefined): string {

@@ -18,9 +18,22 @@ invalidator group, freshness (now - primary commit time of the newest invalidati
 in the region), commit->applied latency p50 / p99, dead letters not yet replayed,
 continuity (ok; a resync running, with its reason, start and keys dropped so far; or the
 last resync that finished) and which components did not answer. A value nobody could
-measure is shown as "?", never as 0. A running resync makes its region degraded: the
-cache is not fresh until its recovery action has run. Exits 1 when a region is not
-healthy (without --watch).
+measure is shown as "?", never as 0. P50 / P99 cover the applies of the last 60 s: "?"
+when the window is empty (idle), not the last spike. Freshness is the invalidator
+group's worst partition, whichever invalidator answered.
+
+Each region is healthy, degraded (a component not answering or unhealthy, a running
+resync, pending dead letters, Kafka lag, a slot about to lose WAL), unhealthy (freshness
+over its threshold, a slot lost or gone, a reader whose publisher has been retrying one
+batch too long) or UNREACHABLE; PROBLEMS (reasons, in --json) names every threshold
+crossed, e.g. "freshness 75 s > 30 s". The thresholds are the control plane's
+(configuration "health"; see fabric-control-plane --help).
+
+Exit status (without --watch):
+  0  every region shown is healthy
+  1  some region is degraded, unhealthy or unreachable
+  2  nothing was judged: a bad option, or the control plane could not be asked
+     (unreachable, token refused)
 
 Options:
   --region NAME          One region (default: all)

@@ -1,3 +1,4 @@
+import { kafkaErrorHint, kafkaFieldNames } from '@fabric/runtime';
 import type { TopicOffsets } from '../lag.js';
 import { isBrokerAnswer, type RegionKafka } from '../region-kafka.js';
 import type { DeadLetterOffsets } from '../replay-ledger.js';
@@ -29,7 +30,11 @@ export async function probeTopicOffsets(
       .sort((a, b) => a.partition - b.partition);
     return { status: 'healthy', value };
   } catch (err) {
-    return { status: isBrokerAnswer(err) ? 'unhealthy' : 'unreachable', detail: (err as Error).message };
+    const message = (err as Error).message;
+    if (isBrokerAnswer(err)) return { status: 'unhealthy', detail: message };
+    // A broker that wants TLS or SASL only hangs up: name the region's setting that is missing.
+    const hint = kafkaErrorHint(err, kafka.security, kafkaFieldNames(kafka.at));
+    return { status: 'unreachable', detail: hint ? `${hint} (${message})` : message };
   }
 }
 

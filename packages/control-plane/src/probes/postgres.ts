@@ -7,6 +7,12 @@ export interface SlotState {
   active: boolean;
   /** WAL head minus confirmed_flush_lsn; undefined while the slot has confirmed nothing. */
   lagBytes: bigint | undefined;
+  /**
+   * pg_replication_slots.wal_status: "reserved" or "extended" while the slot's WAL is kept,
+   * "unreserved" when it is about to be removed (max_slot_wal_keep_size), "lost" once the
+   * slot can no longer be used; undefined before PostgreSQL 13 or for a slot with no WAL yet.
+   */
+  walStatus: string | undefined;
 }
 
 /** A physical standby as the primary sees it in pg_stat_replication. */
@@ -46,6 +52,7 @@ const SLOTS_SQL = `
          coalesce((select json_agg(json_build_object(
                      'name', slot_name,
                      'active', active,
+                     'wal_status', wal_status,
                      'lag', pg_wal_lsn_diff(head.lsn,
                        case when slot_type = 'physical' then restart_lsn else confirmed_flush_lsn end)::bigint::text))
                    from pg_replication_slots where slot_name = any($1::text[])), '[]'::json) as slots,
@@ -104,12 +111,19 @@ export class DatabaseProbe {
         wal_head: string;
         standby: boolean;
         last_replay_time: Date | null;
-        slots: Array<{ name: string; active: boolean; lag: string | null }>;
+        slots: Array<{ name: string; active: boolean; lag: string | null; wal_status: string | null }>;
         standbys: StandbyRow[];
       }>(SLOTS_SQL, [slotNames]);
       const row = rows[0]!;
       const slots = new Map(
-        row.slots.map((s) => [s.name, { active: s.active, lagBytes: s.lag === null ? undefined : BigInt(s.lag) }]),
+        row.slots.map((s) => [
+          s.name,
+          {
+            active: s.active,
+            lagBytes: s.lag === null ? undefined : BigInt(s.lag),
+            walStatus: s.wal_status ?? undefined,
+          },
+        ]),
       );
       const standbys = new Map(row.standbys.map((s) => [s.name, standbyState(s)]));
       let heartbeat: Date | undefined;
