@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { eventually, withDb } from '../support.js';
-import { decodeEvent, type ReaderUnderTest, readerFor, readTopic } from './harness.js';
+import { decodeDeadLetter, decodeEvent, type ReaderUnderTest, readerFor, readTopic } from './harness.js';
 
 const METRICS_PORT = 27991;
 const USER_ID = 9601;
@@ -27,8 +27,9 @@ const answering = (status: number) => async () => {
 
 /**
  * The reader's /healthz says no when the reader cannot do its job. Kafka is made to refuse
- * the reader's writes on the reader's own topic only (max.message.bytes below any batch, so
- * every produce fails with MESSAGE_TOO_LARGE until it is raised again), which leaves the
+ * the reader's writes on the reader's own topics only (max.message.bytes below any record on
+ * its topic and its DLQ, so the event and then the dead letter standing in for it fail with
+ * MESSAGE_TOO_LARGE until it is raised again), which leaves the
  * shared brokers and every other test's topics alone. (min.insync.replicas cannot do this on
  * a single broker: Kafka caps it at the replication factor.)
  */
@@ -92,7 +93,9 @@ describe('cdc reader /healthz', () => {
     expect(healthy.body.ok).toBe(true);
     expect(healthy.body.detail).toBeUndefined();
 
-    expect(await maxMessageBytes(underTest.topic, '16')).toBe('16');
+    // The event is refused for its size and replaced by its dead letter; that is refused too,
+    // so the reader retries it (a topic set below any record is not bad data) and says so.
+    for (const topic of [underTest.topic, underTest.dlqTopic]) expect(await maxMessageBytes(topic, '16')).toBe('16');
     await withDb(home, (db) =>
       db.query(
         `insert into users (id, team_id, name, email) values ($1, 1, 'health probe', 'health@example')
@@ -106,12 +109,14 @@ describe('cdc reader /healthz', () => {
     // The numbers stay in the answer, so a poller still sees how far the reader got.
     expect(refused.body.pending).toBeGreaterThan(0);
 
-    expect(await maxMessageBytes(underTest.topic, '1048588')).toBe('1048588');
+    for (const topic of [underTest.topic, underTest.dlqTopic])
+      expect(await maxMessageBytes(topic, '1048588')).toBe('1048588');
     const recovered = await eventually('/healthz 200 once Kafka takes the batch', answering(200), 30_000);
     expect(recovered.body.ok).toBe(true);
-    const events = await readTopic(home, underTest.topic, decodeEvent, (es) =>
-      es.some((e) => e.keys.includes(`user:${USER_ID}`)),
-    );
-    expect(events.some((e) => e.keys.includes(`user:${USER_ID}`))).toBe(true);
+    // Nothing lost: the refused event is in the DLQ with its original, for a replay.
+    const carries = (l: ReturnType<typeof decodeDeadLetter>) =>
+      l.original.length > 0 && decodeEvent(Buffer.from(l.original)).keys.includes(`user:${USER_ID}`);
+    const letters = await readTopic(home, underTest.dlqTopic, decodeDeadLetter, (ls) => ls.some(carries));
+    expect(letters.find(carries)!.reason).toMatch(/MESSAGE_TOO_LARGE/);
   }
 });

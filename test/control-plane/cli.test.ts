@@ -159,7 +159,7 @@ describe('fabric lag / dlq / invalidate / resync', () => {
     ]);
     expect(wildcard.code).toBe(2);
     expect(wildcard.stderr).toMatch(
-      /^fabric: INVALID_ARGUMENT: patterns\[0\]: "\*" has no literal character.*set force to do that\n$/,
+      /^fabric: INVALID_ARGUMENT: patterns\[0\]: "\*" has no literal prefix.*or set force\)\n$/,
     );
     const readOnly = await fabric([
       'invalidate',

@@ -213,8 +213,14 @@ export function refusedDeadLetter(
   reason: string,
   deadLetterTopic: string,
   now: Date = new Date(),
+  /**
+   * An event this small was refused by a topic set below the broker's default, not for its
+   * own size: it rides along as the original, so a replay delivers it once the topic is fixed.
+   */
+  maxOriginalBytes = 0,
 ): { topic: string; key: string; value: Uint8Array } {
   const source = refusedSource(refused, deadLetterTopic);
+  const keepOriginal = refused.topic !== deadLetterTopic && refused.value.byteLength <= maxOriginalBytes;
   const deadLetter = create(DeadLetterSchema, {
     region,
     component: 'cdc-reader',
@@ -228,6 +234,7 @@ export function refusedDeadLetter(
     }),
     table: source.table,
     sourceLsn: source.sourceLsn,
+    ...(keepOriginal ? { original: refused.value } : {}),
   });
   return {
     topic: deadLetterTopic,

@@ -8,7 +8,11 @@ export interface OutgoingMessage {
   key: string;
   value: Uint8Array;
   partition?: number;
-  /** A dead letter standing in for a message the broker refused: refused in turn, it is dropped. */
+  /**
+   * A dead letter standing in for a message the broker refused. A reference this small refused
+   * in turn means a topic set below any record, not bad data: it is retried like an outage
+   * until the topic is fixed, never dropped, so the slot is not confirmed past it.
+   */
   replacesRefused?: boolean;
 }
 
@@ -214,7 +218,8 @@ export class Publisher {
         ? 'kafka refused a message; sending its dead letter instead'
         : 'kafka refused a message and it has no dead letter to stand in; dropped',
     );
-    return replacement ? this.deliver([{ ...replacement, replacesRefused: true }]) : true;
+    if (!replacement) return true;
+    return this.deliver([{ ...replacement, replacesRefused: true }]);
   }
 
   private async sendWithRetry(messages: OutgoingMessage[]): Promise<Attempt> {
@@ -229,7 +234,7 @@ export class Publisher {
           return { status: 'sent' };
         } catch (err) {
           const failure = kafkaFailure(err);
-          if (failure.kind === 'record-refused') {
+          if (failure.kind === 'record-refused' && !messages.every((m) => m.replacesRefused)) {
             this.opts.onSendError?.(err, attempt);
             return { status: 'refused', reason: `refused by kafka: ${failure.type}` };
           }

@@ -95,7 +95,14 @@ export class CdcReader {
       onRefused: (message, reason) => {
         metrics.deadLetters.inc();
         metrics.refused.inc({ topic: message.topic === config.deadLetterTopic ? 'dead-letter' : 'events' });
-        return refusedDeadLetter(config.region, message, reason, config.deadLetterTopic);
+        return refusedDeadLetter(
+          config.region,
+          message,
+          reason,
+          config.deadLetterTopic,
+          new Date(),
+          config.limits.eventBytes,
+        );
       },
       lingerMs: config.lingerMs,
       onConfirmed: (lsn) => this.confirm(lsn),

@@ -147,5 +147,24 @@ describe('refusedDeadLetter', () => {
       eventId: 'eu-west:0/16B3A08:0',
       refused: { topic: 'fabric.inval.eu-west', key: 'user:1', bytes: value.byteLength },
     });
+    // Without room for it, only the reference.
+    expect(decoded.original).toHaveLength(0);
+  });
+
+  it('keeps an event small enough for the limits as the original, so a replay delivers it once the topic is fixed', () => {
+    const out = eventOutput(['user:1']);
+    const value = toBinary(InvalidationEventSchema, (out as { event: never }).event);
+    const refused = { topic: 'fabric.inval.eu-west', key: 'user:1', value };
+    const dlq = 'fabric.inval.eu-west.dlq';
+    const kept = fromBinary(
+      DeadLetterSchema,
+      refusedDeadLetter('eu-west', refused, 'too large', dlq, new Date(), 1024).value,
+    );
+    expect(kept.original).toEqual(value);
+    const big = fromBinary(
+      DeadLetterSchema,
+      refusedDeadLetter('eu-west', refused, 'too large', dlq, new Date(), 8).value,
+    );
+    expect(big.original).toHaveLength(0);
   });
 });

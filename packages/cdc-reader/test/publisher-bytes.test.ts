@@ -119,7 +119,7 @@ describe('Publisher byte bounds', () => {
     expect(confirmed).toEqual(['0/20']);
   });
 
-  it('drops a stand-in the broker refuses in turn instead of looping on it', async () => {
+  it('retries a stand-in the broker refuses in turn until the topic takes it; nothing is confirmed before', async () => {
     const broker = new SizeLimitedBroker(100);
     const confirmed: string[] = [];
     const p = new Publisher({
@@ -128,12 +128,19 @@ describe('Publisher byte bounds', () => {
       logger,
       maxBatch: 500,
       lingerMs: 0,
+      retryBaseMs: 1,
+      retryCapMs: 2,
       onRefused: () => msg('stand-in', 500, 'dlq'),
     });
     await p.enqueue(msg('big', 1_000));
     p.commit('0/30');
+    await vi.waitFor(() => expect(broker.refusals).toBeGreaterThan(3));
+    expect(confirmed).toEqual([]);
+    expect(p.unacknowledged?.failedAttempts).toBeGreaterThan(0);
+    // The operator raises the topic's max.message.bytes: the stand-in goes through, then the commit.
+    (broker as unknown as { limit: number }).limit = 1_000;
     await p.close(5_000);
-    expect(broker.refusals).toBe(2);
+    expect(broker.batches.flat().map((m) => m.key)).toEqual(['stand-in']);
     expect(confirmed).toEqual(['0/30']);
   });
 });

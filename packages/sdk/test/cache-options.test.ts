@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FabricCache } from '../src/cache.js';
 import { emitInvalidation } from '../src/emit.js';
 import { CacheOptionsError, InvalidationPayloadError } from '../src/errors.js';
+import { DEFAULT_VERSION_TTL_SECONDS } from '../src/layout.js';
 
 const base = { ttlSeconds: 60, ttlJitter: 0.1, leaseMs: 1000, waitMs: 500 };
 const noRedis = {} as Redis;
@@ -14,6 +15,30 @@ describe('FabricCache options', () => {
     expect(() => new FabricCache(noRedis, { ...base, ttlSeconds: 0 })).toThrow(CacheOptionsError);
     expect(() => new FabricCache(noRedis, { ...base, leaseMs: -1 })).toThrow(CacheOptionsError);
     expect(() => new FabricCache(noRedis, base)).not.toThrow();
+  });
+
+  it('refuses a ttlSeconds that could outlive the version keys, naming both options and the fix', () => {
+    // An entry filled before its version key existed must expire before that key does.
+    const refused =
+      /ttlSeconds must be below versionTtlSeconds \(3600, the invalidator's --version-ttl-seconds\), got 3600: shorten it or raise both/;
+    expect(() => new FabricCache(noRedis, { ...base, ttlSeconds: 3600, versionTtlSeconds: 3600 })).toThrow(refused);
+    expect(() => new FabricCache(noRedis, { ...base, ttlSeconds: 7200, versionTtlSeconds: 3600 })).toThrow(
+      CacheOptionsError,
+    );
+    expect(() => new FabricCache(noRedis, { ...base, ttlSeconds: 3599, versionTtlSeconds: 3600 })).not.toThrow();
+    // Unset, it is the invalidator's default --version-ttl-seconds.
+    expect(() => new FabricCache(noRedis, { ...base, ttlSeconds: DEFAULT_VERSION_TTL_SECONDS })).toThrow(
+      /versionTtlSeconds/,
+    );
+    expect(() => new FabricCache(noRedis, { ...base, ttlSeconds: DEFAULT_VERSION_TTL_SECONDS - 1 })).not.toThrow();
+  });
+
+  it('bounds the stale copy: 2 × ttlSeconds unless set, never beyond 4 × ttlSeconds', () => {
+    expect(() => new FabricCache(noRedis, { ...base, staleOk: true, maxStaleSeconds: 241 })).toThrow(
+      /maxStaleSeconds must be within 0..4 × ttlSeconds \(240\), got 241: lower it/,
+    );
+    expect(() => new FabricCache(noRedis, { ...base, staleOk: true, maxStaleSeconds: 0 })).toThrow(CacheOptionsError);
+    expect(() => new FabricCache(noRedis, { ...base, staleOk: true, maxStaleSeconds: 240 })).not.toThrow();
   });
 });
 
