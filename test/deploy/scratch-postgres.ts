@@ -65,6 +65,8 @@ export interface ScratchOptions {
   password?: string;
   /** pg_hba.conf as a whole, instead of initdb's. */
   hba?: string;
+  /** Where to look for a free port (a test's own range); default freePort's. */
+  portRange?: { from: number; count: number };
 }
 
 export async function startScratchPostgres(opts: ScratchOptions): Promise<ScratchPostgres> {
@@ -81,7 +83,7 @@ export async function startScratchPostgres(opts: ScratchOptions): Promise<Scratc
     writeFileSync(path.join(dataDir, 'pg_hba.conf'), opts.hba);
     if (root) chownSync(path.join(dataDir, 'pg_hba.conf'), postgresId('-u'), postgresId('-g'));
   }
-  const port = await freePort();
+  const port = await freePort(opts.portRange?.from, opts.portRange?.count);
   const options = serverArgs(port, opts.dir, opts.settings).join(' ');
   runPg('pg_ctl', ['-D', dataDir, '-l', path.join(opts.dir, `${opts.name}.log`), '-o', options, '-w', 'start']);
   return {

@@ -28,10 +28,24 @@ Options:
   --skip-solo       Skip the latency run on the home region alone
   --skip-topologies Skip the logical-replica run beside the physical standbys
   --postgres N      PostgreSQL major of both topologies, 16-18 (default 17)
+  --phase NAME      all (default), or sdk: only the read side beside bentocache (warm hits,
+                    stampede across processes, read-populates-stale race, staleness
+                    across instances); it replaces its own section of --out and keeps
+                    the rest of the last full run
   --out FILE        Report file (default BENCHMARKS.md)
   --json            Also print the results as JSON on stdout
   --help
 `;
+
+export const PHASES = ['all', 'sdk'] as const;
+export type BenchPhase = (typeof PHASES)[number];
+
+function benchPhase(v: string | undefined): BenchPhase {
+  const phase = v ?? 'all';
+  if (!(PHASES as readonly string[]).includes(phase))
+    throw new Error(`--phase must be one of ${PHASES.join(', ')}, got ${phase}`);
+  return phase as BenchPhase;
+}
 
 export interface BenchOptions {
   help: boolean;
@@ -59,6 +73,8 @@ export interface BenchOptions {
   skipTopologies: boolean;
   /** PostgreSQL major of both topologies. */
   postgres: 16 | 17 | 18;
+  /** all phases, or one phase alone that updates its own section of `out` */
+  phase: BenchPhase;
   out: string;
   json: boolean;
 }
@@ -81,6 +97,7 @@ const OPTIONS = {
   'skip-solo': { type: 'boolean' },
   'skip-topologies': { type: 'boolean' },
   postgres: { type: 'string' },
+  phase: { type: 'string' },
   out: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -130,6 +147,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     skipSolo: !!values['skip-solo'],
     skipTopologies: !!values['skip-topologies'],
     postgres: postgresMajor(num('postgres', 17)),
+    phase: benchPhase(values.phase),
     out: values.out ?? 'BENCHMARKS.md',
     json: !!values.json,
   };

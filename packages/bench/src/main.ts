@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 // `npm run bench` / `fabric-bench`: starts the fabric, measures, writes BENCHMARKS.md. See args.ts.
 import path from 'node:path';
 import { HELP, parseBenchArgs } from './args.js';
@@ -10,6 +10,7 @@ import { debeziumBaseline } from './phases/debezium.js';
 import { latencyPhase } from './phases/latency.js';
 import { outages } from './phases/outage.js';
 import { profileHotPath } from './phases/profile.js';
+import { sdkSideBySide } from './phases/sdk.js';
 import { soloRegion } from './phases/solo.js';
 import { sourceLimit } from './phases/source.js';
 import { stepRates } from './phases/steps.js';
@@ -17,8 +18,10 @@ import { logicalTopology } from './phases/topology.js';
 import { primeCaches } from './prime.js';
 import { progress } from './progress.js';
 import { renderReport } from './report.js';
+import { replaceSection } from './report-section.js';
 import type { BenchResults } from './results.js';
 import { attachFabric, type Fabric, startFabric } from './sandbox.js';
+import { renderSdk, SDK_SECTION } from './sdk/report.js';
 import { openSession, prepareSession } from './session.js';
 
 const opts = parseBenchArgs(process.argv.slice(2));
@@ -49,6 +52,16 @@ const session = await openSession(fabric, opts, stateDir, progress);
 const { ctx, sampler } = session;
 try {
   results.machine = await machineInfo(ctx.home);
+  if (opts.phase === 'sdk') {
+    // Alone: the SDK phase seeds its own rows and needs no primed caches.
+    await prepareSession(session, async () => {});
+    results.sdk = await runPhase('sdk', progress, () => sdkSideBySide(ctx));
+  } else await allPhases();
+} finally {
+  await session.close();
+}
+
+async function allPhases(): Promise<void> {
   await prepareSession(session, primeCaches);
   const latency = await latencyPhase(session, 'latency');
   results.latency = latency.run;
@@ -71,16 +84,24 @@ try {
     if (!opts.skipDebezium)
       results.debezium = await runPhase('debezium', progress, () => debeziumBaseline(ctx, results.source));
   }
-} finally {
-  await session.close();
+  results.sdk = await runPhase('sdk', progress, () => sdkSideBySide(ctx));
 }
 // Attached to someone else's sandbox, the bench starts nothing of its own.
-if (!opts.skipSolo && !process.env.BENCH_ATTACH)
+const alone = opts.phase !== 'all' || !!process.env.BENCH_ATTACH;
+if (!opts.skipSolo && !alone)
   results.solo = await runPhase('solo', progress, () => soloRegion(opts, stateDir, progress));
-if (!opts.skipTopologies && !process.env.BENCH_ATTACH)
+if (!opts.skipTopologies && !alone)
   results.logical = await runPhase('logical replicas', progress, () => logicalTopology(opts, stateDir, progress));
 results.finishedAt = new Date().toISOString();
-writeFileSync(opts.out, renderReport(results));
+if (opts.phase === 'all') writeFileSync(opts.out, renderReport(results));
+else {
+  // One phase alone keeps the last full run's other sections.
+  const previous = existsSync(opts.out) ? readFileSync(opts.out, 'utf8') : '# Benchmarks\n';
+  writeFileSync(
+    opts.out,
+    replaceSection(previous, SDK_SECTION, renderSdk(results.sdk, command, results.machine).join('\n')),
+  );
+}
 progress(`wrote ${opts.out}`);
 if (opts.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
 process.exit(0);

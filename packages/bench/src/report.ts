@@ -10,7 +10,9 @@ import { failed, succeeded } from './phase.js';
 import type { RegionLatency } from './phases/measure.js';
 import { worstP99 } from './phases/steps.js';
 import { PROBE_EVENTS, PROBE_PATTERN } from './probe.js';
+import { markSection } from './report-section.js';
 import type { BenchResults } from './results.js';
+import { renderSdk, SDK_SECTION } from './sdk/report.js';
 import { fmtMs } from './stats.js';
 import { renderTopologies } from './topology-report.js';
 
@@ -213,6 +215,8 @@ export function renderReport(R: BenchResults): string {
   if (!debezium) out.push('Not measured in this run (--skip-debezium or --skip-baselines).', '');
   else if (failed(debezium)) out.push(`Failed: ${debezium.error}`, '');
   else out.push(...renderDebezium(debezium));
+
+  out.push(markSection(SDK_SECTION, renderSdk(R.sdk, R.command, R.machine).join('\n')), '');
 
   const res = R.resources;
   if (res) {

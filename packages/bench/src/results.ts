@@ -7,6 +7,7 @@ import type { PhaseOutcome } from './phase.js';
 import type { BaselinesResult } from './phases/baselines.js';
 import type { DebeziumResult } from './phases/debezium.js';
 import type { MeasuredRun } from './phases/measure.js';
+import type { SdkResult } from './phases/sdk.js';
 import type { SoloResult } from './phases/solo.js';
 import type { SourceLimitResult } from './phases/source.js';
 import type { StepsResult } from './phases/steps.js';
@@ -43,6 +44,8 @@ export interface BenchResults {
   baselines?: PhaseOutcome<BaselinesResult>;
   outage?: PhaseOutcome<OutageResult>;
   debezium?: PhaseOutcome<DebeziumResult>;
+  /** the read side beside bentocache */
+  sdk?: PhaseOutcome<SdkResult>;
   /** the latency run on the home region alone */
   solo?: PhaseOutcome<SoloResult>;
   finishedAt?: string;

@@ -22,6 +22,7 @@ describe('bench flags', () => {
       skipSolo: false,
       skipTopologies: false,
       postgres: 17,
+      phase: 'all',
       out: 'BENCHMARKS.md',
       json: false,
     });
@@ -60,6 +61,8 @@ describe('bench flags', () => {
       '--skip-topologies',
       '--postgres',
       '18',
+      '--phase',
+      'sdk',
       '--out',
       '/tmp/r.md',
       '--json',
@@ -84,6 +87,7 @@ describe('bench flags', () => {
       skipSolo: true,
       skipTopologies: true,
       postgres: 18,
+      phase: 'sdk',
       out: '/tmp/r.md',
       json: true,
     });
@@ -93,5 +97,6 @@ describe('bench flags', () => {
     expect(() => parseBenchArgs(['--rows', '10'])).toThrow('--rows must be a number ≥ 100');
     expect(() => parseBenchArgs(['--port-base', '80'])).toThrow('--port-base must be a number ≥ 1024');
     expect(() => parseBenchArgs(['--nope'])).toThrow();
+    expect(() => parseBenchArgs(['--phase', 'latency'])).toThrow('--phase must be one of all, sdk, got latency');
   });
 });

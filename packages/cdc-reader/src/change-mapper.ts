@@ -1,4 +1,11 @@
-import { eventKey, HEARTBEAT_TABLE, MESSAGE_PREFIX, OUTBOX_TABLE, parseExplicitInvalidation } from '@fabric/contracts';
+import {
+  eventKey,
+  HEARTBEAT_TABLE,
+  isLsn,
+  MESSAGE_PREFIX,
+  OUTBOX_TABLE,
+  parseExplicitInvalidation,
+} from '@fabric/contracts';
 import {
   create,
   DeadLetterSchema,
@@ -50,6 +57,11 @@ export class ChangeMapper {
     private readonly relays: boolean,
     private readonly now: () => Date = () => new Date(),
     private readonly onSkip: (skipped: SkippedChange) => void = () => {},
+    /**
+     * This region decodes the primary's WAL (the home region, physical standbys), so commit
+     * LSNs are primary LSNs; false for a logical replica, whose heartbeats carry them instead.
+     */
+    private readonly primaryWal = true,
   ) {}
 
   map(msg: RowMessage | TruncateMessage | LogicalMessage, ctx: CommitContext): Output[] {
@@ -66,8 +78,12 @@ export class ChangeMapper {
   private mapRow(msg: RowMessage, ctx: CommitContext): Output[] {
     const table = qualified(msg.relation);
     const change = toRowChange(msg, table);
-    if (table === HEARTBEAT_TABLE)
-      return [{ kind: 'heartbeat', event: this.event(ctx, table, Operation.HEARTBEAT, {}) }];
+    if (table === HEARTBEAT_TABLE) {
+      const event = this.event(ctx, table, Operation.HEARTBEAT, {});
+      const beatLsn = change.newRow?.primary_lsn;
+      if (!this.primaryWal) event.primaryLsn = typeof beatLsn === 'string' && isLsn(beatLsn) ? beatLsn : '';
+      return [{ kind: 'heartbeat', event }];
+    }
     if (table === OUTBOX_TABLE) return this.mapOutbox(change, ctx);
     const rendered = renderChange(this.rules, change);
     switch (rendered.status) {
@@ -149,6 +165,7 @@ export class ChangeMapper {
       id: `${this.region}:${ctx.finalLsn}:${ctx.index++}`,
       region: this.region,
       sourceLsn: ctx.finalLsn,
+      primaryLsn: this.primaryWal ? ctx.finalLsn : '',
       primaryCommitTime: ctx.commitTime ? timestampFromDate(ctx.commitTime) : undefined,
       table,
       operation,

@@ -25,6 +25,7 @@ export class HeartbeatWriter {
   private inFlight: Promise<unknown> | undefined;
   private lastSnapshotAt = 0;
   private snapshots: boolean;
+  private withLsn = true;
 
   constructor(private readonly opts: HeartbeatOptions) {
     this.snapshots = (opts.standbySnapshotMs ?? 0) > 0;
@@ -39,7 +40,28 @@ export class HeartbeatWriter {
     }, this.opts.periodMs);
   }
 
-  beat(): Promise<pg.QueryResult> {
+  /**
+   * The row also carries the primary's WAL position: every transaction acknowledged before
+   * the beat ends below it, and replicates ahead of the beat, so a region that applies the
+   * beat has applied everything up to it, whichever LSNs its own database has (logical
+   * replicas). A database whose schema predates the column still beats, without it.
+   */
+  async beat(): Promise<pg.QueryResult> {
+    if (this.withLsn) {
+      try {
+        return await this.opts.pool.query(
+          `insert into ${HEARTBEAT_TABLE} (id, beat_at, seq, primary_lsn) values (1, now(), 1, pg_current_wal_lsn())
+           on conflict (id) do update set beat_at = now(), seq = ${HEARTBEAT_TABLE}.seq + 1, primary_lsn = pg_current_wal_lsn()`,
+        );
+      } catch (err) {
+        if ((err as { code?: string }).code !== '42703') throw err;
+        this.withLsn = false;
+        this.opts.logger.warn(
+          { err },
+          `${HEARTBEAT_TABLE} has no primary_lsn column: apply deploy/postgres/fabric-schema.sql (replicas first); until then read-your-writes tokens wait out in logical regions`,
+        );
+      }
+    }
     return this.opts.pool.query(
       `insert into ${HEARTBEAT_TABLE} (id, beat_at, seq) values (1, now(), 1)
        on conflict (id) do update set beat_at = now(), seq = ${HEARTBEAT_TABLE}.seq + 1`,

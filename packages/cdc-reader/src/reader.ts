@@ -68,6 +68,7 @@ export class CdcReader {
       config.home && config.replication === 'logical',
       () => new Date(),
       (s) => skipped.record(s),
+      config.home || config.replication === 'physical',
     );
     this.relay = new MessageRelay(deps.pool, config.region);
     this.limits = new OutputLimits(config.limits, config.region, () => new Date(), {

@@ -1,6 +1,19 @@
 // What the fabric's packages must agree on, each defined once: both sides import it here.
 
 export {
+  APPLIED_LSNS_KEY,
+  appliedLsnField,
+  BUS_HEARTBEAT_MS,
+  BUS_MESSAGE_MAX_BYTES,
+  type BusMessage,
+  type BusParse,
+  busChannel,
+  laterLsn,
+  parseBusMessage,
+  partitionCountField,
+  serializeBusMessage,
+} from './bus.js';
+export {
   APPLIED_OFFSETS_KEY,
   type ContinuityRecord,
   type ContinuityState,
@@ -44,6 +57,7 @@ export {
   RECORD_OVERHEAD_BYTES,
   recordBytes,
 } from './limits.js';
+export { bigIntToLsn, compareLsn, hex16ToLsn, isLsn, lsnToBigInt, lsnToHex16 } from './lsn.js';
 export { literalPrefix, unguardedPatternProblem } from './pattern-guard.js';
 export {
   IDENTIFIER,

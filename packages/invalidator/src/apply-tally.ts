@@ -13,6 +13,8 @@ export interface ApplyResult {
   keysUnlinked: number;
   /** Fill leases deleted: fills in flight for those keys will be refused. */
   leasesRevoked: number;
+  /** Stale copies (stale:{key}) deleted with their keys, so no waiter is served them. */
+  staleDropped: number;
   versionsBumped: number;
   tagsExpanded: number;
   patternsScanned: number;
@@ -35,6 +37,7 @@ export class ApplyTally {
   private readonly counts: Record<Counter, number> = {
     keysUnlinked: 0,
     leasesRevoked: 0,
+    staleDropped: 0,
     versionsBumped: 0,
     tagsExpanded: 0,
     patternsScanned: 0,

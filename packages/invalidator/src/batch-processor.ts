@@ -40,6 +40,8 @@ export interface ProcessObserver {
   blocked(partition: number, reason: string, error: unknown): void;
   /** Redis answers again (or the partition was given up): blocked for `blockedMs`. */
   unblocked(partition: number, blockedMs: number): void;
+  /** Every record of a chunk is applied or dead-lettered (the read-your-writes watermark may move). */
+  chunkDone?(partition: number): void;
 }
 
 export type ProcessOutcome = { status: 'done'; applied: number; deadLettered: number } | { status: 'interrupted' };
@@ -119,6 +121,7 @@ export class BatchProcessor {
       }
       from = i + 1;
     }
+    if (records[0]) this.deps.observer.chunkDone?.(records[0].partition);
     return { status: 'done', applied, deadLettered };
   }
 

@@ -16,7 +16,10 @@ import type { TopologyStrategy } from './topology.js';
  * there is one pipeline per slot.
  */
 export class ClusterTopology implements TopologyStrategy {
-  constructor(private readonly cluster: Cluster) {}
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly fillTombstoneMs = 0,
+  ) {}
 
   slotOf(key: string): number {
     return keySlot(key);
@@ -27,7 +30,7 @@ export class ClusterTopology implements TopologyStrategy {
     let cursor = '0';
     do {
       const [next, members] = await this.cluster.sscan(set, cursor, 'COUNT', pageSize);
-      await unlinkPage(this.cluster, members, keySlot, tally);
+      await unlinkPage(this.cluster, members, keySlot, tally, this.fillTombstoneMs);
       if (members.length > 0) await this.cluster.srem(set, ...members);
       tally.add('pagesScanned');
       cursor = next;

@@ -1,7 +1,8 @@
 import { type InvalidationEvent, Operation, timestampMs } from '@fabric/proto';
-import { leaseKey } from '@fabric/sdk';
+import { leaseKey, staleKey } from '@fabric/sdk';
 import type { ApplyTally } from './apply-tally.js';
 import type { ApplyStage } from './errors.js';
+import { revokeLeasesCommand } from './lease-revoke.js';
 import { groupBySlot } from './slot.js';
 import { bumpVersion } from './version-script.js';
 
@@ -19,7 +20,7 @@ export interface Command {
   stage: ApplyStage;
   args: [name: 'unlink' | 'incr' | 'set' | 'evalsha', ...keysAndValues: string[]];
   events: number[];
-  count: 'keysUnlinked' | 'leasesRevoked' | 'versionsBumped' | 'heartbeats';
+  count: 'keysUnlinked' | 'leasesRevoked' | 'staleDropped' | 'versionsBumped' | 'heartbeats';
 }
 
 export interface PlanInput {
@@ -30,27 +31,46 @@ export interface PlanInput {
   slotOf: (key: string) => number;
   /** Lifetime every bump gives a version key (see version-script.ts). */
   versionTtlMs: number;
+  /** > 0: leases are overwritten by a tombstone this long instead of deleted (lease-revoke.ts). */
+  fillTombstoneMs?: number;
   now?: () => number;
 }
 
 /**
- * Per slot: one UNLINK for the values, one for their leases (a key and its lease share a
- * slot, see the SDK's layout); one version bump per version key; one SET per heartbeat.
+ * Per slot: the leases revoked first, then one UNLINK for the values and one for their stale
+ * copies (a key and its companions share a slot, see the SDK's layout); one version bump per
+ * version key; one SET per heartbeat. Leases go first: a fill landing between a value's
+ * UNLINK and its lease's would write a value nothing deletes; landing after the revocation
+ * it is refused, and before it, its value is deleted by the UNLINK that follows.
  */
-export function planCommands({ events, keysByEvent, slotOf, versionTtlMs, now = Date.now }: PlanInput): Command[] {
+export function planCommands({
+  events,
+  keysByEvent,
+  slotOf,
+  versionTtlMs,
+  fillTombstoneMs = 0,
+  now = Date.now,
+}: PlanInput): Command[] {
   const entries: Array<{ key: string; index: number }> = [];
   for (const [index, keys] of keysByEvent) for (const key of keys) entries.push({ key, index });
   const commands: Command[] = [];
   for (const [slot, group] of groupBySlot(entries, (e) => e.key, slotOf)) {
     const keys = [...new Set(group.map((e) => e.key))];
     const blamed = [...new Set(group.map((e) => e.index))];
+    commands.push({
+      slot,
+      stage: 'unlink',
+      args: revokeLeasesCommand(keys.map(leaseKey), fillTombstoneMs),
+      events: blamed,
+      count: 'leasesRevoked',
+    });
     commands.push({ slot, stage: 'unlink', args: ['unlink', ...keys], events: blamed, count: 'keysUnlinked' });
     commands.push({
       slot,
       stage: 'unlink',
-      args: ['unlink', ...keys.map(leaseKey)],
+      args: ['unlink', ...keys.map(staleKey)],
       events: blamed,
-      count: 'leasesRevoked',
+      count: 'staleDropped',
     });
   }
   for (const index of keysByEvent.keys()) {

@@ -16,7 +16,7 @@ import {
   type RedisTarget,
   requiredFlag,
 } from '@fabric/runtime';
-import { DEFAULT_VERSION_TTL_SECONDS } from '@fabric/sdk';
+import { DEFAULT_FILL_TOMBSTONE_MS, DEFAULT_VERSION_TTL_SECONDS } from '@fabric/sdk';
 import type { RetryPolicy } from './retry-policy.js';
 
 export type { RedisTarget } from '@fabric/runtime';
@@ -44,6 +44,8 @@ export interface InvalidatorConfig {
   expandPageSize: number;
   /** Lifetime of a version key after its last bump (s); entries must not outlive it (SDK layout). */
   versionTtlSeconds: number;
+  /** How long a revoked fill lease stays a tombstone (ms); 0 = leases are deleted (SDK layout). */
+  fillTombstoneMs: number;
   /** Off: offsets that skip records are not checked (Kafka's silent reset); demonstrations only. */
   continuity: boolean;
 }
@@ -83,6 +85,11 @@ ${KAFKA_SECURITY_HELP}${REDIS_HELP}  --topic NAME            Default ${invalidat
   --version-ttl-seconds N Lifetime of a version key after its last bump (default 604800, 7
                           days). Must exceed every cache entry's TTL: the SDK refuses a
                           ttlSeconds at or above its versionTtlSeconds (same default)
+  --fill-tombstone-ms N   Revoked fill leases stay a tombstone this long, so no fill starts
+                          before a commit decoded early (synchronous standby not yet
+                          acknowledged) is visible to readers (default ${DEFAULT_FILL_TOMBSTONE_MS}; 0 = delete
+                          them: safe only without synchronous standbys). Must exceed the
+                          standby's acknowledgement time; readers of the key wait that long
   --continuity on|off     off: no check of committed offsets against the log, so records
                           expired unread are skipped silently (demonstrations only). Default on
   --metrics-port N        Prometheus /metrics and /healthz (default 0 = any free port)
@@ -109,6 +116,7 @@ const OPTIONS = {
   'resync-page': { type: 'string' },
   'expand-page': { type: 'string' },
   'version-ttl-seconds': { type: 'string' },
+  'fill-tombstone-ms': { type: 'string' },
   continuity: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -152,6 +160,12 @@ export function parseInvalidatorConfig(
       values['version-ttl-seconds'] ?? String(DEFAULT_VERSION_TTL_SECONDS),
       60,
       10 * 365 * 24 * 3600,
+    ),
+    fillTombstoneMs: integerFlag(
+      '--fill-tombstone-ms',
+      values['fill-tombstone-ms'] ?? String(DEFAULT_FILL_TOMBSTONE_MS),
+      0,
+      60_000,
     ),
     continuity: onOffFlag('--continuity', values.continuity ?? env.FABRIC_CONTINUITY ?? 'on'),
   };

@@ -7,6 +7,7 @@ export {
   type ProcessOutcome,
   type SourceRecord,
 } from './batch-processor.js';
+export { BusPublisher, type BusPublisherOptions } from './bus-publisher.js';
 export { type InvalidatorConfig, parseInvalidatorConfig, type RedisTarget } from './config.js';
 export { toDeadLetter } from './dead-letters.js';
 export { type Decoded, decodeInvalidation } from './decode.js';

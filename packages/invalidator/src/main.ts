@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { APPLIED_OFFSETS_KEY, resyncId } from '@fabric/contracts';
 import {
@@ -18,6 +19,7 @@ import {
 } from '@fabric/runtime';
 import type { Kafka } from 'kafkajs';
 import { BatchProcessor } from './batch-processor.js';
+import { BusPublisher } from './bus-publisher.js';
 import { INVALIDATOR_HELP, parseInvalidatorConfig } from './config.js';
 import { RegionConsumer } from './consumer.js';
 import { deadLetterPublisher } from './dead-letters.js';
@@ -87,6 +89,7 @@ async function main(): Promise<number> {
   const applier = new RedisApplier(redis, logger, {
     pageSize: config.expandPageSize,
     versionTtlMs: config.versionTtlSeconds * 1000,
+    fillTombstoneMs: config.fillTombstoneMs,
   });
   const resyncs = new ResyncRunner({
     store: new ResyncStore(redis, config.topic),
@@ -99,9 +102,22 @@ async function main(): Promise<number> {
   });
   await resyncs.load().catch((err: unknown) => logger.warn({ err }, 'could not read the last resync from Redis'));
   metrics.resyncing = () => resyncs.continuity.state === 'resyncing';
+  const bus = new BusPublisher({
+    redis,
+    region: config.region,
+    topic: config.topic,
+    partitions,
+    member: `${hostname()}:${process.pid}`,
+    logger,
+    registry: metrics.registry,
+  });
   const processor = new BatchProcessor({
     apply: (events) => applier.apply(events),
-    resync: (job, control) => resyncs.run(job, control),
+    resync: async (job, control) => {
+      const outcome = await resyncs.run(job, control);
+      if (outcome.status === 'done') bus.resynced();
+      return outcome;
+    },
     publishDeadLetters: deadLetterPublisher(
       { send: (record) => producer.send((p) => p.send(record)) },
       config.region,
@@ -114,7 +130,9 @@ async function main(): Promise<number> {
       applied: (e, p) => {
         metrics.applied(e, p);
         health.applied();
+        bus.applied(e, p);
       },
+      chunkDone: (p) => bus.chunkDone(p),
       retrying: (n, attempt, delayMs, err) => {
         metrics.retrying(n, attempt, delayMs, err);
         health.applyRetrying();
@@ -211,6 +229,7 @@ async function main(): Promise<number> {
       }),
   });
   group.start();
+  await bus.start();
   await consumer.start(partitions);
   logger.info(
     {
@@ -235,6 +254,7 @@ async function main(): Promise<number> {
   // One last record, so the group's view of this member's partitions is as recent as it can be.
   await group.stop();
   await group.sync();
+  await bus.stop();
   await Promise.allSettled([producer.disconnect(), server.close()]);
   redis.disconnect();
   logger.info('stopped');

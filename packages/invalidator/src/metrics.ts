@@ -105,7 +105,7 @@ export class InvalidatorMetrics implements ProcessObserver {
     });
     this.redisOps = new Counter({
       name: 'fabric_inval_redis_operations_total',
-      help: 'Redis effects: keys and leases unlinked, versions bumped, tags expanded, patterns scanned, SSCAN/SCAN pages walked',
+      help: 'Redis effects: keys, leases and stale copies unlinked, versions bumped, tags expanded, patterns scanned, SSCAN/SCAN pages walked',
       labelNames: ['op'],
       registers,
     });
@@ -169,6 +169,7 @@ export class InvalidatorMetrics implements ProcessObserver {
     this.applySeconds.observe(seconds);
     this.redisOps.inc({ op: 'keys_unlinked' }, result.keysUnlinked);
     this.redisOps.inc({ op: 'leases_revoked' }, result.leasesRevoked);
+    this.redisOps.inc({ op: 'stale_dropped' }, result.staleDropped);
     this.redisOps.inc({ op: 'versions_bumped' }, result.versionsBumped);
     this.redisOps.inc({ op: 'tags_expanded' }, result.tagsExpanded);
     this.redisOps.inc({ op: 'patterns_scanned' }, result.patternsScanned);

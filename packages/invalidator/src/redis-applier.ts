@@ -6,16 +6,20 @@ import { type ApplyResult, ApplyTally } from './apply-tally.js';
 import { ClusterTopology } from './cluster-topology.js';
 import { type Command, countReply, planCommands } from './command-plan.js';
 import type { ApplyStage } from './errors.js';
+import { tombstoneLeases } from './lease-revoke.js';
 import { unlinkPage } from './page-unlink.js';
 import { StandaloneTopology } from './standalone-topology.js';
-import { scanPages, type TopologyStrategy } from './topology.js';
+import { scanFilling, scanPages, type TopologyStrategy } from './topology.js';
 import { bumpVersion } from './version-script.js';
 
 export type { ApplyResult, EventFailure } from './apply-tally.js';
 export { HEARTBEAT_KEY } from './command-plan.js';
 
 /** Scripts the planned pipelines call by SHA, to load again on NOSCRIPT. */
-const PIPELINED_SCRIPTS: ReadonlyMap<string, LuaScript> = new Map([[bumpVersion.sha, bumpVersion]]);
+const PIPELINED_SCRIPTS: ReadonlyMap<string, LuaScript> = new Map([
+  [bumpVersion.sha, bumpVersion],
+  [tombstoneLeases.sha, tombstoneLeases],
+]);
 
 export interface RedisApplierOptions {
   /** SCAN and SSCAN COUNT for pattern and tag expansion: members held, and Redis time taken, per step. */
@@ -25,6 +29,12 @@ export interface RedisApplierOptions {
    * that can hold a snapshot of it; see the SDK's layout.ts. Default 7 days.
    */
   versionTtlMs?: number;
+  /**
+   * > 0: revoked leases become tombstones this long (ms) instead of being deleted, so no
+   * fill starts until a commit decoded before it is visible is (lease-revoke.ts). The
+   * invalidator passes --fill-tombstone-ms; default here 0 (delete).
+   */
+  fillTombstoneMs?: number;
 }
 
 /**
@@ -43,6 +53,7 @@ export class RedisApplier {
   private readonly topology: TopologyStrategy;
   private readonly pageSize: number;
   private readonly versionTtlMs: number;
+  private readonly fillTombstoneMs: number;
 
   constructor(
     private readonly redis: RedisClient,
@@ -51,7 +62,10 @@ export class RedisApplier {
   ) {
     this.pageSize = opts.pageSize ?? 500;
     this.versionTtlMs = opts.versionTtlMs ?? 7 * 24 * 3600 * 1000;
-    this.topology = redis.isCluster ? new ClusterTopology(redis as Cluster) : new StandaloneTopology(redis as Redis);
+    this.fillTombstoneMs = opts.fillTombstoneMs ?? 0;
+    this.topology = redis.isCluster
+      ? new ClusterTopology(redis as Cluster, this.fillTombstoneMs)
+      : new StandaloneTopology(redis as Redis, this.fillTombstoneMs);
   }
 
   /** The servers a paged SCAN (a resync's patterns) must walk. */
@@ -73,6 +87,7 @@ export class RedisApplier {
       keysByEvent: tally.pending(),
       slotOf: (key) => this.topology.slotOf(key),
       versionTtlMs: this.versionTtlMs,
+      fillTombstoneMs: this.fillTombstoneMs,
     });
 
     await this.run(planned, tally);
@@ -93,11 +108,14 @@ export class RedisApplier {
       }
       stage = 'pattern';
       const slotOf = (key: string) => this.topology.slotOf(key);
+      const unlink = async (keys: string[]) => {
+        await unlinkPage(this.redis, keys, slotOf, tally, this.fillTombstoneMs);
+        tally.add('pagesScanned');
+      };
       for (const pattern of event.patterns) {
-        await scanPages(this.topology.masters(), pattern, this.pageSize, async (keys) => {
-          await unlinkPage(this.redis, keys, slotOf, tally);
-          tally.add('pagesScanned');
-        });
+        // Fills in flight first: SCAN sees values, not loads that have not written yet.
+        await scanFilling(this.redis, pattern, this.pageSize, unlink);
+        await scanPages(this.topology.masters(), pattern, this.pageSize, unlink);
         tally.add('patternsScanned');
       }
     } catch (err) {

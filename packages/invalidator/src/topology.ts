@@ -1,3 +1,4 @@
+import { FILLING_KEY, type RedisClient } from '@fabric/sdk';
 import type { Redis } from 'ioredis';
 import type { ApplyTally } from './apply-tally.js';
 import type { Command } from './command-plan.js';
@@ -40,4 +41,27 @@ export async function scanPages(
       cursor = next;
     } while (cursor !== '0');
   }
+}
+
+/**
+ * The fills in flight (the SDK's FILLING_KEY registry) whose key matches `pattern`, a ZSCAN
+ * page at a time. MATCH is evaluated by Redis, so the glob is exactly SCAN's. Read BEFORE
+ * the keyspace SCAN (layout.ts, "Fills in flight"): a fill registered before this read is
+ * revoked, one registered after it loads after the invalidation began, and one that
+ * finished before it wrote a value the SCAN then finds.
+ */
+export async function scanFilling(
+  redis: RedisClient,
+  pattern: string,
+  count: number,
+  onPage: (keys: string[]) => Promise<void>,
+): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, flat] = await redis.zscan(FILLING_KEY, cursor, 'MATCH', pattern, 'COUNT', count);
+    // ZSCAN answers member, score, member, score...
+    const keys = flat.filter((_, i) => i % 2 === 0);
+    if (keys.length > 0) await onPage(keys);
+    cursor = next;
+  } while (cursor !== '0');
 }

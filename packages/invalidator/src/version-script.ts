@@ -1,4 +1,4 @@
-import { LuaScript } from '@fabric/sdk';
+import { LUA_NOW_US, LuaScript } from '@fabric/sdk';
 
 /**
  * KEYS: version key. ARGV: its lifetime in ms. Moves the version to
@@ -13,9 +13,10 @@ import { LuaScript } from '@fabric/sdk';
  * clock on their next bump, so the change of scheme needs no migration.
  *
  * A value that is not an integer is an error of this event's data (a dead letter), as
- * INCR's was. The SDK's layout.ts documents the scheme and the lifetime's bound.
+ * INCR's was. The SDK's layout.ts documents the scheme; a fill that finds the key missing
+ * creates it from the same clock (LUA_NOW_US, the SDK's ensureVersion).
  */
-export const bumpVersion = new LuaScript(`
+export const bumpVersion = new LuaScript(`${LUA_NOW_US}
 local raw = redis.call('GET', KEYS[1])
 local current = 0
 if raw then
@@ -24,8 +25,6 @@ if raw then
     return redis.error_reply('ERR version key ' .. KEYS[1] .. ' holds ' .. raw .. ', not an integer')
   end
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-redis.call('SET', KEYS[1], string.format('%.0f', math.max(current + 1, now)), 'PX', ARGV[1])
+redis.call('SET', KEYS[1], string.format('%.0f', math.max(current + 1, now_us())), 'PX', ARGV[1])
 return 1
 `);

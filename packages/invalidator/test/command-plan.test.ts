@@ -1,10 +1,11 @@
 import { create, type InvalidationEvent, InvalidationEventSchema, Operation, timestampFromMs } from '@fabric/proto';
-import { leaseKey } from '@fabric/sdk';
+import { leaseKey, staleKey } from '@fabric/sdk';
 import type { Cluster } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { ApplyTally } from '../src/apply-tally.js';
 import { ClusterTopology } from '../src/cluster-topology.js';
 import { HEARTBEAT_KEY, planCommands } from '../src/command-plan.js';
+import { tombstoneLeases } from '../src/lease-revoke.js';
 import { keySlot } from '../src/slot.js';
 import { bumpVersion } from '../src/version-script.js';
 
@@ -22,15 +23,19 @@ describe('planCommands', () => {
     [1, new Set(['b', 'c'])],
   ]);
 
-  it('on one slot: one UNLINK for values, one for leases, a bump per version, a SET per heartbeat', () => {
+  it('on one slot: leases revoked first, then one UNLINK for values and one for stale copies, a bump per version, a SET per heartbeat', () => {
     const plan = planCommands({ events, keysByEvent, slotOf: () => 0, versionTtlMs: 60_000 });
     expect(plan.map((c) => [c.args, c.events])).toEqual([
+      [
+        ['unlink', leaseKey('a'), leaseKey('b'), leaseKey('c')],
+        [0, 1],
+      ],
       [
         ['unlink', 'a', 'b', 'c'],
         [0, 1],
       ],
       [
-        ['unlink', leaseKey('a'), leaseKey('b'), leaseKey('c')],
+        ['unlink', staleKey('a'), staleKey('b'), staleKey('c')],
         [0, 1],
       ],
       [['evalsha', bumpVersion.sha, '1', 'ver:a', '60000'], [0]],
@@ -54,7 +59,21 @@ describe('planCommands', () => {
       slotOf: () => 0,
       versionTtlMs: 1,
     });
-    expect(plan.map((c) => c.args[0])).toEqual(['unlink', 'unlink', 'set']);
+    expect(plan.map((c) => c.args[0])).toEqual(['unlink', 'unlink', 'unlink', 'set']);
+  });
+
+  it('with a fill tombstone, overwrites the leases by script instead of deleting them', () => {
+    const plan = planCommands({ events, keysByEvent, slotOf: () => 0, versionTtlMs: 1, fillTombstoneMs: 250 });
+    expect(plan[0]!.args).toEqual([
+      'evalsha',
+      tombstoneLeases.sha,
+      '3',
+      leaseKey('a'),
+      leaseKey('b'),
+      leaseKey('c'),
+      '250',
+    ]);
+    expect(plan[0]!.count).toBe('leasesRevoked');
   });
 });
 

@@ -49,6 +49,12 @@ describe('invalidator config', () => {
     expect(() => parse([...base, '--redis', 'redis://c', '--health-grace-ms', '-1'])).toThrow(/--health-grace-ms/);
   });
 
+  it('tombstones revoked fill leases for --fill-tombstone-ms, 250 ms by default, 0 to delete them', () => {
+    expect(parse([...base, '--redis', 'redis://c'])!.fillTombstoneMs).toBe(250);
+    expect(parse([...base, '--redis', 'redis://c', '--fill-tombstone-ms', '0'])!.fillTombstoneMs).toBe(0);
+    expect(() => parse([...base, '--redis', 'redis://c', '--fill-tombstone-ms', '-5'])).toThrow(/--fill-tombstone-ms/);
+  });
+
   it('commits after every chunk with --commit-interval-ms 0', () => {
     expect(parse([...base, '--redis', 'redis://c', '--commit-interval-ms', '0'])!.commitIntervalMs).toBe(0);
     expect(() => parse([...base, '--redis', 'redis://c', '--commit-interval-ms', '-1'])).toThrow(

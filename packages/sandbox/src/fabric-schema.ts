@@ -21,6 +21,8 @@ create table if not exists fabric.outbox (
   created_at timestamptz not null default now()
 );
 alter table fabric.outbox add column if not exists relayed_from text;
+-- the primary's WAL position at each beat: read-your-writes watermarks in logical regions
+alter table fabric.heartbeat add column if not exists primary_lsn pg_lsn;
 
 alter table fabric.heartbeat replica identity full;
 alter table fabric.outbox replica identity full;

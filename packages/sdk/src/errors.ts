@@ -18,3 +18,20 @@ export class CacheSerializationError extends Error {
 export class InvalidationPayloadError extends Error {
   override readonly name = 'InvalidationPayloadError';
 }
+
+/**
+ * The loader did not answer within hardTimeoutMs and there was no graced value to serve.
+ * Its fill lease was given back and its eventual result is not cached. Retriable.
+ */
+export class CacheLoaderTimeoutError extends Error {
+  override readonly name = 'CacheLoaderTimeoutError';
+  readonly retriable = true;
+  constructor(
+    readonly key: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `${key}: the loader did not answer within hardTimeoutMs (${timeoutMs} ms); raise hardTimeoutMs or set graceSeconds to serve the last value`,
+    );
+  }
+}
