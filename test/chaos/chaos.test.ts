@@ -256,7 +256,7 @@ describe.runIf(MISSING.length === 0)('chaos: faults under load, then zero stale 
     expect(workload.stats.writeErrors).toBe(0);
     expect(workload.stats.reads).toBeGreaterThan(1_000);
     for (const v of verdicts) {
-      expect(v.cachedKeys, `${v.region} should hold cached keys to check`).toBeGreaterThan(50);
+      expect(v.cachedKeys, `${v.region} should hold cached keys to check`).toBeGreaterThan(25);
       expect(v.stale, `${v.region} stale keys`).toEqual([]);
       expect(v.lost, `${v.region} lost changes`).toEqual([]);
       expect(v.wrongEventCounts, `${v.region} keys without exactly one invalidation event per change`).toEqual([]);
@@ -342,7 +342,7 @@ describe.runIf(MISSING.length === 0)('chaos: faults under load, then zero stale 
     );
     expect(workload.writesAfterMove).toBeGreaterThan(100);
     for (const v of verdicts) {
-      expect(v.cachedKeys, `${v.region} should hold cached keys to check`).toBeGreaterThan(50);
+      expect(v.cachedKeys, `${v.region} should hold cached keys to check`).toBeGreaterThan(25);
       expect(v.stale, `${v.region} stale keys`).toEqual([]);
       expect(v.lost, `${v.region} lost changes`).toEqual([]);
     }

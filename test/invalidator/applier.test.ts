@@ -95,7 +95,7 @@ describe('RedisApplier against real Redis', () => {
     expect(await redis.exists(key)).toBe(1);
   });
 
-  it('sends a standalone batch as one UNLINK for values and one for leases, a bump per version, a tag a page at a time', async () => {
+  it('sends a standalone batch as one UNLINK each for leases, values and stale copies, a bump per version, a tag a page at a time', async () => {
     const keys = Array.from({ length: 40 }, (_, i) => `${prefix}batch:${i}`);
     await Promise.all(keys.map((k) => fill(k)));
     await fill(`${prefix}batch:member`, [`${prefix}batch-tag`]);
@@ -128,7 +128,8 @@ describe('RedisApplier against real Redis', () => {
       monitor.disconnect();
     }
     const names = seen.map((a) => a[0]!.toLowerCase());
-    expect(names.filter((n) => n === 'unlink')).toHaveLength(2);
+    // Leases first (a fill cannot land between), then values, then their stale copies.
+    expect(names.filter((n) => n === 'unlink')).toHaveLength(3);
     // A bump script per version key, and the tag's one page.
     expect(names.filter((n) => n === 'evalsha')).toHaveLength(41);
     for (const k of [...keys, `${prefix}batch:member`]) expect(await redis.exists(k)).toBe(0);

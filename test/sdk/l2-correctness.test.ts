@@ -7,6 +7,7 @@ import { FabricCache, type FabricCacheOptions, FILLING_KEY, leaseKey, staleKey }
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { registerFill, unregisterFill } from '../../packages/sdk/src/scripts.js';
 import { cleanup, deferred, event, uniquePrefix } from './helpers.js';
 
 const prefix = uniquePrefix('l2');
@@ -111,6 +112,20 @@ describe('the L2 protocol against real Redis', () => {
       expect(cache.stats).toMatchObject({ refusedFills: 1, fills: 1 }); // the order was not matched
       expect(await cache.get(key, async () => db.value)).toBe('new');
       expect(await redis.zscore(FILLING_KEY, key)).toBeNull(); // a finished fill leaves the registry
+    });
+
+    it('two registrations of one key in the same millisecond get scores of their own', async () => {
+      const key = `${prefix}user:same-ms`;
+      // Back to back in one MULTI: the same millisecond for certain, never the same microsecond.
+      const replies = (await redis
+        .multi()
+        .eval(registerFill.source, 1, FILLING_KEY, key, 10_000)
+        .eval(registerFill.source, 1, FILLING_KEY, key, 10_000)
+        .exec())!.map(([, score]) => String(score));
+      expect(replies[0]).not.toBe(replies[1]);
+      await unregisterFill.run(redis, [FILLING_KEY], [key, replies[0]!]);
+      expect(Number(await redis.zscore(FILLING_KEY, key))).toBe(Number(replies[1]));
+      await redis.zrem(FILLING_KEY, key);
     });
 
     it('a fill that lost its lease and the fill that follows keep separate registry entries', async () => {

@@ -66,22 +66,25 @@ export class ReplayLedger {
   }
 
   /** Records replayed dead letters; call only after their originals were acknowledged. */
-  async record(entries: Array<{ partition: number; offset: bigint; eventId: string }>, by: string): Promise<void> {
-    if (entries.length === 0) return;
-    await this.ensureTopic();
-    const at = new Date();
-    await this.kafka.publish(
-      this.topic,
-      entries.map((e) => ({
-        key: ledgerKey(e.partition, e.offset),
-        value: JSON.stringify({ replayedAt: at.toISOString(), eventId: e.eventId, by }),
-      })),
-    );
-    for (const e of entries) this.add(e.partition, e.offset, { state: 'replayed', by, at, note: '' });
+  record(entries: Array<{ partition: number; offset: bigint; eventId: string }>, by: string): Promise<void> {
+    return this.settle(entries, { state: 'replayed', by, note: '' }, (e, at) => ({
+      replayedAt: at,
+      eventId: e.eventId,
+      by,
+    }));
   }
 
   /** Records dead letters an operator closed without a replay, with who and why. */
-  async resolve(entries: Array<{ partition: number; offset: bigint }>, by: string, note: string): Promise<void> {
+  resolve(entries: Array<{ partition: number; offset: bigint }>, by: string, note: string): Promise<void> {
+    return this.settle(entries, { state: 'resolved', by, note }, (_, at) => ({ resolvedAt: at, by, note }));
+  }
+
+  /** One ledger record per entry, published before the ledger in memory believes it. */
+  private async settle<E extends { partition: number; offset: bigint }>(
+    entries: E[],
+    settlement: Omit<Settlement, 'at'>,
+    record: (entry: E, at: string) => object,
+  ): Promise<void> {
     if (entries.length === 0) return;
     await this.ensureTopic();
     const at = new Date();
@@ -89,10 +92,10 @@ export class ReplayLedger {
       this.topic,
       entries.map((e) => ({
         key: ledgerKey(e.partition, e.offset),
-        value: JSON.stringify({ resolvedAt: at.toISOString(), by, note }),
+        value: JSON.stringify(record(e, at.toISOString())),
       })),
     );
-    for (const e of entries) this.add(e.partition, e.offset, { state: 'resolved', by, at, note });
+    for (const e of entries) this.add(e.partition, e.offset, { ...settlement, at });
   }
 
   private async catchUp(): Promise<void> {

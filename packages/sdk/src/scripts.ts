@@ -93,16 +93,18 @@ return v
 
 /**
  * KEYS: fills registry. ARGV: cache key, leaseMs. Registers a fill in flight with its lease's
- * expiry (Redis clock, ms) as score, drops entries already past theirs (fillers that died),
+ * expiry (Redis clock, ms to the µs) as score, drops entries already past theirs (fillers that died),
  * and returns the score, which unregisterFill needs.
  */
 export const registerFill = new LuaScript(`
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local score = now + tonumber(ARGV[2])
+-- Microseconds, so two fills of one key never share a score (in ms they could, and the
+-- first to finish would then remove the other's entry); below 2^53, so exact as a double.
+local score = string.format('%.3f', now + tonumber(ARGV[2]))
 redis.call('ZADD', KEYS[1], score, ARGV[1])
-return tostring(score)
+return score
 `);
 
 /**
