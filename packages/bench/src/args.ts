@@ -31,13 +31,18 @@ Options:
   --phase NAME      all (default), or sdk: only the read side beside bentocache (warm hits,
                     stampede across processes, read-populates-stale race, staleness
                     across instances); it replaces its own section of --out and keeps
-                    the rest of the last full run
+                    the rest of the last full run; or drain: a pre-filled topic emptied
+                    by one and two invalidators beside the same commands pipelined
+                    (events/s, CPU per 1,000, profile), its own section likewise; or
+                    catch-up: the reader draining a WAL backlog from a standing start
+                    (changes/s, CPU per 1,000, peak RSS of a 200,000-row transaction,
+                    --cpu-prof profile, Debezium beside it unless --skip-debezium)
   --out FILE        Report file (default BENCHMARKS.md)
   --json            Also print the results as JSON on stdout
   --help
 `;
 
-export const PHASES = ['all', 'sdk'] as const;
+export const PHASES = ['all', 'sdk', 'drain', 'catch-up'] as const;
 export type BenchPhase = (typeof PHASES)[number];
 
 function benchPhase(v: string | undefined): BenchPhase {

@@ -3,10 +3,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 // `npm run bench` / `fabric-bench`: starts the fabric, measures, writes BENCHMARKS.md. See args.ts.
 import path from 'node:path';
 import { HELP, parseBenchArgs } from './args.js';
+import { CATCH_UP_SECTION, renderCatchUp } from './catch-up-report.js';
+import { DRAIN_SECTION, renderDrain } from './drain-report.js';
 import { machineInfo } from './machine.js';
 import { runPhase, succeeded } from './phase.js';
 import { seedBaselines } from './phases/baselines.js';
+import { readerCatchUp } from './phases/catch-up.js';
 import { debeziumBaseline } from './phases/debezium.js';
+import { drainPhase } from './phases/drain.js';
 import { latencyPhase } from './phases/latency.js';
 import { outages } from './phases/outage.js';
 import { profileHotPath } from './phases/profile.js';
@@ -56,6 +60,14 @@ try {
     // Alone: the SDK phase seeds its own rows and needs no primed caches.
     await prepareSession(session, async () => {});
     results.sdk = await runPhase('sdk', progress, () => sdkSideBySide(ctx));
+  } else if (opts.phase === 'drain') {
+    await prepareSession(session, async () => {});
+    results.drain = await runPhase('drain', progress, () => drainPhase(ctx));
+  } else if (opts.phase === 'catch-up') {
+    await prepareSession(session, async () => {});
+    results.catchUp = await runPhase('catch-up', progress, () => readerCatchUp(ctx));
+    if (!opts.skipDebezium)
+      results.debezium = await runPhase('debezium', progress, () => debeziumBaseline(ctx, undefined));
   } else await allPhases();
 } finally {
   await session.close();
@@ -97,10 +109,13 @@ if (opts.phase === 'all') writeFileSync(opts.out, renderReport(results));
 else {
   // One phase alone keeps the last full run's other sections.
   const previous = existsSync(opts.out) ? readFileSync(opts.out, 'utf8') : '# Benchmarks\n';
-  writeFileSync(
-    opts.out,
-    replaceSection(previous, SDK_SECTION, renderSdk(results.sdk, command, results.machine).join('\n')),
-  );
+  const [section, body] =
+    opts.phase === 'drain'
+      ? [DRAIN_SECTION, renderDrain(results.drain, command, results.machine)]
+      : opts.phase === 'catch-up'
+        ? [CATCH_UP_SECTION, renderCatchUp(results.catchUp, results.debezium, command, results.machine)]
+        : [SDK_SECTION, renderSdk(results.sdk, command, results.machine)];
+  writeFileSync(opts.out, replaceSection(previous, section, body.join('\n')));
 }
 progress(`wrote ${opts.out}`);
 if (opts.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');

@@ -5,7 +5,9 @@ import type { MachineInfo } from './machine.js';
 import type { OutageResult } from './outage-result.js';
 import type { PhaseOutcome } from './phase.js';
 import type { BaselinesResult } from './phases/baselines.js';
+import type { CatchUpResult } from './phases/catch-up.js';
 import type { DebeziumResult } from './phases/debezium.js';
+import type { DrainResult } from './phases/drain.js';
 import type { MeasuredRun } from './phases/measure.js';
 import type { SdkResult } from './phases/sdk.js';
 import type { SoloResult } from './phases/solo.js';
@@ -46,6 +48,10 @@ export interface BenchResults {
   debezium?: PhaseOutcome<DebeziumResult>;
   /** the read side beside bentocache */
   sdk?: PhaseOutcome<SdkResult>;
+  /** a backlog drained by one and two invalidators beside the physical limit */
+  drain?: PhaseOutcome<DrainResult>;
+  /** the reader draining a WAL backlog from a standing start (--phase catch-up) */
+  catchUp?: PhaseOutcome<CatchUpResult>;
   /** the latency run on the home region alone */
   solo?: PhaseOutcome<SoloResult>;
   finishedAt?: string;

@@ -65,6 +65,10 @@ export class OutputLimits {
 
   private boundEvent(out: Extract<Output, { kind: 'event' }>): Output[] {
     const { event } = out;
+    // Nearly every event is far below both limits: proven from string lengths alone (at most
+    // three UTF-8 bytes per UTF-16 unit) without encoding a shell, which cost a full
+    // create + toBinary per change.
+    if (surelyWithin(event, this.limits)) return [out];
     const shell = create(InvalidationEventSchema, { ...event, keys: [], tags: [], versions: [], patterns: [] });
     const base = toBinary(InvalidationEventSchema, shell).byteLength + PART_ID_BYTES;
     const oversized: Array<{ field: Field; index: number; bytes: number; start: string }> = [];
@@ -154,6 +158,26 @@ export class OutputLimits {
       }),
     };
   }
+}
+
+/** Room for every non-string byte of an event: tags, lengths, the operation, two timestamps, force. */
+const EVENT_FIXED_BYTES = 128;
+
+function surelyWithin(event: InvalidationEvent, limits: ByteLimits): boolean {
+  if (event.resync !== undefined) return false;
+  let units = event.id.length + event.region.length + event.sourceLsn.length + event.table.length;
+  units += event.primaryLsn.length;
+  let entries = 0;
+  for (const field of FIELDS) {
+    for (const value of event[field]) {
+      if (value.length * 3 > limits.keyBytes) return false;
+      units += value.length;
+      entries++;
+    }
+  }
+  // Each entry: a tag byte and a length varint no longer than keyBytes' own.
+  const entryOverhead = 1 + varintBytes(limits.keyBytes);
+  return EVENT_FIXED_BYTES + units * 3 + entries * entryOverhead + PART_ID_BYTES <= limits.eventBytes;
 }
 
 function emptyEntries(): Entries {

@@ -1,16 +1,10 @@
 import { OUTBOX_TABLE, type ReaderContinuity, type ReaderStatus } from '@fabric/contracts';
-import {
-  create,
-  DeadLetterSchema,
-  InvalidationEventSchema,
-  Operation,
-  timestampFromDate,
-  toBinary,
-} from '@fabric/proto';
+import { create, DeadLetterSchema, Operation, timestampFromDate, toBinary } from '@fabric/proto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { ChangeMapper, type CommitContext } from './change-mapper.js';
 import type { ReaderConfig } from './config.js';
+import { encodeInvalidationEvent } from './event-encoding.js';
 import { readerVerdict } from './health.js';
 import { HeartbeatWriter } from './heartbeat.js';
 import type { ReaderMetrics } from './metrics.js';
@@ -57,7 +51,8 @@ export class CdcReader {
   private commit: CommitContext | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
   private confirmed: Lsn | undefined;
-  private lastEventAt: Date | undefined;
+  /** ms since the epoch: a Date per event was measurable during a catch-up. */
+  private lastEventAt: number | undefined;
 
   constructor(private readonly deps: ReaderDeps) {
     const { config, metrics, logger } = deps;
@@ -152,7 +147,7 @@ export class CdcReader {
       ...(this.deps.continuity ? { continuity: this.deps.continuity } : {}),
       confirmedLsn: this.confirmed,
       pending: this.publisher.pending,
-      lastEventAt: this.lastEventAt?.toISOString(),
+      lastEventAt: this.lastEventAt === undefined ? undefined : new Date(this.lastEventAt).toISOString(),
     };
   }
 
@@ -200,16 +195,16 @@ export class CdcReader {
       switch (out.kind) {
         case 'event':
           metrics.events.inc({ operation: Operation[out.event.operation] ?? 'UNKNOWN' });
-          this.lastEventAt = new Date();
+          this.lastEventAt = Date.now();
           await this.publisher.enqueue({
             topic: config.topic,
             key: out.key,
-            value: toBinary(InvalidationEventSchema, out.event),
+            value: encodeInvalidationEvent(out.event),
           });
           break;
         case 'heartbeat': {
           metrics.events.inc({ operation: 'HEARTBEAT' });
-          const value = toBinary(InvalidationEventSchema, out.event);
+          const value = encodeInvalidationEvent(out.event);
           for (let partition = 0; partition < this.deps.partitions; partition++) {
             await this.publisher.enqueue({ topic: config.topic, key: 'heartbeat', partition, value });
           }

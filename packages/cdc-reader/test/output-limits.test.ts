@@ -38,6 +38,22 @@ describe('OutputLimits: events', () => {
     expect(limits.bound(out)).toEqual([out]);
   });
 
+  it('judges exactly where the quick length bound cannot: multi-byte text near both limits', () => {
+    // 'é' is one UTF-16 unit and two UTF-8 bytes: the bound (three bytes a unit) declines, the
+    // exact path decides. Just within keyBytes goes whole; one byte over is a dead letter.
+    const keyBytes = 1024;
+    const near = new OutputLimits({ ...DEFAULT_BYTE_LIMITS, keyBytes, eventBytes: 4096 }, 'eu-west', () => new Date(0));
+    const within = eventOutput(['é'.repeat(keyBytes / 2)]);
+    expect(near.bound(within)).toEqual([within]);
+    const over = eventOutput(['é'.repeat(keyBytes / 2) + 'x', 'user:1']);
+    expect(letters(near.bound(over))).toHaveLength(1);
+    // Three keys of ~1 KiB fit 4 KiB whole; five do not and are split.
+    const three = eventOutput(Array.from({ length: 3 }, (_, i) => `${i}${'é'.repeat(500)}`));
+    expect(near.bound(three)).toEqual([three]);
+    const five = eventOutput(Array.from({ length: 5 }, (_, i) => `${i}${'é'.repeat(500)}`));
+    expect(events(near.bound(five)).length).toBeGreaterThan(1);
+  });
+
   it('splits 9,000 keys of 120 bytes (~1.1 MB) into parts below the event limit, every key once', () => {
     const keys = Array.from({ length: 9000 }, (_, i) => `user:${String(i).padStart(6, '0')}:${'k'.repeat(108)}`);
     expect(Buffer.byteLength(keys[0]!)).toBe(120);

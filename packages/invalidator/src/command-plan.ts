@@ -1,9 +1,10 @@
 import { type InvalidationEvent, Operation, timestampMs } from '@fabric/proto';
-import { leaseKey, staleKey } from '@fabric/sdk';
+import { DEFAULT_FILL_TOMBSTONE_MS, leaseKey, staleKey, tagKey } from '@fabric/sdk';
 import type { ApplyTally } from './apply-tally.js';
 import type { ApplyStage } from './errors.js';
-import { revokeLeasesCommand } from './lease-revoke.js';
+import { revokeLeasesCommand, tombstoneLeases } from './lease-revoke.js';
 import { groupBySlot } from './slot.js';
+import { expandTagPage } from './tag-script.js';
 import { bumpVersion } from './version-script.js';
 
 /**
@@ -13,6 +14,9 @@ import { bumpVersion } from './version-script.js';
  * (ms) written by any partition.
  */
 export const HEARTBEAT_KEY = 'fabric:heartbeat';
+
+/** --expand-page's default: SSCAN COUNT per tag page. */
+export const DEFAULT_EXPAND_PAGE = 500;
 
 /** One command for one slot and the events that asked for it, to blame them if it fails. */
 export interface Command {
@@ -97,6 +101,50 @@ export function planCommands({
   });
   return commands;
 }
+
+/**
+ * Each tag named in a batch, with the events that name it. One expansion serves them all:
+ * it runs after every one of their commits is in hand, so it deletes every member any of
+ * them needs gone, and a fill that joins the tag after it started loads after those commits.
+ * The demo rules name one team tag per users row: a batch of 500 changes from 50 teams
+ * costs 50 expansions instead of 500.
+ */
+export function tagsToExpand(events: readonly InvalidationEvent[]): Map<string, number[]> {
+  const byTag = new Map<string, number[]>();
+  events.forEach((event, index) => {
+    if (event.operation === Operation.HEARTBEAT) return;
+    for (const tag of event.tags) {
+      const asking = byTag.get(tag);
+      if (asking) {
+        if (asking[asking.length - 1] !== index) asking.push(index);
+      } else byTag.set(tag, [index]);
+    }
+  });
+  return byTag;
+}
+
+/**
+ * The commands a batch costs a standalone Redis whose tags hold no members (one page each),
+ * in the order the applier sends them: the bench's physical-limit loop pipelines exactly
+ * these, so the limit and the invalidator never disagree on the mix.
+ */
+export function batchCommandMix(
+  events: readonly InvalidationEvent[],
+  { versionTtlMs, fillTombstoneMs = DEFAULT_FILL_TOMBSTONE_MS }: { versionTtlMs: number; fillTombstoneMs?: number },
+): string[][] {
+  const keysByEvent = new Map<number, Set<string>>();
+  events.forEach((event, index) => {
+    if (event.operation !== Operation.HEARTBEAT) keysByEvent.set(index, new Set(event.keys));
+  });
+  const tags = [...tagsToExpand(events).keys()].map((tag) =>
+    expandTagPage.command([tagKey(tag)], ['0', String(DEFAULT_EXPAND_PAGE), String(fillTombstoneMs)]),
+  );
+  const planned = planCommands({ events, keysByEvent, slotOf: () => 0, versionTtlMs, fillTombstoneMs });
+  return [...tags, ...planned.map((c) => c.args)];
+}
+
+/** The scripts batchCommandMix calls by SHA: loaded first, the limit loop never meets NOSCRIPT. */
+export const BATCH_SCRIPTS = [expandTagPage, bumpVersion, tombstoneLeases] as const;
 
 /** Adds what a successful command did to the tally. */
 export function countReply(tally: ApplyTally, command: Command, reply: unknown): void {

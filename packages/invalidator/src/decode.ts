@@ -41,6 +41,8 @@ export function decodeInvalidation(value: Buffer | null): Decoded {
       reason: `invalid event ${event.id || '(no id)'}: operation ${event.operation} is not known`,
     };
   }
+  // The common case, every entry fine, allocates nothing more than the event itself.
+  if (event.operation !== Operation.RESYNC && allEntriesFine(event)) return { ok: true, event };
   const problems: string[] = [];
   const kept = { keys: [] as string[], tags: [] as string[], versions: [] as string[], patterns: [] as string[] };
   for (const field of FIELDS) {
@@ -71,6 +73,17 @@ export function decodeInvalidation(value: Buffer | null): Decoded {
     event: { ...event, ...kept },
     rejected: `invalid entries of event ${event.id || '(no id)'}, dead-lettered apart from the rest: ${problems.join(', ')}`,
   };
+}
+
+/** True when no entry has a problem: the check below, without building its report. */
+function allEntriesFine(event: InvalidationEvent): boolean {
+  for (const field of FIELDS) {
+    const unguarded = field === 'patterns' && !(event.force && event.operation === Operation.MANUAL);
+    for (const entry of event[field])
+      if (entryProblem(entry) !== undefined || (unguarded && unguardedPatternProblem(entry) !== undefined))
+        return false;
+  }
+  return true;
 }
 
 /**

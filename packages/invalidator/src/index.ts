@@ -8,6 +8,7 @@ export {
   type SourceRecord,
 } from './batch-processor.js';
 export { BusPublisher, type BusPublisherOptions } from './bus-publisher.js';
+export { BATCH_SCRIPTS, batchCommandMix, tagsToExpand } from './command-plan.js';
 export { type InvalidatorConfig, parseInvalidatorConfig, type RedisTarget } from './config.js';
 export { toDeadLetter } from './dead-letters.js';
 export { type Decoded, decodeInvalidation } from './decode.js';

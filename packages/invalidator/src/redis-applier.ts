@@ -4,8 +4,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type ApplyResult, ApplyTally } from './apply-tally.js';
 import { ClusterTopology } from './cluster-topology.js';
-import { type Command, countReply, planCommands } from './command-plan.js';
-import type { ApplyStage } from './errors.js';
+import { type Command, countReply, planCommands, tagsToExpand } from './command-plan.js';
 import { tombstoneLeases } from './lease-revoke.js';
 import { unlinkPage } from './page-unlink.js';
 import { StandaloneTopology } from './standalone-topology.js';
@@ -39,7 +38,8 @@ export interface RedisApplierOptions {
 
 /**
  * Applies invalidation events to one region's Redis (standalone or cluster), a batch at a
- * time. Tags and patterns are expanded first, a page at a time (SSCAN, SCAN), each page's
+ * time. Tags and patterns are expanded first (each tag once per batch, however many of its
+ * events name it), a page at a time (SSCAN, SCAN), each page's
  * keys deleted before the next is read, so neither memory nor a Redis step grows with the
  * size of a tag or of the keyspace. The rest of the batch is pipelined: one UNLINK for every
  * value key, one for every lease, a version bump per version key (one pipeline on a
@@ -79,8 +79,9 @@ export class RedisApplier {
     events.forEach((event, index) => {
       if (event.operation === Operation.HEARTBEAT) return;
       tally.addKeys(index, event.keys);
-      if (event.tags.length > 0 || event.patterns.length > 0) expansions.push(this.expand(event, index, tally));
+      if (event.patterns.length > 0) expansions.push(this.expandPatterns(event, index, tally));
     });
+    for (const [tag, asking] of tagsToExpand(events)) expansions.push(this.expandTag(tag, asking, tally));
     await Promise.all(expansions);
     const planned = planCommands({
       events,
@@ -98,15 +99,22 @@ export class RedisApplier {
     return result;
   }
 
-  /** Tags, then patterns, page by page; a failure stops the event (its retry starts over, harmlessly). */
-  private async expand(event: InvalidationEvent, index: number, tally: ApplyTally): Promise<void> {
-    let stage: ApplyStage = 'tag';
+  /**
+   * One expansion per tag for the whole batch (see tagsToExpand); a failure fails every
+   * event that named the tag (their retry starts over, harmlessly).
+   */
+  private async expandTag(tag: string, asking: readonly number[], tally: ApplyTally): Promise<void> {
     try {
-      for (const tag of event.tags) {
-        await this.topology.expandTag(tag, this.pageSize, tally);
-        tally.add('tagsExpanded');
-      }
-      stage = 'pattern';
+      await this.topology.expandTag(tag, this.pageSize, tally);
+      tally.add('tagsExpanded');
+    } catch (err) {
+      for (const index of asking) tally.fail(index, 'tag', err);
+    }
+  }
+
+  /** Patterns page by page; a failure stops the event (its retry starts over, harmlessly). */
+  private async expandPatterns(event: InvalidationEvent, index: number, tally: ApplyTally): Promise<void> {
+    try {
       const slotOf = (key: string) => this.topology.slotOf(key);
       const unlink = async (keys: string[]) => {
         await unlinkPage(this.redis, keys, slotOf, tally, this.fillTombstoneMs);
@@ -119,7 +127,7 @@ export class RedisApplier {
         tally.add('patternsScanned');
       }
     } catch (err) {
-      tally.fail(index, stage, err);
+      tally.fail(index, 'pattern', err);
     }
   }
 

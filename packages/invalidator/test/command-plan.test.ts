@@ -4,7 +4,7 @@ import type { Cluster } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { ApplyTally } from '../src/apply-tally.js';
 import { ClusterTopology } from '../src/cluster-topology.js';
-import { HEARTBEAT_KEY, planCommands } from '../src/command-plan.js';
+import { batchCommandMix, HEARTBEAT_KEY, planCommands, tagsToExpand } from '../src/command-plan.js';
 import { tombstoneLeases } from '../src/lease-revoke.js';
 import { keySlot } from '../src/slot.js';
 import { bumpVersion } from '../src/version-script.js';
@@ -107,6 +107,32 @@ describe('ApplyTally', () => {
     expect(result.keysUnlinked).toBe(3);
     expect(result.failed.map((f) => [f.index, f.eventId, f.error.stage, (f.error.cause as Error).message])).toEqual([
       [1, 'two', 'tag', 'first'],
+    ]);
+  });
+});
+
+describe('tagsToExpand', () => {
+  it('names each tag of a batch once, with every event asking for it, heartbeats left out', () => {
+    const events = [
+      ev({ tags: ['team:1', 'team:2'] }),
+      ev({ tags: ['team:1'] }),
+      ev({ operation: Operation.HEARTBEAT, tags: ['team:1'] }),
+      ev({ tags: ['team:2', 'team:2'] }),
+    ];
+    expect([...tagsToExpand(events)]).toEqual([
+      ['team:1', [0, 1]],
+      ['team:2', [0, 3]],
+    ]);
+  });
+
+  it('gives the bench one tag page per distinct tag, then the planned pipeline', () => {
+    const events = [ev({ keys: ['user:1'], tags: ['t'] }), ev({ keys: ['user:2'], tags: ['t'] })];
+    const mix = batchCommandMix(events, { versionTtlMs: 60_000, fillTombstoneMs: 0 });
+    expect(mix.filter((c) => c[0] === 'evalsha')).toHaveLength(1);
+    expect(mix.slice(1)).toEqual([
+      ['unlink', leaseKey('user:1'), leaseKey('user:2')],
+      ['unlink', 'user:1', 'user:2'],
+      ['unlink', staleKey('user:1'), staleKey('user:2')],
     ]);
   });
 });

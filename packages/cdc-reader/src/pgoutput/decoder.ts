@@ -4,7 +4,7 @@
  * Values stay as the text PostgreSQL sent.
  */
 import { DecodeError } from './errors.js';
-import { bigIntToLsn, type Lsn } from './lsn.js';
+import { type Lsn, lsnFromHalves } from './lsn.js';
 import {
   type Column,
   type OldTupleKind,
@@ -72,13 +72,6 @@ class Reader {
     return v;
   }
 
-  uint64(what: string): bigint {
-    this.need(8, what);
-    const v = this.buf.readBigUInt64BE(this.pos);
-    this.pos += 8;
-    return v;
-  }
-
   int64(what: string): bigint {
     this.need(8, what);
     const v = this.buf.readBigInt64BE(this.pos);
@@ -87,7 +80,10 @@ class Reader {
   }
 
   lsn(what: string): Lsn {
-    return bigIntToLsn(this.uint64(what));
+    this.need(8, what);
+    const lsn = lsnFromHalves(this.buf.readUInt32BE(this.pos), this.buf.readUInt32BE(this.pos + 4));
+    this.pos += 8;
+    return lsn;
   }
 
   char(what: string): string {

@@ -18,7 +18,13 @@ export function isLsn(value: unknown): value is Lsn {
 export function lsnToBigInt(lsn: Lsn): bigint {
   const m = LSN_RE.exec(lsn);
   if (!m) throw new TypeError(`invalid LSN ${JSON.stringify(lsn)} (expected "X/Y" with up to 8 hex digits each)`);
-  return (BigInt(`0x${m[1]}`) << 32n) | BigInt(`0x${m[2]}`);
+  // Each half fits a double exactly: two small BigInts instead of parsing hex strings as BigInt.
+  return (BigInt(Number.parseInt(m[1]!, 16)) << 32n) | BigInt(Number.parseInt(m[2]!, 16));
+}
+
+/** The LSN of a WAL position given as its two 32-bit halves (what the wire carries), without a BigInt. */
+export function lsnFromHalves(high: number, low: number): Lsn {
+  return `${high.toString(16).toUpperCase()}/${low.toString(16).toUpperCase()}`;
 }
 
 export function bigIntToLsn(value: bigint): Lsn {
@@ -49,5 +55,5 @@ export function lsnDiff(a: Lsn, b: Lsn): bigint {
 
 /** Reads a 64-bit big-endian WAL position from a buffer as an LSN string. */
 export function readLsn(buf: Buffer, offset: number): Lsn {
-  return bigIntToLsn(buf.readBigUInt64BE(offset));
+  return lsnFromHalves(buf.readUInt32BE(offset), buf.readUInt32BE(offset + 4));
 }
