@@ -62,17 +62,17 @@ tables:
       60_000,
     );
 
-    const parts = (
+    const parts =
       // Parts of one change may sit on different partitions, so no part is "the last one":
       // read until every key has arrived.
-      await readTopic(
-        home,
-        reader.topic,
-        decodeEvent,
-        (es) =>
-          es.reduce((n, e) => n + (e.operation === Operation.MESSAGE ? e.keys.length : 0), 0) >= keys.length,
-      )
-    ).filter((e) => e.operation === Operation.MESSAGE);
+      (
+        await readTopic(
+          home,
+          reader.topic,
+          decodeEvent,
+          (es) => es.reduce((n, e) => n + (e.operation === Operation.MESSAGE ? e.keys.length : 0), 0) >= keys.length,
+        )
+      ).filter((e) => e.operation === Operation.MESSAGE);
     expect(parts.length).toBeGreaterThan(1);
     expect(parts.flatMap((p) => p.keys).sort()).toEqual(keys);
     expect(new Set(parts.map((p) => p.sourceLsn)).size).toBe(1);

@@ -24,6 +24,7 @@ import { TimelineProbe } from './continuity/timeline-probe.js';
 import { connectKafkaSink } from './kafka-sink.js';
 import { ReaderMetrics } from './metrics.js';
 import { ReplicationStream } from './pgoutput/index.js';
+import { connectSetupClient, PostgresAccessError } from './postgres-access.js';
 import { CdcReader } from './reader.js';
 import { enforceReplicaIdentity, ReplicaIdentityError, readTableCatalog } from './replica-identity.js';
 import { KeyRulesError, loadKeyRules, renderRecovery } from './rules/index.js';
@@ -48,8 +49,7 @@ async function main(): Promise<number> {
   if (!config.continuity)
     logger.warn('continuity is off: a lost or recreated slot will leave stale entries cached without a word');
 
-  const setupClient = new pg.Client({ connectionString: config.postgresUrl });
-  await setupClient.connect();
+  const setupClient = await connectSetupClient(config.postgresUrl);
   let setup: Awaited<ReturnType<typeof ensureSlotAndPublication>>;
   try {
     // Before the slot exists: a reader refused here must not leave a slot holding WAL.
@@ -186,5 +186,5 @@ async function waitForRedis(redis: NonNullable<ReturnType<typeof connectRedis>>,
 }
 
 void runMain('fabric-cdc-reader', main, {
-  knownErrors: [KeyRulesError, SlotSetupError, ReplicaIdentityError, KafkaAccessError],
+  knownErrors: [KeyRulesError, SlotSetupError, ReplicaIdentityError, KafkaAccessError, PostgresAccessError],
 });

@@ -9,6 +9,7 @@ import {
   createLogger,
   createProducer,
   describeKafkaSecurity,
+  describeRedisTarget,
   explainKafkaError,
   KafkaAccessError,
   onShutdownSignal,
@@ -64,7 +65,7 @@ async function main(): Promise<number> {
     metrics.redisUp.set(0);
     health.redisReady(false);
   });
-  await waitForRedis(redis, 10_000, logger);
+  await waitForRedis(redis, 10_000, logger.child({ redis: describeRedisTarget(config.redis) }));
 
   const kafka = createKafka({
     clientId: `fabric-invalidator-${config.region}`,

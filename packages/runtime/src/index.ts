@@ -35,6 +35,7 @@ export { RecoveringProducer, type RecoveringProducerOptions } from './recovering
 export { redact, redactSecrets } from './redact.js';
 export { connectRedis } from './redis-connection.js';
 export {
+  describeRedisTarget,
   hostPorts,
   parseRedisTarget,
   REDIS_HELP,

@@ -103,6 +103,16 @@ export function parseRedisTarget(
   return target;
 }
 
+/**
+ * Where a component is trying to reach Redis, for log lines and errors: the scheme, user,
+ * nodes and database, never the password (it is not part of the text at all).
+ */
+export function describeRedisTarget(target: RedisTarget): string {
+  const nodes = target.nodes.map((n) => `${n.host}:${n.port}`).join(',');
+  if (target.mode === 'cluster') return `cluster ${nodes}${target.username ? ` as ${target.username}` : ''}`;
+  return `${target.tls ? 'rediss' : 'redis'}://${target.username ? `${target.username}@` : ''}${nodes}/${target.db}`;
+}
+
 export function hostPorts(path: string, raw: string): Array<{ host: string; port: number }> {
   return raw.split(',').map((entry, i) => {
     const m = HOST_PORT.exec(entry.trim());
