@@ -1,6 +1,7 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { type ReplayDeadLettersResponseSchema, type ReplayedDeadLetterSchema, ReplayOutcome } from '@fabric/proto';
 import type { DeadLetterView } from './dead-letter-view.js';
+import { OutcomeTally } from './outcome-tally.js';
 import type { Settlement } from './replay-ledger.js';
 
 export type ReplayDecision = { action: 'publish' } | { action: 'report'; outcome: ReplayOutcome; reason: string };
@@ -33,14 +34,11 @@ export function decideReplay(
   return { action: 'publish' };
 }
 
+type ReplayBucket = 'replayed' | 'skipped' | 'notReplayable';
+
 /** Counts of one replay, and the items handled since the last progress message. */
 export class ReplayTally {
-  private scanned = 0n;
-  private matched = 0n;
-  private replayed = 0n;
-  private skipped = 0n;
-  private notReplayable = 0n;
-  private items: Array<MessageInitShape<typeof ReplayedDeadLetterSchema>> = [];
+  private readonly tally = new OutcomeTally<ReplayBucket, MessageInitShape<typeof ReplayedDeadLetterSchema>>();
 
   constructor(
     private readonly total: bigint,
@@ -48,30 +46,37 @@ export class ReplayTally {
   ) {}
 
   scannedOne(): void {
-    this.scanned++;
+    this.tally.scannedOne();
   }
 
   note(view: DeadLetterView, outcome: ReplayOutcome, reason: string): void {
-    this.matched++;
-    if (outcome === ReplayOutcome.REPLAYED || outcome === ReplayOutcome.WOULD_REPLAY) this.replayed++;
-    else if (outcome === ReplayOutcome.ALREADY_REPLAYED || outcome === ReplayOutcome.RESOLVED) this.skipped++;
-    else this.notReplayable++;
-    this.items.push({ partition: view.partition, offset: view.offset, outcome, reason, eventId: view.event?.id ?? '' });
+    const bucket: ReplayBucket =
+      outcome === ReplayOutcome.REPLAYED || outcome === ReplayOutcome.WOULD_REPLAY
+        ? 'replayed'
+        : outcome === ReplayOutcome.ALREADY_REPLAYED || outcome === ReplayOutcome.RESOLVED
+          ? 'skipped'
+          : 'notReplayable';
+    this.tally.note(bucket, {
+      partition: view.partition,
+      offset: view.offset,
+      outcome,
+      reason,
+      eventId: view.event?.id ?? '',
+    });
   }
 
   /** A progress message; hands over the items noted since the previous one. */
   progress(done: boolean): MessageInitShape<typeof ReplayDeadLettersResponseSchema> {
-    const items = this.items;
-    this.items = [];
+    const t = this.tally;
     return {
       dryRun: this.dryRun,
       total: this.total,
-      scanned: this.scanned,
-      matched: this.matched,
-      replayed: this.replayed,
-      skipped: this.skipped,
-      notReplayable: this.notReplayable,
-      items,
+      scanned: t.scanned,
+      matched: t.matched,
+      replayed: t.count('replayed'),
+      skipped: t.count('skipped'),
+      notReplayable: t.count('notReplayable'),
+      items: t.takeItems(),
       done,
     };
   }

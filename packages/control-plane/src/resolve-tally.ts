@@ -1,6 +1,7 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { type ResolveDeadLettersResponseSchema, type ResolvedDeadLetterSchema, ResolveOutcome } from '@fabric/proto';
 import type { DeadLetterView } from './dead-letter-view.js';
+import { OutcomeTally } from './outcome-tally.js';
 import type { Settlement } from './replay-ledger.js';
 
 export type ResolveDecision = { action: 'resolve' } | { action: 'report'; outcome: ResolveOutcome; reason: string };
@@ -22,13 +23,11 @@ export function decideResolve(settled: Settlement | undefined, opts: { dryRun: b
   return { action: 'resolve' };
 }
 
+type ResolveBucket = 'resolved' | 'skipped';
+
 /** Counts of one resolution, and the items handled since the last progress message. */
 export class ResolveTally {
-  private scanned = 0n;
-  private matched = 0n;
-  private resolved = 0n;
-  private skipped = 0n;
-  private items: Array<MessageInitShape<typeof ResolvedDeadLetterSchema>> = [];
+  private readonly tally = new OutcomeTally<ResolveBucket, MessageInitShape<typeof ResolvedDeadLetterSchema>>();
 
   constructor(
     private readonly total: bigint,
@@ -36,28 +35,30 @@ export class ResolveTally {
   ) {}
 
   scannedOne(): void {
-    this.scanned++;
+    this.tally.scannedOne();
   }
 
   note(view: Pick<DeadLetterView, 'partition' | 'offset'>, outcome: ResolveOutcome, reason: string): void {
-    this.matched++;
-    if (outcome === ResolveOutcome.RESOLVED || outcome === ResolveOutcome.WOULD_RESOLVE) this.resolved++;
-    else this.skipped++;
-    this.items.push({ partition: view.partition, offset: view.offset, outcome, reason });
+    const resolved = outcome === ResolveOutcome.RESOLVED || outcome === ResolveOutcome.WOULD_RESOLVE;
+    this.tally.note(resolved ? 'resolved' : 'skipped', {
+      partition: view.partition,
+      offset: view.offset,
+      outcome,
+      reason,
+    });
   }
 
   /** A progress message; hands over the items noted since the previous one. */
   progress(done: boolean): MessageInitShape<typeof ResolveDeadLettersResponseSchema> {
-    const items = this.items;
-    this.items = [];
+    const t = this.tally;
     return {
       dryRun: this.dryRun,
       total: this.total,
-      scanned: this.scanned,
-      matched: this.matched,
-      resolved: this.resolved,
-      skipped: this.skipped,
-      items,
+      scanned: t.scanned,
+      matched: t.matched,
+      resolved: t.count('resolved'),
+      skipped: t.count('skipped'),
+      items: t.takeItems(),
       done,
     };
   }
