@@ -44,6 +44,16 @@ describe('Helm chart NetworkPolicy', () => {
             },
           },
         },
+        // `helm test`, which asks each component's /healthz.
+        {
+          podSelector: {
+            matchLabels: {
+              'app.kubernetes.io/name': 'fabric-region',
+              'app.kubernetes.io/instance': 'fabric-us-east',
+              'app.kubernetes.io/component': 'helm-test',
+            },
+          },
+        },
         monitoring,
       ]);
     }

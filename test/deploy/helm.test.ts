@@ -20,10 +20,12 @@ function containerEnv(c: Container, manifests: Manifest[]): Record<string, strin
   return env;
 }
 
-function expectProbedOnHealthz(c: Container, metricsPort: number): void {
+/** Probed on the metrics port the worker listens on: startup, liveness and readiness on these paths. */
+function expectProbed(c: Container, metricsPort: number, paths: [string, string, string]): void {
   expect(c.ports).toContainEqual({ name: 'metrics', containerPort: metricsPort, protocol: 'TCP' });
-  for (const probe of [c.livenessProbe, c.readinessProbe])
-    expect(probe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+  expect([c.startupProbe, c.livenessProbe, c.readinessProbe].map((p) => p.httpGet)).toEqual(
+    paths.map((path) => ({ path, port: 'metrics' })),
+  );
   expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
   expect(c.resources).toHaveProperty('requests');
 }
@@ -61,7 +63,7 @@ describe('Helm chart deploy/helm/fabric-region', () => {
     expect(config.kafkaBrokers).toEqual(values.kafka.brokers);
     expect(config.topic).toBe(`fabric.inval.${region}`);
     expect(config.metricsHost).toBe('0.0.0.0');
-    expectProbedOnHealthz(c, config.metricsPort);
+    expectProbed(c, config.metricsPort, ['/metrics', '/metrics', '/healthz']);
     // The rules file the reader is given is the one the ConfigMap mounts.
     const mount = c.volumeMounts!.find((m) => m.name === 'key-rules')!;
     expect(config.rulesPath).toBe(path.posix.join(mount.mountPath, 'key-rules.yaml'));
@@ -88,7 +90,7 @@ describe('Helm chart deploy/helm/fabric-region', () => {
     expect(config.topic).toBe(`fabric.inval.${region}`);
     expect(config.kafkaBrokers).toEqual(values.kafka.brokers);
     expect(config.redis.nodes).toEqual([{ host: `redis.${region}.fabric.internal`, port: 6379 }]);
-    expectProbedOnHealthz(c, config.metricsPort);
+    expectProbed(c, config.metricsPort, ['/metrics', '/healthz', '/healthz']);
     expect(invalidator.spec.template.metadata.annotations).toMatchObject({
       'prometheus.io/scrape': 'true',
       'prometheus.io/port': String(config.metricsPort),
@@ -114,7 +116,7 @@ describe('Helm chart deploy/helm/fabric-region', () => {
     // Said explicitly: a configuration without it means logical to the control plane.
     expect(raw.replication).toBe('physical');
     expect(config.regions[0]!.readerStatusUrl).toBe(`http://fabric-${HOME}-reader:9464/healthz`);
-    expectProbedOnHealthz(c, config.metrics.port);
+    expectProbed(c, config.metrics.port, ['/healthz', '/healthz', '/healthz']);
     expect(c.ports).toContainEqual({ name: 'grpc', containerPort: config.listen.port, protocol: 'TCP' });
     expect(
       find(home, 'Service', `fabric-${HOME}-control-plane`).spec.ports.map((p: { name: string }) => p.name),

@@ -35,6 +35,7 @@ export function helm(binary: string, args: string[]): HelmRun {
 }
 
 export interface Manifest {
+  apiVersion?: string;
   kind: string;
   metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   // biome-ignore lint/suspicious/noExplicitAny: rendered manifests are read field by field in the tests
@@ -59,7 +60,16 @@ export function find(manifests: Manifest[], kind: string, name: string): Manifes
   return found;
 }
 
+export interface Probe {
+  httpGet: { path: string; port: string };
+  initialDelaySeconds?: number;
+  periodSeconds: number;
+  timeoutSeconds: number;
+  failureThreshold: number;
+}
+
 export interface Container {
+  name: string;
   args: string[];
   env?: Array<{
     name: string;
@@ -67,8 +77,9 @@ export interface Container {
     valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
   }>;
   ports: Array<{ name: string; containerPort: number }>;
-  livenessProbe: { httpGet: { path: string; port: string } };
-  readinessProbe: { httpGet: { path: string; port: string } };
+  startupProbe: Probe;
+  livenessProbe: Probe;
+  readinessProbe: Probe;
   securityContext: Record<string, unknown>;
   resources: Record<string, unknown>;
   volumeMounts?: Array<{ name: string; mountPath: string }>;
@@ -76,4 +87,10 @@ export interface Container {
 
 export function container(deployment: Manifest): Container {
   return deployment.spec.template.spec.containers[0] as Container;
+}
+
+/** The pod spec of a Deployment (or the spec of a Pod). */
+// biome-ignore lint/suspicious/noExplicitAny: read field by field in the tests
+export function podSpec(m: Manifest): any {
+  return m.kind === 'Pod' ? m.spec : m.spec.template.spec;
 }

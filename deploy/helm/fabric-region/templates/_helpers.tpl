@@ -25,8 +25,14 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- .Values.secrets.existingSecret | default (printf "%s-secrets" (include "fabric.fullname" .)) -}}
 {{- end -}}
 
+{{/* By digest when one is given: it wins over the tag, so what runs is exactly what was pinned. */}}
 {{- define "fabric.image" -}}
-{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- $image := .Values.image -}}
+{{- if $image.digest -}}
+{{ $image.repository }}@{{ $image.digest }}
+{{- else -}}
+{{ $image.repository }}:{{ $image.tag | default .Chart.AppVersion }}
+{{- end -}}
 {{- end -}}
 
 {{- define "fabric.topic" -}}
@@ -54,42 +60,96 @@ app.kubernetes.io/component: {{ index . 1 }}
   protocol: TCP
 {{- end -}}
 
-{{/* Probes on the metrics port's /healthz, and the container's hardening. */}}
+{{/* The component's probes, each an HTTP GET on the metrics port, and the container's
+hardening; call with (list $ componentValues). */}}
 {{- define "fabric.health" -}}
-livenessProbe:
-  httpGet: { path: /healthz, port: metrics }
-  {{- toYaml .Values.probes.liveness | nindent 2 }}
-readinessProbe:
-  httpGet: { path: /healthz, port: metrics }
-  {{- toYaml .Values.probes.readiness | nindent 2 }}
+{{- $ := index . 0 -}}
+{{- $probes := (index . 1).probes -}}
+{{- range $kind := list "startup" "liveness" "readiness" }}
+{{- $probe := index $probes $kind }}
+{{ $kind }}Probe:
+  httpGet: { path: {{ $probe.path }}, port: metrics }
+  {{- toYaml (omit $probe "path") | nindent 2 }}
+{{- end }}
 securityContext:
-  {{- toYaml .Values.securityContext | nindent 2 }}
+  {{- toYaml $.Values.securityContext | nindent 2 }}
 {{- end -}}
 
-{{/* What every worker container shares: the metrics port, probes and hardening. */}}
+{{/* What every worker container shares: the metrics port, probes and hardening; call with
+(list $ componentValues). */}}
 {{- define "fabric.workerContainer" -}}
 ports:
-  {{- include "fabric.metricsPort" . | nindent 2 }}
-{{ include "fabric.health" . }}
+  {{- include "fabric.metricsPort" (index . 0) | nindent 2 }}
+{{ include "fabric.health" . | trim }}
 {{- end -}}
 
+{{/* The ServiceAccount a component's pods run as; call with (list $ componentValues "component"). */}}
+{{- define "fabric.serviceAccountName" -}}
+{{- $ := index . 0 -}}
+{{- $sa := (index . 1).serviceAccount -}}
+{{- if $sa.create -}}
+{{- $sa.name | default (printf "%s-%s" (include "fabric.fullname" $) (index . 2)) -}}
+{{- else -}}
+{{- $sa.name | default "default" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* A checksum of exactly the chart Secret's keys a component reads, so rotating one
+rolls the pods that use it and no others; call with (list $ keys). Empty with
+secrets.existingSecret: the chart cannot see that Secret's content. */}}
+{{- define "fabric.secretChecksum" -}}
+{{- $ := index . 0 -}}
+{{- if not $.Values.secrets.existingSecret -}}
+{{- $data := (include (print $.Template.BasePath "/secret.yaml") $ | fromYaml).stringData | default dict -}}
+{{- $picked := dict -}}
+{{- range $key := index . 1 }}
+{{- if hasKey $data $key }}{{ $_ := set $picked $key (get $data $key) }}{{ end }}
+{{- end -}}
+{{- toJson $picked | sha256sum -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The env, mounts and volumes every component adds from its extraEnv, extraVolumeMounts
+and extraVolumes values. */}}
+{{- define "fabric.extraEnv" -}}
+{{- with .extraEnv }}
+{{- toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "fabric.extraVolumeMounts" -}}
+{{- with .extraVolumeMounts }}
+{{- toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "fabric.extraVolumes" -}}
+{{- with .extraVolumes }}
+{{- toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* The pod-level fields every component shares; call with (list $ componentValues "component"). */}}
 {{- define "fabric.podSpec" -}}
-automountServiceAccountToken: false
+{{- $ := index . 0 -}}
+{{- $component := index . 1 -}}
+serviceAccountName: {{ include "fabric.serviceAccountName" . }}
+automountServiceAccountToken: {{ $component.serviceAccount.automountToken }}
 securityContext:
-  {{- toYaml .Values.podSecurityContext | nindent 2 }}
-{{- with .Values.imagePullSecrets }}
+  {{- toYaml $.Values.podSecurityContext | nindent 2 }}
+{{- with $.Values.imagePullSecrets }}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with .Values.nodeSelector }}
+{{- with $.Values.nodeSelector }}
 nodeSelector:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with .Values.tolerations }}
+{{- with $.Values.tolerations }}
 tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with .Values.affinity }}
+{{- with $.Values.affinity }}
 affinity:
   {{- toYaml . | nindent 2 }}
 {{- end }}
