@@ -49,6 +49,16 @@ async function main(): Promise<number> {
   if (!config.continuity)
     logger.warn('continuity is off: a lost or recreated slot will leave stale entries cached without a word');
 
+  // Listening before the slot exists: creating it can wait minutes for transactions at the
+  // primary, and a probe that finds nothing listening would restart the reader mid-wait.
+  // Until the stream runs, /metrics answers and /healthz says which step it is on (503).
+  let reader: CdcReader | undefined;
+  let stage = 'connecting to PostgreSQL';
+  const server = await startMetricsServer(metrics.registry, {
+    host: config.metricsHost,
+    port: config.metricsPort,
+    health: () => reader?.health ?? { ok: false, detail: `starting: ${stage}`, pending: 0 },
+  });
   const setupClient = await connectSetupClient(config.postgresUrl);
   let setup: Awaited<ReturnType<typeof ensureSlotAndPublication>>;
   try {
@@ -60,17 +70,22 @@ async function main(): Promise<number> {
       logger,
     );
     for (const [table, gaps] of identity.gapsByTable) metrics.identityGaps.set({ table }, gaps);
+    stage = `creating or finding slot ${config.slot}`;
     setup = await ensureSlotAndPublication(setupClient, {
       slot: config.slot,
       publication: config.publication,
       tables: [...rules.tables.keys(), HEARTBEAT_TABLE, OUTBOX_TABLE],
-      onWait: (message) => logger.info(message),
+      onWait: (message) => {
+        stage = message;
+        logger.info(message);
+      },
       replaceInvalidated: config.continuity,
     });
   } finally {
     await setupClient.end();
   }
 
+  stage = 'connecting to Kafka';
   const pool = new pg.Pool({ connectionString: config.postgresUrl, max: 2 });
   // A broker that wants TLS or SASL only hangs up: say which flag is missing, not "Closed connection".
   const sink = await connectKafkaSink({
@@ -86,6 +101,7 @@ async function main(): Promise<number> {
   let continuity: ReaderContinuity = { verdict: 'unchecked', checkedAt: new Date().toISOString() };
   let timeline: TimelineProbe | undefined;
   if (store) {
+    stage = 'checking continuity against the record in Redis';
     await waitForRedis(redis!, logger);
     const identity = await databaseIdentity(config.postgresUrl);
     timeline = new TimelineProbe(pool, identity.timeline, (err) => logger.debug({ err }, 'timeline probe failed'));
@@ -103,7 +119,7 @@ async function main(): Promise<number> {
       onGap: (reason) => metrics.resyncs.inc({ reason }),
     });
   }
-  let reader: CdcReader | undefined;
+  stage = 'starting the replication stream';
   const stream = new ReplicationStream({
     connectionString: config.postgresUrl,
     slot: config.slot,
@@ -143,11 +159,6 @@ async function main(): Promise<number> {
     partitions: sink.partitions,
     continuity,
     ...(gate ? { confirm: (lsn: string) => gate.offer(lsn), recordFailingSince: () => gate.failingSince } : {}),
-  });
-  const server = await startMetricsServer(metrics.registry, {
-    host: config.metricsHost,
-    port: config.metricsPort,
-    health: () => reader!.health,
   });
   await reader.start();
   logger.info(
