@@ -2,7 +2,7 @@
 # Cuts a region off from the other regions at the kernel, or heals the cut.
 #
 #   deploy/chaos/partition.sh REGION [--heal] [--state-dir DIR]     (sandbox started with --netns)
-#   deploy/chaos/partition.sh REGION [--heal] --compose [-p PROJECT] (docker compose)
+#   deploy/chaos/partition.sh REGION [--heal] --compose [-p PROJECT] (docker-compose.regions.yml)
 #
 # Sandbox: tc in the region's network namespace drops every packet towards the other
 # regions (a u32 filter per destination into an htb class whose queue holds nothing), and
@@ -10,17 +10,21 @@
 # netem or tc actions can still cut a link this way. Packets vanish as on a cut link (no reset, no ICMP): connections hang until
 # their own timeouts, which is what replication must survive. The host (tests, the control
 # plane) still reaches every region.
-# Compose: disconnects the region's database from the inter-region network.
+# Compose: disconnects the region's database from the inter-region network (fabric-interregion),
+# the only one that joins regions: replication to the region stops, its reader, broker,
+# invalidator and Redis go on. The standby notices when its receiver times out
+# (wal_receiver_timeout, 60 s) and streams again once healed. PROJECT defaults to
+# COMPOSE_PROJECT_NAME, else the file's own name (fabric-regions); docker must reach the
+# engine (with podman: eval "$(scripts/containers.sh env)").
 source "$(dirname "$0")/lib.sh"
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-0}"; }
 parse_common "$@"
 set -- "${ARGS[@]}"
-REGION="" HEAL=0 PROJECT=""
+REGION="" HEAL=0
 while (($#)); do
   case "$1" in
     --heal) HEAL=1 ;;
-    -p) PROJECT="$2"; shift ;;
     -h|--help) usage ;;
     -*) die "unknown option $1 (see --help)" ;;
     *) REGION="$1" ;;
@@ -30,9 +34,22 @@ done
 [[ -n "$REGION" ]] || usage 2
 
 if ((COMPOSE)); then
-  net="${PROJECT:+${PROJECT}_}interregion"
-  if ((HEAL)); then docker network connect "$net" "${PROJECT:+$PROJECT-}$REGION-postgres-1"
-  else docker network disconnect "$net" "${PROJECT:+$PROJECT-}$REGION-postgres-1"; fi
+  net="$(compose_network interregion)"
+  db="$(compose_container "$REGION-postgres")"
+  attached="$(docker inspect --format '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}' "$db")"
+  if ((HEAL)); then
+    if [[ " $attached " == *" $net "* ]]; then
+      echo "$REGION is not partitioned ($REGION-postgres is on $net)"
+    else
+      docker network connect --alias "$REGION-postgres" "$net" "$db"
+      echo "$REGION healed: $REGION-postgres is back on $net"
+    fi
+  elif [[ " $attached " != *" $net "* ]]; then
+    echo "$REGION is already partitioned ($REGION-postgres is not on $net)"
+  else
+    docker network disconnect "$net" "$db"
+    echo "$REGION partitioned: $REGION-postgres disconnected from $net"
+  fi
   exit 0
 fi
 

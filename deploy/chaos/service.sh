@@ -2,12 +2,13 @@
 # Stops a region's component and keeps it down, or lets it start again.
 #
 #   deploy/chaos/service.sh stop|start REGION COMPONENT [--state-dir DIR]
-#   deploy/chaos/service.sh stop|start REGION COMPONENT --compose
+#   deploy/chaos/service.sh stop|start REGION COMPONENT --compose [-p PROJECT]
 #
 # stop: drops a hold file (the supervisor will not restart while it exists), sends
 # SIGTERM and waits for the exit. start: removes the hold file and waits until the
 # supervisor has the component running again (pid file back). Works for kafka, redis,
-# postgres and the workers. With --compose: docker compose stop|start REGION-COMPONENT.
+# postgres and the workers. With --compose: docker stop|start of the REGION-COMPONENT
+# service's container (a stopped container stays down: restart is unless-stopped).
 source "$(dirname "$0")/lib.sh"
 
 parse_common "$@"
@@ -16,7 +17,9 @@ set -- "${ARGS[@]}"
 ACTION="$1" REGION="$2" COMPONENT="$3"
 if ((COMPOSE)); then
   [[ "$ACTION" == stop || "$ACTION" == start ]] || die "action must be stop or start, got '$ACTION'"
-  compose_cmd "$ACTION" "$REGION-$COMPONENT"
+  docker "$ACTION" "$(compose_container "$REGION-$COMPONENT")" >/dev/null
+  if [[ "$ACTION" == stop ]]; then echo "$REGION $COMPONENT stopped (down until: $0 start $REGION $COMPONENT --compose)"
+  else echo "$REGION $COMPONENT started"; fi
   exit 0
 fi
 require_region "$REGION"

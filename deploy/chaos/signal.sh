@@ -2,7 +2,7 @@
 # Sends a fault to one component of a region: kill -9, pause (SIGSTOP) or resume (SIGCONT).
 #
 #   deploy/chaos/signal.sh REGION COMPONENT kill|pause|resume [--state-dir DIR]
-#   deploy/chaos/signal.sh REGION COMPONENT kill|pause|resume --compose
+#   deploy/chaos/signal.sh REGION COMPONENT kill|pause|resume --compose [-p PROJECT]
 #
 # COMPONENT: cdc-reader, invalidator, control-plane (home region), postgres, kafka, redis.
 # A killed component is restarted by the sandbox's supervisor (under compose, by its
@@ -18,12 +18,14 @@ REGION="$1" COMPONENT="$2" ACTION="$3"
 if ((COMPOSE)); then
   service="$REGION-$COMPONENT"
   [[ "$COMPONENT" == control-plane ]] && service=control-plane
+  container="$(compose_container "$service")"
   case "$ACTION" in
-    kill) compose_cmd kill -s SIGKILL "$service" ;;
-    pause) compose_cmd pause "$service" ;;
-    resume) compose_cmd unpause "$service" ;;
+    kill) docker kill --signal SIGKILL "$container" >/dev/null ;;
+    pause) docker pause "$container" >/dev/null ;;
+    resume) docker unpause "$container" >/dev/null ;;
     *) die "action must be kill, pause or resume, got '$ACTION'" ;;
   esac
+  echo "$service ($container): $ACTION"
   exit 0
 fi
 

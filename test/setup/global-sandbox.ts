@@ -1,8 +1,9 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { resolveSandboxConfig, Sandbox, type SandboxEndpoints } from '@fabric/sandbox';
+import { resolveSandboxConfig, Sandbox } from '@fabric/sandbox';
 import { pino } from 'pino';
 import type { TestProject } from 'vitest/node';
+import './provided-context.js';
 
 /**
  * Starts one real three-region sandbox for the whole integration run, on its own port
@@ -10,12 +11,6 @@ import type { TestProject } from 'vitest/node';
  */
 export const TEST_PORT_BASE = Number(process.env.FABRIC_TEST_PORT_BASE ?? 26400);
 export const TEST_STATE_DIR = path.resolve(process.env.FABRIC_TEST_STATE_DIR ?? '.fabric/test-sandbox');
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    endpoints: SandboxEndpoints;
-  }
-}
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // A fresh state each run: tests assert on exact rows and topic contents.

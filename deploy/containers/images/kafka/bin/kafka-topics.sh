@@ -1,0 +1,2 @@
+#!/bin/sh
+exec "${KAFKA_HOME:-/opt/kafka}/bin/kafka-run-class.sh" org.apache.kafka.tools.TopicCommand "$@"
