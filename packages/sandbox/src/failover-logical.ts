@@ -4,7 +4,7 @@ import { DATABASE } from './demo-schema.js';
 import type { RegionEndpoints } from './endpoints.js';
 import { FailoverError, type FailoverStep } from './failover-report.js';
 import { query } from './postgres.js';
-import { ensurePublication, ensureSubscription } from './replication.js';
+import { ensurePublication, ensureSubscription, reserveSubscriptionSlot } from './replication.js';
 
 type Step = (name: FailoverStep['step'], region: string, work: () => Promise<string>) => Promise<void>;
 
@@ -17,10 +17,13 @@ type Step = (name: FailoverStep['step'], region: string, work: () => Promise<str
  * 3. promote: the target drops its subscription and publishes the replicated tables;
  * 4. repoint: every other replica drops its subscription and subscribes to the target
  *    without copying (it already holds the same rows);
- * 5. home: the target is recorded as home, so writers go there;
- * 6. only then the old primary leaves read-only, drops its subscription slots and
- *    subscribes to the target like the others: a write reaching it before step 5 could
- *    never be replicated anywhere.
+ * 5. slots: the old primary's subscription slot is made on the target, before any write
+ *    reaches the target, so that subscription starts at the last write the old primary holds;
+ * 6. home: the target is recorded as home, so writers go there;
+ * 7. only then the old primary leaves read-only, drops its subscription slots and
+ *    subscribes to the target through the slot of step 5: a write reaching it before step 6
+ *    could never be replicated anywhere, and a slot made only now would skip every write
+ *    the target took since step 6.
  */
 export async function logicalFailover(
   regions: readonly RegionEndpoints[],
@@ -60,6 +63,10 @@ export async function logicalFailover(
       await ensureSubscription(endpoint(r), endpoint(target), { copyData: false });
       return `subscribes to ${target.region} (no copy: it holds the same rows)`;
     });
+  await step('slots', target.region, async () => {
+    const at = await reserveSubscriptionSlot(endpoint(old), endpoint(target));
+    return `slot ${subscriptionName(old.region)} for ${old.region} made at ${at}`;
+  });
   await step('home', target.region, async () => {
     setHome();
     return `${target.region} is the home region`;
@@ -68,8 +75,8 @@ export async function logicalFailover(
     for (const other of replicas) await dropSlot(old, subscriptionName(other.region));
     await sql(old, 'alter system reset default_transaction_read_only');
     await sql(old, 'select pg_reload_conf()');
-    await ensureSubscription(endpoint(old), endpoint(target), { copyData: false });
-    return `writable again, subscribes to ${target.region} (no copy)`;
+    await ensureSubscription(endpoint(old), endpoint(target), { copyData: false, reservedSlot: true });
+    return `writable again, subscribes to ${target.region} from its slot (no copy)`;
   });
 }
 

@@ -45,7 +45,11 @@ export async function ensurePublication(primary: DatabaseEndpoint): Promise<void
 export async function ensureSubscription(
   replica: DatabaseEndpoint,
   primary: DatabaseEndpoint,
-  opts: { copyData?: boolean } = {},
+  opts: {
+    copyData?: boolean;
+    /** Its slot was made on the primary beforehand (`reserveSubscriptionSlot`), so it starts there. */
+    reservedSlot?: boolean;
+  } = {},
 ): Promise<void> {
   const name = subscriptionName(replica.region);
   const exists = await query(
@@ -56,19 +60,39 @@ export async function ensureSubscription(
   );
   if (exists.rowCount === 0) {
     const conninfo = `host=${primary.host} port=${primary.port} dbname=${DATABASE} user=postgres application_name=${name}`;
+    const options = [
+      // A replica moved to a new primary already holds the rows: copying them again would fail on their keys.
+      ...(opts.copyData === false ? ['copy_data = false'] : []),
+      ...(opts.reservedSlot ? ['create_slot = false', `slot_name = '${name}'`] : []),
+    ];
     await query(
       replica.host,
       replica.port,
       DATABASE,
       `create subscription ${name} connection '${conninfo}' publication ${PUBLICATION}` +
-        // A replica moved to a new primary already holds the rows: copying them again would fail on their keys.
-        (opts.copyData === false ? ' with (copy_data = false)' : ''),
+        (options.length > 0 ? ` with (${options.join(', ')})` : ''),
     );
   }
   // Subscriptions default to synchronous_commit=off: applied changes then reach the replica's
   // own WAL only at the next WAL writer round (200 ms), and its CDC reader sees them that
   // much later. 'local' flushes each applied transaction, as the primary does.
   await query(replica.host, replica.port, DATABASE, `alter subscription ${name} set (synchronous_commit = 'local')`);
+}
+
+/**
+ * Makes the slot a replica's subscription will stream from, on the primary, now: a
+ * subscription made later starts where its slot was made, and every commit in between
+ * would never reach that replica.
+ */
+export async function reserveSubscriptionSlot(replica: DatabaseEndpoint, primary: DatabaseEndpoint): Promise<string> {
+  const name = subscriptionName(replica.region);
+  const { rows } = await query(
+    primary.host,
+    primary.port,
+    DATABASE,
+    `select lsn::text from pg_create_logical_replication_slot('${name}', 'pgoutput')`,
+  );
+  return rows[0].lsn as string;
 }
 
 /** Waits until the initial table copy has finished and every table streams. */
