@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { compareLsn, type Lsn, lsnToBigInt } from '@fabric/contracts';
 import type { RegionEndpoints } from '@fabric/sandbox';
 import pg from 'pg';
 import { pino } from 'pino';
@@ -6,10 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   type BeginMessage,
   type CommitMessage,
-  compareLsn,
   isRowMessage,
-  type Lsn,
-  lsnToBigInt,
   type PgoutputMessage,
   ReplicationStream,
   type ReplicationStreamOptions,

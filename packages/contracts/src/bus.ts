@@ -12,7 +12,7 @@
  * subscriber that hears nothing for a few periods knows the bus (or its connection) stalled
  * and stops trusting its L1.
  */
-import { compareLsn, isLsn } from './lsn.js';
+import { isLsn } from './lsn.js';
 
 export const busChannel = (region: string): string => `fabric:bus:${region}`;
 
@@ -98,9 +98,4 @@ export function serializeBusMessage(message: BusMessage): string {
   if (Object.keys(message.watermarks).length > 0) out.watermarks = message.watermarks;
   out.partitions = message.partitions;
   return JSON.stringify(out);
-}
-
-/** The higher of two LSNs ("X/Y"), either possibly absent. */
-export function laterLsn(a: string | undefined, b: string): string {
-  return a === undefined || compareLsn(b, a) > 0 ? b : a;
 }

@@ -8,7 +8,6 @@ export {
   type BusMessage,
   type BusParse,
   busChannel,
-  laterLsn,
   parseBusMessage,
   partitionCountField,
   serializeBusMessage,
@@ -57,7 +56,7 @@ export {
   RECORD_OVERHEAD_BYTES,
   recordBytes,
 } from './limits.js';
-export { bigIntToLsn, compareLsn, hex16ToLsn, isLsn, lsnToBigInt, lsnToHex16 } from './lsn.js';
+export * from './lsn.js';
 export { literalPrefix, unguardedPatternProblem } from './pattern-guard.js';
 export {
   IDENTIFIER,

@@ -1,6 +1,6 @@
 import { renameSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { standbyApplicationName, standbySlotName } from '@fabric/contracts';
+import { lsnToBigInt, standbyApplicationName, standbySlotName } from '@fabric/contracts';
 import type { Logger } from 'pino';
 import type { RegionEndpoints, SandboxEndpoints } from './endpoints.js';
 
@@ -156,9 +156,7 @@ async function replayedAll(standby: DatabaseEndpoint, timeoutMs = 60_000): Promi
 }
 
 function lsnValue(lsn: string | undefined): bigint {
-  if (!lsn) return 0n;
-  const [hi, lo] = lsn.split('/');
-  return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
+  return lsn ? lsnToBigInt(lsn) : 0n;
 }
 
 function db(r: RegionEndpoints): DatabaseEndpoint {

@@ -1,5 +1,5 @@
 import type { ContinuityRecord, ResyncReason } from '@fabric/contracts';
-import { lsnToBigInt } from '../pgoutput/index.js';
+import { lsnToBigInt } from '@fabric/contracts';
 
 /** What the reader finds at start: the database it reads and the slot it reads through. */
 export interface ObservedStream {

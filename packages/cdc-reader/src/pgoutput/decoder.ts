@@ -3,8 +3,9 @@
  * replication connection started with proto_version '1'). Pure: no connection, no pg types.
  * Values stay as the text PostgreSQL sent.
  */
+
+import { type Lsn, lsnFromHalves } from '@fabric/contracts';
 import { DecodeError } from './errors.js';
-import { type Lsn, lsnFromHalves } from './lsn.js';
 import {
   type Column,
   type OldTupleKind,

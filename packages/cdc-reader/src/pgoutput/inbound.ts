@@ -1,6 +1,6 @@
+import type { Lsn } from '@fabric/contracts';
 import { PgoutputDecoder } from './decoder.js';
 import { KeepaliveGate } from './keepalive-gate.js';
-import type { Lsn } from './lsn.js';
 import type { PgoutputMessage } from './messages.js';
 import { toError } from './promises.js';
 import type { StandbyStatus } from './standby-status.js';

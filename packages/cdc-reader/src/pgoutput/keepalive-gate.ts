@@ -1,4 +1,4 @@
-import type { Lsn } from './lsn.js';
+import type { Lsn } from '@fabric/contracts';
 import type { PgoutputTag } from './messages.js';
 
 /**

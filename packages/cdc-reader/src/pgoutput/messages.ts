@@ -5,9 +5,9 @@
  *
  * Reference: https://www.postgresql.org/docs/15/protocol-logicalrep-message-formats.html
  */
-import type { Lsn } from './lsn.js';
+import type { Lsn } from '@fabric/contracts';
 
-export type { Lsn } from './lsn.js';
+export type { Lsn } from '@fabric/contracts';
 
 export interface Column {
   name: string;

@@ -12,11 +12,12 @@
  *   `endCopyFrom` to end the COPY, and `stream.resume()` so the server's CopyDone is read
  *   even while flow control has paused reading.
  */
+
+import type { Lsn } from '@fabric/contracts';
 import type pg from 'pg';
 import { LogicalReplicationService } from 'pg-logical-replication';
 import type { Logger } from 'pino';
 import { ReplicationStreamError } from './errors.js';
-import type { Lsn } from './lsn.js';
 
 /** The part of pg's private Connection this adapter writes to. */
 interface PgConnection {

@@ -10,8 +10,9 @@
  *   `heartbeatIntervalMs` without progress (so wal_sender_timeout never fires while a slow
  *   handler blocks reading), and whenever the caller asks (keepalive reply, shutdown).
  */
+
+import { bigIntToLsn, compareLsn, type Lsn, lsnToBigInt, normalizeLsn, ZERO_LSN } from '@fabric/contracts';
 import { ReplicationStreamError } from './errors.js';
-import { bigIntToLsn, type Lsn, lsnToBigInt } from './lsn.js';
 import { PG_EPOCH_UNIX_MICROS } from './messages.js';
 
 /**
@@ -52,7 +53,8 @@ export class StandbyStatus {
   readonly heartbeatIntervalMs: number;
   private readonly now: () => number;
   private confirmedPos = 0n;
-  private seenPos = 0n;
+  /** As the server sent it: compared per message without a BigInt, parsed only when a position is confirmed. */
+  private seenLsn: Lsn = ZERO_LSN;
   private lastSentFlush = 0n;
   private lastSentAt = 0;
   private sentCount = 0;
@@ -80,7 +82,7 @@ export class StandbyStatus {
 
   /** Highest position the server has sent (data, COMMIT end or keepalive). */
   get seen(): Lsn {
-    return bigIntToLsn(this.seenPos);
+    return normalizeLsn(this.seenLsn);
   }
 
   get updatesSent(): number {
@@ -89,8 +91,7 @@ export class StandbyStatus {
 
   /** The server showed us `lsn` (an XLogData position, a COMMIT's end, a keepalive's WAL end). */
   see(lsn: Lsn): void {
-    const value = lsnToBigInt(lsn);
-    if (value > this.seenPos) this.seenPos = value;
+    if (compareLsn(lsn, this.seenLsn) > 0) this.seenLsn = lsn;
   }
 
   /**
@@ -100,7 +101,7 @@ export class StandbyStatus {
    */
   confirm(lsn: Lsn): boolean {
     const value = lsnToBigInt(lsn);
-    if (value > this.seenPos) {
+    if (value > lsnToBigInt(this.seenLsn)) {
       throw new ReplicationStreamError(
         `confirm(${lsn}) is beyond the last position received from the server (${this.seen})`,
       );

@@ -1,6 +1,6 @@
+import type { Lsn } from '@fabric/contracts';
 import type { Logger } from 'pino';
 import type { InboundCounters } from './inbound.js';
-import type { Lsn } from './lsn.js';
 
 /** What a ReplicationStream is built with. */
 export interface ReplicationStreamOptions {

@@ -23,10 +23,10 @@
  *   message done (not redelivered after a reconnect), like a COMMIT's endLsn.
  */
 
+import type { Lsn } from '@fabric/contracts';
 import type { Logger } from 'pino';
 import { ReplicationStreamError } from './errors.js';
 import { Inbound, type MessageHandler, type Parsed } from './inbound.js';
-import type { Lsn } from './lsn.js';
 import { settlesWithin } from './promises.js';
 import { ReplicationConnection } from './replication-connection.js';
 import { StandbyStatus } from './standby-status.js';

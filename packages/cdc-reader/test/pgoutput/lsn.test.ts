@@ -1,58 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  bigIntToLsn,
-  compareLsn,
-  isLsn,
-  lsnDiff,
-  lsnToBigInt,
-  maxLsn,
-  normalizeLsn,
-  readLsn,
-  ZERO_LSN,
-} from '../../src/pgoutput/index.js';
+import { readLsn } from '../../src/pgoutput/index.js';
 
-describe('lsn', () => {
-  it('parses "X/Y" into the 64-bit position', () => {
-    expect(lsnToBigInt('0/0')).toBe(0n);
-    expect(lsnToBigInt('0/16B3748')).toBe(0x16b3748n);
-    expect(lsnToBigInt('1/0')).toBe(0x1_0000_0000n);
-    expect(lsnToBigInt('FFFFFFFF/FFFFFFFF')).toBe(0xffff_ffff_ffff_ffffn);
-    expect(lsnToBigInt('a/bc')).toBe(0xa_0000_00bcn);
-  });
-
-  it('formats like PostgreSQL: upper-case hex, no padding', () => {
-    expect(bigIntToLsn(0n)).toBe('0/0');
-    expect(bigIntToLsn(0x16b3748n)).toBe('0/16B3748');
-    expect(bigIntToLsn(0x2_0000_00abn)).toBe('2/AB');
-    expect(bigIntToLsn(0xffff_ffff_ffff_ffffn)).toBe('FFFFFFFF/FFFFFFFF');
-    expect(ZERO_LSN).toBe('0/0');
-  });
-
-  it('round-trips and normalizes', () => {
-    for (const v of [0n, 1n, 0xffff_ffffn, 0x1_0000_0000n, 0x1234_5678_9abc_def0n])
-      expect(lsnToBigInt(bigIntToLsn(v))).toBe(v);
-    expect(normalizeLsn('0/000016b3')).toBe('0/16B3');
-  });
-
-  it('compares numerically, not as strings', () => {
-    expect(compareLsn('0/9', '0/10')).toBe(-1);
-    expect(compareLsn('0/FFFFFFFF', '1/0')).toBe(-1);
-    expect(compareLsn('1/0', '0/FFFFFFFF')).toBe(1);
-    expect(compareLsn('0/AB', '0/ab')).toBe(0);
-    expect(['1/0', '0/10', '0/9'].sort(compareLsn)).toEqual(['0/9', '0/10', '1/0']);
-    expect(maxLsn('0/10', '0/9')).toBe('0/10');
-    expect(lsnDiff('1/0', '0/FFFFFFF0')).toBe(16n);
-  });
-
-  it('rejects malformed LSNs', () => {
-    for (const bad of ['', '0', '0/', '/0', '0/0/0', 'G/0', '0/123456789', ' 0/0', '-1/0']) {
-      expect(isLsn(bad)).toBe(false);
-      expect(() => lsnToBigInt(bad)).toThrow(/invalid LSN/);
-    }
-    expect(() => bigIntToLsn(-1n)).toThrow(RangeError);
-    expect(() => bigIntToLsn(1n << 64n)).toThrow(RangeError);
-  });
-
+// The text forms and their order are @fabric/contracts' (packages/contracts/test/lsn.test.ts).
+describe('readLsn', () => {
   it('reads a big-endian 64-bit position from a buffer', () => {
     const b = Buffer.alloc(10);
     b.writeBigUInt64BE(0x0000_0001_0000_00ffn, 2);
