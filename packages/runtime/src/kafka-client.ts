@@ -10,6 +10,7 @@ import {
 import type { Logger } from 'pino';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.js';
 import type { KafkaSecurity } from './kafka-security.js';
+import { stopKafkajsIdleLoop } from './kafkajs-idle-loop.js';
 
 export interface KafkaClientOptions {
   clientId: string;
@@ -28,6 +29,7 @@ export interface KafkaClientOptions {
 
 /** A kafkajs client logging through pino, as every fabric component builds it. */
 export function createKafka(opts: KafkaClientOptions): Kafka {
+  stopKafkajsIdleLoop();
   return new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
