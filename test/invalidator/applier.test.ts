@@ -1,9 +1,9 @@
-import { RedisApplier } from '@fabric/invalidator';
+import { failureKind, RedisApplier } from '@fabric/invalidator';
 import { Operation } from '@fabric/proto';
 import { FabricCache, leaseKey, tagKey } from '@fabric/sdk';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { cleanup, event, uniquePrefix } from '../sdk/helpers.js';
 import { eventually } from '../support.js';
 
@@ -95,7 +95,7 @@ describe('RedisApplier against real Redis', () => {
     expect(await redis.exists(key)).toBe(1);
   });
 
-  it('sends a standalone batch as one UNLINK each for leases, values and stale copies, a bump per version, a tag a page at a time', async () => {
+  it('sends a standalone batch in one pipeline: the tag page first, one UNLINK each for leases, values and stale copies, one version script', async () => {
     const keys = Array.from({ length: 40 }, (_, i) => `${prefix}batch:${i}`);
     await Promise.all(keys.map((k) => fill(k)));
     await fill(`${prefix}batch:member`, [`${prefix}batch-tag`]);
@@ -105,6 +105,9 @@ describe('RedisApplier against real Redis', () => {
     monitor.on('monitor', (_time: string, args: string[], source: string) => {
       if (source === applierAddress) seen.push(args);
     });
+    // The client's own view of round trips: one pipeline, nothing sent on the side.
+    const pipelines = vi.spyOn(redis, 'pipeline');
+    const scripts = vi.spyOn(redis, 'evalsha');
     try {
       const result = await applier.apply([
         ...keys.map((k) => event({ keys: [k], versions: [`ver:${k}`] })),
@@ -117,6 +120,7 @@ describe('RedisApplier against real Redis', () => {
         tagsExpanded: 1,
         failed: [],
       });
+      expect([pipelines.mock.calls.length, scripts.mock.calls.length]).toEqual([1, 0]);
       // MONITOR reports one connection's commands in the order they ran: once a marker sent
       // after the batch shows up, every command of the batch has been seen.
       const marker = `${prefix}end-of-batch`;
@@ -125,13 +129,14 @@ describe('RedisApplier against real Redis', () => {
         seen.some((a) => a[0]!.toLowerCase() === 'echo' && a[1] === marker) ? true : undefined,
       );
     } finally {
+      pipelines.mockRestore();
+      scripts.mockRestore();
       monitor.disconnect();
     }
-    const names = seen.map((a) => a[0]!.toLowerCase());
-    // Leases first (a fill cannot land between), then values, then their stale copies.
-    expect(names.filter((n) => n === 'unlink')).toHaveLength(3);
-    // A bump script per version key, and the tag's one page.
-    expect(names.filter((n) => n === 'evalsha')).toHaveLength(41);
+    // MONITOR lists the commands a script runs too: the batch's own are the top-level ones.
+    const names = seen.map((a) => a[0]!.toLowerCase()).filter((n) => n === 'evalsha' || n === 'unlink');
+    // The tag's page, leases (a fill cannot land between), values, stale copies, then the versions' one script.
+    expect(names).toEqual(['evalsha', 'unlink', 'unlink', 'unlink', 'evalsha']);
     for (const k of [...keys, `${prefix}batch:member`]) expect(await redis.exists(k)).toBe(0);
   });
 
@@ -150,18 +155,27 @@ describe('RedisApplier against real Redis', () => {
     await fill(key);
     await redis.set(tagKey(`${prefix}not-a-set`), 'oops');
     await redis.set(`ver:${prefix}not-a-number`, 'abc');
+    await redis.hset(`ver:${prefix}a-hash`, 'f', '1');
     const events = [
       event({ id: 'bad-tag', tags: [`${prefix}not-a-set`] }),
-      event({ id: 'good', keys: [key] }),
+      event({ id: 'good', keys: [key], versions: [`ver:${prefix}fine`] }),
       event({ id: 'bad-ver', versions: [`ver:${prefix}not-a-number`] }),
+      event({ id: 'hash-ver', versions: [`ver:${prefix}a-hash`] }),
     ];
     const result = await applier.apply(events);
     expect(result.failed.map((f) => [f.index, f.eventId, f.error.stage])).toEqual([
       [0, 'bad-tag', 'tag'],
       [2, 'bad-ver', 'incr'],
+      [3, 'hash-ver', 'incr'],
     ]);
     expect(result.failed[0]!.error.message).toMatch(/WRONGTYPE/);
+    // Each version key's fault is its own, and an error of the event's data: a dead letter, not an outage.
+    expect(result.failed[1]!.error.message).toMatch(/not an integer/);
+    expect(result.failed[2]!.error.message).toMatch(/WRONGTYPE/);
+    expect(result.failed.map((f) => failureKind(f.error))).toEqual(['event', 'event', 'event']);
     expect(result.keysUnlinked).toBe(1);
+    expect(result.versionsBumped).toBe(1);
     expect(await redis.exists(key)).toBe(0);
+    expect(Number(await redis.get(`ver:${prefix}fine`))).toBeGreaterThan(0);
   });
 });

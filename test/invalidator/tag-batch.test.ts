@@ -55,8 +55,8 @@ describe('a tag named by many events of one batch', () => {
       [0, 'tag'],
       [2, 'tag'],
     ]);
-    // The failed events keep their keys for the retry; the other one applied in full.
-    expect(await redis.exists(keys[0]!, keys[2]!)).toBe(2);
-    expect(await redis.exists(keys[1]!)).toBe(0);
+    // What could be applied is: the named keys go in the same pipeline as the tag's page
+    // (deleting them again on the retry, or on a replay of the dead letter, is harmless).
+    expect(await redis.exists(...keys)).toBe(0);
   });
 });

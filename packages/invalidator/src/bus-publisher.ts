@@ -16,12 +16,22 @@ import { LuaScript, type RedisClient } from '@fabric/sdk';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 
-/** Raises each field to its value, never lowers it: 16-hex-digit LSNs compare as strings. */
-const raiseLsns = new LuaScript(`
-for i = 1, #ARGV, 2 do
-  local cur = redis.call('HGET', KEYS[1], ARGV[i])
-  if (not cur) or ARGV[i + 1] > cur then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+/**
+ * KEYS[1]: the applied-LSN hash. ARGV[1]: the bus channel, ARGV[2]: n, then n field/LSN
+ * pairs, then the messages. Raises each field to its LSN, never lowers it (16-hex-digit
+ * LSNs compare as strings), then publishes the messages in order: what the hash says is
+ * never behind what the bus said, so an instance that (re)subscribes and reads it misses
+ * nothing. One call per delivery instead of a script and a PUBLISH per message. The hash
+ * is best effort (pcall): a field that cannot be read or written does not hold back the
+ * invalidations, which are what a subscriber must not miss.
+ */
+const deliverApplied = new LuaScript(`
+local n = tonumber(ARGV[2])
+for i = 3, 2 + 2 * n, 2 do
+  local cur = redis.pcall('HGET', KEYS[1], ARGV[i])
+  if type(cur) ~= 'table' and ((not cur) or ARGV[i + 1] > cur) then redis.pcall('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 end
+for i = 3 + 2 * n, #ARGV do redis.call('PUBLISH', ARGV[1], ARGV[i]) end
 return 1
 `);
 
@@ -146,7 +156,9 @@ export class BusPublisher {
   }
 
   private heartbeat(): void {
-    this.chain = this.chain.then(() => this.publish([this.message(empty())], 'heartbeat'));
+    this.chain = this.chain.then(() =>
+      this.publish([this.message(empty())], 'heartbeat', (texts) => this.opts.redis.publish(this.channel, texts[0]!)),
+    );
   }
 
   private send(): void {
@@ -158,30 +170,29 @@ export class BusPublisher {
     this.chain = this.chain.then(() => this.deliver(batch));
   }
 
-  private async deliver(batch: Pending): Promise<void> {
-    if (batch.watermarks.size > 0) {
-      const args = [...batch.watermarks].flatMap(([p, lsn]) => [appliedLsnField(this.opts.topic, p), lsnToHex16(lsn)]);
-      // Before the publish: an instance that (re)subscribes and reads the hash sees no less than the bus said.
-      await raiseLsns
-        .run(this.opts.redis, [APPLIED_LSNS_KEY], args)
-        .catch((err: unknown) => this.opts.logger.debug({ err }, 'could not record applied LSNs in Redis'));
-    }
-    await this.publish(this.split(batch), 'invalidation');
+  private deliver(batch: Pending): Promise<void> {
+    const raise = [...batch.watermarks].flatMap(([p, lsn]) => [appliedLsnField(this.opts.topic, p), lsnToHex16(lsn)]);
+    return this.publish(this.split(batch), 'invalidation', (texts) =>
+      deliverApplied.run(this.opts.redis, [APPLIED_LSNS_KEY], [this.channel, raise.length / 2, ...raise, ...texts]),
+    );
   }
 
-  private async publish(messages: BusMessage[], kind: 'invalidation' | 'heartbeat'): Promise<void> {
-    for (const message of messages) {
-      if (this.lost) message.flush = true;
-      try {
-        await this.opts.redis.publish(this.channel, serializeBusMessage(message));
-        if (this.lost) this.opts.logger.info('bus publishes succeed again; sent a flush for what was lost');
-        this.lost = false;
-        this.published?.inc({ kind });
-      } catch (err) {
-        if (!this.lost) this.opts.logger.warn({ err }, 'bus publish failed; L1 copies stay until a flush gets through');
-        this.lost = true;
-        this.failures?.inc();
-      }
+  /** Sends `messages` in one call; a failure loses them all, and the next delivery that gets through is a flush. */
+  private async publish(
+    messages: BusMessage[],
+    kind: 'invalidation' | 'heartbeat',
+    send: (texts: string[]) => Promise<unknown>,
+  ): Promise<void> {
+    if (this.lost && messages[0]) messages[0].flush = true;
+    try {
+      await send(messages.map(serializeBusMessage));
+      if (this.lost) this.opts.logger.info('bus publishes succeed again; sent a flush for what was lost');
+      this.lost = false;
+      this.published?.inc({ kind }, messages.length);
+    } catch (err) {
+      if (!this.lost) this.opts.logger.warn({ err }, 'bus publish failed; L1 copies stay until a flush gets through');
+      this.lost = true;
+      this.failures?.inc();
     }
   }
 

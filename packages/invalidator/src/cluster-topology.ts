@@ -21,13 +21,15 @@ export class ClusterTopology implements TopologyStrategy {
     private readonly fillTombstoneMs = 0,
   ) {}
 
+  readonly inlineTags = false;
+
   slotOf(key: string): number {
     return keySlot(key);
   }
 
-  async expandTag(tag: string, pageSize: number, tally: ApplyTally): Promise<void> {
+  async expandTag(tag: string, pageSize: number, tally: ApplyTally, from = '0'): Promise<void> {
     const set = tagKey(tag);
-    let cursor = '0';
+    let cursor = from;
     do {
       const [next, members] = await this.cluster.sscan(set, cursor, 'COUNT', pageSize);
       await unlinkPage(this.cluster, members, keySlot, tally, this.fillTombstoneMs);

@@ -5,7 +5,7 @@ import type { ApplyStage } from './errors.js';
 import { revokeLeasesCommand, tombstoneLeases } from './lease-revoke.js';
 import { groupBySlot } from './slot.js';
 import { expandTagPage } from './tag-script.js';
-import { bumpVersion } from './version-script.js';
+import { bumpVersions } from './version-script.js';
 
 /**
  * Heartbeat events carry no keys, but they must still reach Redis: freshness counts a
@@ -22,15 +22,30 @@ export const DEFAULT_EXPAND_PAGE = 500;
 export interface Command {
   slot: number;
   stage: ApplyStage;
-  args: [name: 'unlink' | 'incr' | 'set' | 'evalsha', ...keysAndValues: string[]];
+  args: [name: 'unlink' | 'set' | 'evalsha', ...keysAndValues: string[]];
   events: number[];
-  count: 'keysUnlinked' | 'leasesRevoked' | 'staleDropped' | 'versionsBumped' | 'heartbeats';
+  count: 'keysUnlinked' | 'leasesRevoked' | 'staleDropped' | 'versionsBumped' | 'heartbeats' | 'tagPage';
+  /** Version bumps: the events that named each key, in the script's KEYS order (a key's error blames only them). */
+  perKey?: number[][];
+  /** A tag's first page: the tag, to go on paging from the cursor it answers. */
+  tag?: string;
 }
+
+/** What the tag page script answers: next cursor, values, leases, members seen, stale copies. */
+export type TagPageReply = [next: string, values: number, leases: number, seen: number, stale: number];
 
 export interface PlanInput {
   events: readonly InvalidationEvent[];
   /** Keys to unlink per event index (see ApplyTally.pending); events absent here are skipped. */
   keysByEvent: ReadonlyMap<number, ReadonlySet<string>>;
+  /**
+   * Tags whose first page goes in the pipeline, ahead of everything else, with the events
+   * that name them (see tagsToExpand): a standalone server, where one script step deletes
+   * a page. Omitted on a cluster, whose tags are expanded by the client before the plan.
+   */
+  tags?: ReadonlyMap<string, readonly number[]>;
+  /** SSCAN COUNT of those first pages. */
+  tagPageSize?: number;
   /** The slot commands are grouped under; one constant slot on a standalone server. */
   slotOf: (key: string) => number;
   /** Lifetime every bump gives a version key (see version-script.ts). */
@@ -41,11 +56,14 @@ export interface PlanInput {
 }
 
 /**
- * Per slot: the leases revoked first, then one UNLINK for the values and one for their stale
- * copies (a key and its companions share a slot, see the SDK's layout); one version bump per
- * version key; one SET per heartbeat. Leases go first: a fill landing between a value's
- * UNLINK and its lease's would write a value nothing deletes; landing after the revocation
- * it is refused, and before it, its value is deleted by the UNLINK that follows.
+ * The first page of each inlined tag (the script deletes its members, their leases and
+ * stale copies), then per slot: the leases revoked first, then one UNLINK for the values
+ * and one for their stale copies (a key and its companions share a slot, see the SDK's
+ * layout); one version script for the slot's version keys; one SET per heartbeat. Leases
+ * go first: a fill landing between a value's UNLINK and its lease's would write a value
+ * nothing deletes; landing after the revocation it is refused, and before it, its value
+ * is deleted by the UNLINK that follows. A standalone batch is then one pipeline, one
+ * round trip, whatever it holds; only a tag with more than a page left costs more.
  */
 export function planCommands({
   events,
@@ -53,14 +71,38 @@ export function planCommands({
   slotOf,
   versionTtlMs,
   fillTombstoneMs = 0,
+  tags,
+  tagPageSize = DEFAULT_EXPAND_PAGE,
   now = Date.now,
 }: PlanInput): Command[] {
-  const entries: Array<{ key: string; index: number }> = [];
-  for (const [index, keys] of keysByEvent) for (const key of keys) entries.push({ key, index });
+  // Per slot, its keys and the events naming them, in one pass (a backlog's chunk names 1,500 keys).
+  const bySlot = new Map<number, { keys: Set<string>; events: Set<number> }>();
+  for (const [index, keys] of keysByEvent)
+    for (const key of keys) {
+      const slot = slotOf(key);
+      let group = bySlot.get(slot);
+      if (!group) {
+        group = { keys: new Set(), events: new Set() };
+        bySlot.set(slot, group);
+      }
+      group.keys.add(key);
+      group.events.add(index);
+    }
   const commands: Command[] = [];
-  for (const [slot, group] of groupBySlot(entries, (e) => e.key, slotOf)) {
-    const keys = [...new Set(group.map((e) => e.key))];
-    const blamed = [...new Set(group.map((e) => e.index))];
+  for (const [tag, asking] of tags ?? []) {
+    const set = tagKey(tag);
+    commands.push({
+      slot: slotOf(set),
+      stage: 'tag',
+      args: expandTagPage.command([set], ['0', String(tagPageSize), String(fillTombstoneMs)]),
+      events: [...asking],
+      count: 'tagPage',
+      tag,
+    });
+  }
+  for (const [slot, group] of bySlot) {
+    const keys = [...group.keys];
+    const blamed = [...group.events];
     commands.push({
       slot,
       stage: 'unlink',
@@ -77,15 +119,23 @@ export function planCommands({
       count: 'staleDropped',
     });
   }
-  for (const index of keysByEvent.keys()) {
-    for (const key of events[index]!.versions)
-      commands.push({
-        slot: slotOf(key),
-        stage: 'incr',
-        args: bumpVersion.command([key], [String(versionTtlMs)]),
-        events: [index],
-        count: 'versionsBumped',
-      });
+  const versions: Array<{ key: string; index: number }> = [];
+  for (const index of keysByEvent.keys()) for (const key of events[index]!.versions) versions.push({ key, index });
+  for (const [slot, group] of groupBySlot(versions, (v) => v.key, slotOf)) {
+    const byKey = new Map<string, number[]>();
+    for (const { key, index } of group) {
+      const asking = byKey.get(key);
+      if (!asking) byKey.set(key, [index]);
+      else if (asking[asking.length - 1] !== index) asking.push(index);
+    }
+    commands.push({
+      slot,
+      stage: 'incr',
+      args: bumpVersions.command([...byKey.keys()], [String(versionTtlMs)]),
+      events: [...new Set(group.map((v) => v.index))],
+      count: 'versionsBumped',
+      perKey: [...byKey.values()],
+    });
   }
   const heartbeatSlot = slotOf(HEARTBEAT_KEY);
   events.forEach((event, index) => {
@@ -136,21 +186,40 @@ export function batchCommandMix(
   events.forEach((event, index) => {
     if (event.operation !== Operation.HEARTBEAT) keysByEvent.set(index, new Set(event.keys));
   });
-  const tags = [...tagsToExpand(events).keys()].map((tag) =>
-    expandTagPage.command([tagKey(tag)], ['0', String(DEFAULT_EXPAND_PAGE), String(fillTombstoneMs)]),
-  );
-  const planned = planCommands({ events, keysByEvent, slotOf: () => 0, versionTtlMs, fillTombstoneMs });
-  return [...tags, ...planned.map((c) => c.args)];
+  const tags = tagsToExpand(events);
+  return planCommands({ events, keysByEvent, slotOf: () => 0, versionTtlMs, fillTombstoneMs, tags }).map((c) => c.args);
 }
 
-/** The scripts batchCommandMix calls by SHA: loaded first, the limit loop never meets NOSCRIPT. */
-export const BATCH_SCRIPTS = [expandTagPage, bumpVersion, tombstoneLeases] as const;
+/** The scripts the planned pipelines call by SHA: loaded again on NOSCRIPT, and first by the bench's limit loop. */
+export const BATCH_SCRIPTS = [expandTagPage, bumpVersions, tombstoneLeases] as const;
 
-/** Adds what a successful command did to the tally. */
+/** Counts one answered tag page into the tally; returns the cursor to go on from ('0': the tag is done). */
+export function countTagPage(tally: ApplyTally, [next, values, leases, , stale]: TagPageReply): string {
+  tally.add('keysUnlinked', values);
+  tally.add('leasesRevoked', leases);
+  tally.add('staleDropped', stale);
+  tally.add('pagesScanned');
+  return next;
+}
+
+/**
+ * Adds what a successful command did to the tally. A version script answers per key: a
+ * key's error fails the events that named it (the others are bumped). A tag page is
+ * counted by the applier, which also goes on paging.
+ */
 export function countReply(tally: ApplyTally, command: Command, reply: unknown): void {
-  if (command.count === 'versionsBumped' || command.count === 'heartbeats') {
+  if (command.count === 'versionsBumped') {
+    const replies = Array.isArray(reply) ? reply : [];
+    command.perKey?.forEach((asking, i) => {
+      const r: unknown = replies[i];
+      if (r instanceof Error) for (const index of asking) tally.fail(index, command.stage, r);
+      else if (r === undefined)
+        for (const index of asking) tally.fail(index, command.stage, new Error('no reply for the version key'));
+      else tally.add('versionsBumped');
+    });
+  } else if (command.count === 'heartbeats') {
     tally.add(command.count);
-  } else {
+  } else if (command.count !== 'tagPage') {
     tally.add(command.count, Number(reply));
   }
 }

@@ -26,4 +26,4 @@ export { type FailureKind, failureKind, failureReason, type RetryPolicy, retryDe
 export { groupBySlot, keySlot, SLOTS } from './slot.js';
 export { invalidatorStatus } from './status.js';
 export { expandTagPage } from './tag-script.js';
-export { bumpVersion } from './version-script.js';
+export { bumpVersions } from './version-script.js';

@@ -19,6 +19,7 @@ import {
   startMetricsServer,
 } from '@fabric/runtime';
 import type { Kafka } from 'kafkajs';
+import { ApplyRounds } from './apply-rounds.js';
 import { BatchProcessor } from './batch-processor.js';
 import { BusPublisher } from './bus-publisher.js';
 import { INVALIDATOR_HELP, parseInvalidatorConfig } from './config.js';
@@ -112,8 +113,10 @@ async function main(): Promise<number> {
     logger,
     registry: metrics.registry,
   });
+  // The partitions of one fetch share a pipeline (a resync's pages go on their own).
+  const rounds = new ApplyRounds((events) => applier.apply(events), config.maxBatch);
   const processor = new BatchProcessor({
-    apply: (events) => applier.apply(events),
+    apply: (events) => rounds.apply(events),
     resync: async (job, control) => {
       const outcome = await resyncs.run(job, control);
       if (outcome.status === 'done') bus.resynced();

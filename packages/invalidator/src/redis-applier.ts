@@ -4,21 +4,31 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type ApplyResult, ApplyTally } from './apply-tally.js';
 import { ClusterTopology } from './cluster-topology.js';
-import { type Command, countReply, planCommands, tagsToExpand } from './command-plan.js';
-import { tombstoneLeases } from './lease-revoke.js';
+import {
+  BATCH_SCRIPTS,
+  type Command,
+  countReply,
+  countTagPage,
+  planCommands,
+  type TagPageReply,
+  tagsToExpand,
+} from './command-plan.js';
 import { unlinkPage } from './page-unlink.js';
 import { StandaloneTopology } from './standalone-topology.js';
 import { scanFilling, scanPages, type TopologyStrategy } from './topology.js';
-import { bumpVersion } from './version-script.js';
 
 export type { ApplyResult, EventFailure } from './apply-tally.js';
 export { HEARTBEAT_KEY } from './command-plan.js';
 
 /** Scripts the planned pipelines call by SHA, to load again on NOSCRIPT. */
-const PIPELINED_SCRIPTS: ReadonlyMap<string, LuaScript> = new Map([
-  [bumpVersion.sha, bumpVersion],
-  [tombstoneLeases.sha, tombstoneLeases],
-]);
+const PIPELINED_SCRIPTS: ReadonlyMap<string, LuaScript> = new Map(BATCH_SCRIPTS.map((s) => [s.sha, s]));
+
+/** A tag whose first page (in the pipeline) answered a cursor to go on from. */
+interface TagRest {
+  tag: string;
+  cursor: string;
+  asking: readonly number[];
+}
 
 export interface RedisApplierOptions {
   /** SCAN and SSCAN COUNT for pattern and tag expansion: members held, and Redis time taken, per step. */
@@ -38,13 +48,15 @@ export interface RedisApplierOptions {
 
 /**
  * Applies invalidation events to one region's Redis (standalone or cluster), a batch at a
- * time. Tags and patterns are expanded first (each tag once per batch, however many of its
- * events name it), a page at a time (SSCAN, SCAN), each page's
- * keys deleted before the next is read, so neither memory nor a Redis step grows with the
- * size of a tag or of the keyspace. The rest of the batch is pipelined: one UNLINK for every
- * value key, one for every lease, a version bump per version key (one pipeline on a
- * standalone server, one per slot in a cluster). Either way a failed command blames only
- * the events that asked for it.
+ * time. Tags and patterns are expanded a page at a time (SSCAN, SCAN), each tag once per
+ * batch however many of its events name it, each page's keys deleted before the next is
+ * read, so neither memory nor a Redis step grows with the size of a tag or of the keyspace.
+ * The rest of the batch is pipelined: one UNLINK for every value key, one for every lease,
+ * one version script for the version keys (one pipeline on a standalone server, one per
+ * slot in a cluster). On a standalone server the first page of every tag rides in that
+ * pipeline too, so an ordinary batch costs one round trip; a cluster expands its tags
+ * (and both their patterns) before it. Either way a failed command blames only the events
+ * that asked for it.
  *
  * Idempotent: deleting keys, leases and tag members twice changes nothing, and a
  * redelivered event only moves its version keys forward again, which invalidates once more.
@@ -81,7 +93,9 @@ export class RedisApplier {
       tally.addKeys(index, event.keys);
       if (event.patterns.length > 0) expansions.push(this.expandPatterns(event, index, tally));
     });
-    for (const [tag, asking] of tagsToExpand(events)) expansions.push(this.expandTag(tag, asking, tally));
+    const tags = tagsToExpand(events);
+    if (!this.topology.inlineTags)
+      for (const [tag, asking] of tags) expansions.push(this.expandTag(tag, asking, tally));
     await Promise.all(expansions);
     const planned = planCommands({
       events,
@@ -89,9 +103,14 @@ export class RedisApplier {
       slotOf: (key) => this.topology.slotOf(key),
       versionTtlMs: this.versionTtlMs,
       fillTombstoneMs: this.fillTombstoneMs,
+      tags: this.topology.inlineTags ? tags : undefined,
+      tagPageSize: this.pageSize,
     });
 
-    await this.run(planned, tally);
+    const rest: TagRest[] = [];
+    await this.run(planned, tally, rest);
+    // What is left of a tag larger than a page, page by page (rare: a page is --expand-page members).
+    await Promise.all(rest.map(({ tag, cursor, asking }) => this.expandTag(tag, asking, tally, cursor)));
 
     const result = tally.result();
     for (const f of result.failed)
@@ -103,9 +122,9 @@ export class RedisApplier {
    * One expansion per tag for the whole batch (see tagsToExpand); a failure fails every
    * event that named the tag (their retry starts over, harmlessly).
    */
-  private async expandTag(tag: string, asking: readonly number[], tally: ApplyTally): Promise<void> {
+  private async expandTag(tag: string, asking: readonly number[], tally: ApplyTally, cursor = '0'): Promise<void> {
     try {
-      await this.topology.expandTag(tag, this.pageSize, tally);
+      await this.topology.expandTag(tag, this.pageSize, tally, cursor);
       tally.add('tagsExpanded');
     } catch (err) {
       for (const index of asking) tally.fail(index, 'tag', err);
@@ -135,11 +154,11 @@ export class RedisApplier {
    * Sends the strategy's pipelines concurrently. Scripts go by SHA; a server that lost them
    * (restart, SCRIPT FLUSH) gets the script loaded and only the refused calls sent again.
    */
-  private async run(commands: Command[], tally: ApplyTally, reloaded = false): Promise<void> {
-    await Promise.all(this.topology.pipelines(commands).map((batch) => this.send(batch, tally, reloaded)));
+  private async run(commands: Command[], tally: ApplyTally, rest: TagRest[], reloaded = false): Promise<void> {
+    await Promise.all(this.topology.pipelines(commands).map((batch) => this.send(batch, tally, rest, reloaded)));
   }
 
-  private async send(batch: Command[], tally: ApplyTally, reloaded: boolean): Promise<void> {
+  private async send(batch: Command[], tally: ApplyTally, rest: TagRest[], reloaded: boolean): Promise<void> {
     if (batch.length === 0) return;
     const blame = (commands: Command[], err: unknown) =>
       commands.forEach((c) => c.events.forEach((i) => tally.fail(i, c.stage, err)));
@@ -159,7 +178,7 @@ export class RedisApplier {
         const scripts = new Set(unknownScript.map((c) => PIPELINED_SCRIPTS.get(c.args[1] ?? '')));
         for (const script of scripts)
           if (script) await Promise.all(this.topology.masters().map((node) => script.load(node)));
-        await this.run(unknownScript, tally, true);
+        await this.run(unknownScript, tally, rest, true);
       } catch (err) {
         blame(unknownScript, err);
       }
@@ -169,7 +188,12 @@ export class RedisApplier {
       if (resent.has(command)) return;
       const [err, reply] = replies[i] ?? [new Error('no reply from Redis'), null];
       if (err) blame([command], err);
-      else countReply(tally, command, reply);
+      else if (command.count !== 'tagPage') countReply(tally, command, reply);
+      else {
+        const cursor = countTagPage(tally, reply as TagPageReply);
+        if (cursor === '0') tally.add('tagsExpanded');
+        else rest.push({ tag: command.tag ?? '', cursor, asking: command.events });
+      }
     });
   }
 }

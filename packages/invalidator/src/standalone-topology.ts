@@ -1,13 +1,14 @@
 import { tagKey } from '@fabric/sdk';
 import type { Redis } from 'ioredis';
 import type { ApplyTally } from './apply-tally.js';
-import type { Command } from './command-plan.js';
+import { type Command, countTagPage, type TagPageReply } from './command-plan.js';
 import { expandTagPage } from './tag-script.js';
 import type { TopologyStrategy } from './topology.js';
 
 /**
  * One server holds every key, so the whole batch is one pipeline, and a tag's page script
- * deletes its members, their companions and their place in the set in one step.
+ * deletes its members, their companions and their place in the set in one step: the first
+ * page of every tag goes in that pipeline, the rest of a larger tag page by page after it.
  */
 export class StandaloneTopology implements TopologyStrategy {
   constructor(
@@ -15,23 +16,21 @@ export class StandaloneTopology implements TopologyStrategy {
     private readonly fillTombstoneMs = 0,
   ) {}
 
+  readonly inlineTags = true;
+
   slotOf(): number {
     return 0;
   }
 
-  async expandTag(tag: string, pageSize: number, tally: ApplyTally): Promise<void> {
-    let cursor = '0';
+  async expandTag(tag: string, pageSize: number, tally: ApplyTally, from = '0'): Promise<void> {
+    let cursor = from;
     do {
-      const [next, values, leases, , stale] = (await expandTagPage.run(
+      const page = (await expandTagPage.run(
         this.redis,
         [tagKey(tag)],
         [cursor, pageSize, this.fillTombstoneMs],
-      )) as [string, number, number, number, number];
-      tally.add('keysUnlinked', values);
-      tally.add('leasesRevoked', leases);
-      tally.add('staleDropped', stale);
-      tally.add('pagesScanned');
-      cursor = next;
+      )) as TagPageReply;
+      cursor = countTagPage(tally, page);
     } while (cursor !== '0');
   }
 

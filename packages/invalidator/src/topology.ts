@@ -11,11 +11,18 @@ export interface TopologyStrategy {
   /** The slot a key's commands are grouped under. */
   slotOf(key: string): number;
   /**
-   * Deletes one tag's members and their leases, a page (SSCAN COUNT pageSize) at a time,
-   * each member before it leaves the set; counts what it deleted and the pages into the
-   * tally. Throws the first failure: the members not yet removed stay in the set for the retry.
+   * True when one script step can delete a page of a tag (every key on one server): the
+   * tag's first page then rides in the batch's pipeline, and expandTag only goes on from
+   * the cursor it answered.
    */
-  expandTag(tag: string, pageSize: number, tally: ApplyTally): Promise<void>;
+  readonly inlineTags: boolean;
+  /**
+   * Deletes one tag's members and their leases, a page (SSCAN COUNT pageSize) at a time
+   * from `cursor` ('0': the start), each member before it leaves the set; counts what it
+   * deleted and the pages into the tally. Throws the first failure: the members not yet
+   * removed stay in the set for the retry.
+   */
+  expandTag(tag: string, pageSize: number, tally: ApplyTally, cursor?: string): Promise<void>;
   /** Splits a batch's commands into the pipelines sent, concurrently, to the server(s). */
   pipelines(commands: Command[]): Command[][];
   /** The servers that hold a share of the keyspace: what a paged SCAN walks. */

@@ -5,11 +5,14 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { BusPublisher } from '../src/bus-publisher.js';
 
-/** A Redis that records publishes and the hash script's arguments; `fail` makes publishes throw. */
+/**
+ * A Redis that records what the delivery script would publish and raise (its ARGV: channel,
+ * n, n field/LSN pairs, messages), and heartbeat publishes; `fail` makes both throw.
+ */
 function fakeRedis() {
   const published: string[] = [];
   const raised: string[][] = [];
-  const state = { fail: false };
+  const state = { fail: false, calls: 0 };
   const redis = {
     publish: async (_channel: string, text: string) => {
       if (state.fail) throw new Error('down');
@@ -17,8 +20,11 @@ function fakeRedis() {
       return 1;
     },
     hset: async () => 1,
-    evalsha: async (_sha: string, _n: number, key: string, ...args: string[]) => {
-      if (key === APPLIED_LSNS_KEY) raised.push(args);
+    evalsha: async (_sha: string, _n: number, key: string, _channel: string, n: number, ...rest: string[]) => {
+      if (state.fail) throw new Error('down');
+      state.calls++;
+      if (key === APPLIED_LSNS_KEY && n > 0) raised.push(rest.slice(0, 2 * n));
+      published.push(...rest.slice(2 * n));
       return 1;
     },
   } as unknown as RedisClient;
@@ -57,8 +63,8 @@ describe('BusPublisher', () => {
     expect(raised).toEqual([['fabric.inval.eu-west:1', '0000000000000020']]);
   });
 
-  it('splits a large invalidation by bytes, the watermark on the last part', async () => {
-    const { bus, messages } = make(200);
+  it('splits a large invalidation by bytes, the watermark on the last part, all in one call', async () => {
+    const { bus, messages, state } = make(200);
     const keys = Array.from({ length: 40 }, (_, i) => `user:${i}`);
     bus.applied(ev({ keys, primaryLsn: '0/30' }), 0);
     bus.chunkDone(0);
@@ -68,6 +74,7 @@ describe('BusPublisher', () => {
     expect(all.flatMap((m) => m?.keys ?? [])).toEqual(keys);
     expect(all.at(-1)?.watermarks).toEqual({ '0': '0/30' });
     expect(all.slice(0, -1).every((m) => Object.keys(m?.watermarks ?? {}).length === 0)).toBe(true);
+    expect(state.calls).toBe(1);
   });
 
   it('a resync is a flush, and so is the first message after a publish was lost', async () => {

@@ -1,13 +1,14 @@
 import { create, type InvalidationEvent, InvalidationEventSchema, Operation, timestampFromMs } from '@fabric/proto';
-import { leaseKey, staleKey } from '@fabric/sdk';
+import { leaseKey, staleKey, tagKey } from '@fabric/sdk';
 import type { Cluster } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { ApplyTally } from '../src/apply-tally.js';
 import { ClusterTopology } from '../src/cluster-topology.js';
-import { batchCommandMix, HEARTBEAT_KEY, planCommands, tagsToExpand } from '../src/command-plan.js';
+import { batchCommandMix, countReply, HEARTBEAT_KEY, planCommands, tagsToExpand } from '../src/command-plan.js';
 import { tombstoneLeases } from '../src/lease-revoke.js';
 import { keySlot } from '../src/slot.js';
-import { bumpVersion } from '../src/version-script.js';
+import { expandTagPage } from '../src/tag-script.js';
+import { bumpVersions } from '../src/version-script.js';
 
 const ev = (fields: Partial<InvalidationEvent>): InvalidationEvent =>
   create(InvalidationEventSchema, { id: `e${Math.random()}`, operation: Operation.UPDATE, ...fields });
@@ -23,7 +24,7 @@ describe('planCommands', () => {
     [1, new Set(['b', 'c'])],
   ]);
 
-  it('on one slot: leases revoked first, then one UNLINK for values and one for stale copies, a bump per version, a SET per heartbeat', () => {
+  it('on one slot: leases revoked first, then one UNLINK for values and one for stale copies, one version script, a SET per heartbeat', () => {
     const plan = planCommands({ events, keysByEvent, slotOf: () => 0, versionTtlMs: 60_000 });
     expect(plan.map((c) => [c.args, c.events])).toEqual([
       [
@@ -38,8 +39,59 @@ describe('planCommands', () => {
         ['unlink', staleKey('a'), staleKey('b'), staleKey('c')],
         [0, 1],
       ],
-      [['evalsha', bumpVersion.sha, '1', 'ver:a', '60000'], [0]],
+      [['evalsha', bumpVersions.sha, '1', 'ver:a', '60000'], [0]],
       [['set', HEARTBEAT_KEY, '1700000000000'], [2]],
+    ]);
+  });
+
+  it("bumps a slot's version keys in one script call, each key once, remembering who named it", () => {
+    const named = [ev({ versions: ['ver:x', 'ver:y'] }), ev({ versions: ['ver:y'] }), ev({ versions: ['ver:z'] })];
+    const plan = planCommands({
+      events: named,
+      keysByEvent: new Map(named.map((_, i) => [i, new Set<string>()])),
+      slotOf: () => 0,
+      versionTtlMs: 5,
+    });
+    expect(plan).toHaveLength(1);
+    expect(plan[0]).toMatchObject({
+      args: ['evalsha', bumpVersions.sha, '3', 'ver:x', 'ver:y', 'ver:z', '5'],
+      events: [0, 1, 2],
+      perKey: [[0], [0, 1], [2]],
+    });
+    // A key's own error fails the events that named it, and only those.
+    const tally = new ApplyTally(named);
+    const wrongType = Object.assign(new Error('WRONGTYPE Operation against a key'), { name: 'ReplyError' });
+    countReply(tally, plan[0]!, [1, wrongType, 1]);
+    const result = tally.result();
+    expect(result.versionsBumped).toBe(2);
+    expect(result.failed.map((f) => [f.index, f.error.stage, (f.error.cause as Error).message])).toEqual([
+      [0, 'incr', wrongType.message],
+      [1, 'incr', wrongType.message],
+    ]);
+  });
+
+  it('puts the first page of every inlined tag ahead of everything else, blaming the events that name it', () => {
+    const plan = planCommands({
+      events,
+      keysByEvent,
+      slotOf: () => 0,
+      versionTtlMs: 1,
+      tags: new Map([['team:1', [0, 1]]]),
+      tagPageSize: 50,
+    });
+    expect(plan[0]).toMatchObject({
+      args: ['evalsha', expandTagPage.sha, '1', tagKey('team:1'), '0', '50', '0'],
+      events: [0, 1],
+      stage: 'tag',
+      count: 'tagPage',
+      tag: 'team:1',
+    });
+    expect(plan.slice(1).map((c) => c.count)).toEqual([
+      'leasesRevoked',
+      'keysUnlinked',
+      'staleDropped',
+      'versionsBumped',
+      'heartbeats',
     ]);
   });
 
@@ -125,7 +177,7 @@ describe('tagsToExpand', () => {
     ]);
   });
 
-  it('gives the bench one tag page per distinct tag, then the planned pipeline', () => {
+  it("gives the bench the applier's own pipeline: one tag page per distinct tag first", () => {
     const events = [ev({ keys: ['user:1'], tags: ['t'] }), ev({ keys: ['user:2'], tags: ['t'] })];
     const mix = batchCommandMix(events, { versionTtlMs: 60_000, fillTombstoneMs: 0 });
     expect(mix.filter((c) => c[0] === 'evalsha')).toHaveLength(1);
