@@ -91,7 +91,8 @@ ${KAFKA_SECURITY_HELP}  --rules FILE           Key rules YAML [FABRIC_RULES]    
   --metrics-port N       Prometheus /metrics and /healthz (default 0 = any free port)
   --metrics-host ADDR    Default 127.0.0.1
   --max-batch N          Events per Kafka batch (default 500)
-  --linger-ms N          Wait this long to fill a batch (default 5)
+  --linger-ms N          Wait this long to fill a batch (default 5); a change arriving
+                         when nothing was sent for ten times as long goes out at once
   --health-grace-ms N    /healthz answers 503 once Kafka has not acknowledged a batch
                          for this long (default 30000); at once while the WAL stream
                          is not streaming

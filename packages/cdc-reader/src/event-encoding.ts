@@ -55,6 +55,15 @@ function bigVarintSize(v: bigint): number {
   return n;
 }
 
+/**
+ * UTF-8 bytes of a string. The fabric's names are ASCII almost always, and counting them
+ * here is cheaper than a call into Buffer.byteLength per string (nine per event).
+ */
+function utf8Bytes(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s);
+  return s.length;
+}
+
 class Writer {
   pos = 0;
   constructor(readonly buf: Buffer) {}
@@ -88,10 +97,29 @@ class Writer {
     this.buf[this.pos++] = Number(u);
   }
 
+  /** A length-delimited string field; `bytes` is its UTF-8 length (equal to its length when ASCII). */
   string(tag: number, s: string, bytes: number): void {
     this.byte(tag);
     this.varint(bytes);
-    this.pos += this.buf.write(s, this.pos, bytes, 'utf8');
+    if (bytes === s.length) {
+      const buf = this.buf;
+      let pos = this.pos;
+      for (let i = 0; i < s.length; i++) buf[pos++] = s.charCodeAt(i);
+      this.pos = pos;
+    } else this.pos += this.buf.write(s, this.pos, bytes, 'utf8');
+  }
+
+  time(tag: number, t: Timestamp, bodySize: number): void {
+    this.byte(tag);
+    this.varint(bodySize);
+    if (t.seconds !== 0n) {
+      this.byte(SECONDS);
+      this.signed(t.seconds);
+    }
+    if (t.nanos !== 0) {
+      this.byte(NANOS);
+      this.signed(t.nanos);
+    }
   }
 }
 
@@ -106,65 +134,72 @@ function covered(event: InvalidationEvent): boolean {
   );
 }
 
+/** A non-empty singular string field's size; an empty one is not written (proto3 implicit presence). */
+const fieldSize = (bytes: number): number => (bytes > 0 ? 1 + varintSize(bytes) + bytes : 0);
+
+/** The size of a repeated string field, and each element's UTF-8 length into `into`. */
+function listSize(list: readonly string[], into: number[]): number {
+  let size = 0;
+  for (const s of list) {
+    const bytes = utf8Bytes(s);
+    into.push(bytes);
+    size += 1 + varintSize(bytes) + bytes;
+  }
+  return size;
+}
+
+function writeList(w: Writer, tag: number, list: readonly string[], lengths: readonly number[], from: number): number {
+  for (let i = 0; i < list.length; i++) w.string(tag, list[i]!, lengths[from + i]!);
+  return from + list.length;
+}
+
 /** The event's protobuf bytes, equal to `toBinary(InvalidationEventSchema, event)`. */
 export function encodeInvalidationEvent(event: InvalidationEvent): Uint8Array {
   if (!covered(event)) return toBinary(InvalidationEventSchema, event);
-  const single = [event.id, event.region, event.sourceLsn, event.table] as const;
-  const singleBytes = single.map((s) => Buffer.byteLength(s));
-  const primaryLsnBytes = Buffer.byteLength(event.primaryLsn);
-  const lists = [event.keys, event.tags, event.versions, event.patterns] as const;
-  const listBytes = lists.map((list) => list.map((s) => Buffer.byteLength(s)));
+  const idBytes = utf8Bytes(event.id);
+  const regionBytes = utf8Bytes(event.region);
+  const sourceLsnBytes = utf8Bytes(event.sourceLsn);
+  const tableBytes = utf8Bytes(event.table);
+  const primaryLsnBytes = utf8Bytes(event.primaryLsn);
+  // One array for every element of the four lists, in field order.
+  const lengths: number[] = [];
   const commitTime = event.primaryCommitTime;
   const emitted = event.emittedTime;
   const commitSize = commitTime ? timestampBodySize(commitTime) : 0;
   const emittedSize = emitted ? timestampBodySize(emitted) : 0;
 
-  const field = (bytes: number) => (bytes > 0 ? 1 + varintSize(bytes) + bytes : 0);
-  let size = 0;
-  for (const bytes of singleBytes) size += field(bytes);
-  for (const list of listBytes) for (const bytes of list) size += 1 + varintSize(bytes) + bytes;
+  let size =
+    fieldSize(idBytes) +
+    fieldSize(regionBytes) +
+    fieldSize(sourceLsnBytes) +
+    fieldSize(tableBytes) +
+    fieldSize(primaryLsnBytes);
+  size += listSize(event.keys, lengths) + listSize(event.tags, lengths);
+  size += listSize(event.versions, lengths) + listSize(event.patterns, lengths);
   if (commitTime) size += 1 + varintSize(commitSize) + commitSize;
   if (event.operation !== 0) size += 1 + signedVarintSize(event.operation);
   if (emitted) size += 1 + varintSize(emittedSize) + emittedSize;
   if (event.force) size += 2;
-  size += field(primaryLsnBytes);
 
   const w = new Writer(Buffer.allocUnsafe(size));
-  const str = (tag: number, s: string, bytes: number) => {
-    if (bytes > 0) w.string(tag, s, bytes);
-  };
-  const time = (tag: number, t: Timestamp, bodySize: number) => {
-    w.byte(tag);
-    w.varint(bodySize);
-    if (t.seconds !== 0n) {
-      w.byte(SECONDS);
-      w.signed(t.seconds);
-    }
-    if (t.nanos !== 0) {
-      w.byte(NANOS);
-      w.signed(t.nanos);
-    }
-  };
-  str(ID, event.id, singleBytes[0]!);
-  str(REGION, event.region, singleBytes[1]!);
-  str(SOURCE_LSN, event.sourceLsn, singleBytes[2]!);
-  if (commitTime) time(PRIMARY_COMMIT_TIME, commitTime, commitSize);
-  str(TABLE, event.table, singleBytes[3]!);
+  if (idBytes > 0) w.string(ID, event.id, idBytes);
+  if (regionBytes > 0) w.string(REGION, event.region, regionBytes);
+  if (sourceLsnBytes > 0) w.string(SOURCE_LSN, event.sourceLsn, sourceLsnBytes);
+  if (commitTime) w.time(PRIMARY_COMMIT_TIME, commitTime, commitSize);
+  if (tableBytes > 0) w.string(TABLE, event.table, tableBytes);
   if (event.operation !== 0) {
     w.byte(OPERATION);
     w.signed(event.operation);
   }
-  const listTags = [KEYS, TAGS, VERSIONS, PATTERNS];
-  for (let l = 0; l < lists.length; l++) {
-    const list = lists[l]!;
-    const bytes = listBytes[l]!;
-    for (let i = 0; i < list.length; i++) w.string(listTags[l]!, list[i]!, bytes[i]!);
-  }
-  if (emitted) time(EMITTED_TIME, emitted, emittedSize);
+  let at = writeList(w, KEYS, event.keys, lengths, 0);
+  at = writeList(w, TAGS, event.tags, lengths, at);
+  at = writeList(w, VERSIONS, event.versions, lengths, at);
+  writeList(w, PATTERNS, event.patterns, lengths, at);
+  if (emitted) w.time(EMITTED_TIME, emitted, emittedSize);
   if (event.force) {
     w.byte(FORCE);
     w.byte(1);
   }
-  str(PRIMARY_LSN, event.primaryLsn, primaryLsnBytes);
+  if (primaryLsnBytes > 0) w.string(PRIMARY_LSN, event.primaryLsn, primaryLsnBytes);
   return w.buf;
 }

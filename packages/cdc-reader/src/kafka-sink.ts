@@ -1,6 +1,7 @@
 import { createKafka, createProducer, type KafkaSecurity, RecoveringProducer } from '@fabric/runtime';
 import { CompressionTypes, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { keyPartition } from './key-partition.js';
 import type { OutgoingMessage, SendBatch } from './publisher.js';
 
 export interface KafkaSink {
@@ -57,7 +58,9 @@ export async function connectKafkaSink(opts: {
       list.push({
         key: m.key,
         value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength),
-        partition: m.partition,
+        // Where kafkajs would put it (key-partition.ts), without its Long arithmetic. Dead
+        // letters, rare, go to a topic whose partition count the sink does not hold: kafkajs places them.
+        partition: m.partition ?? (m.topic === opts.topic ? keyPartition(m.key, partitions) : undefined),
       });
       byTopic.set(m.topic, list);
     }

@@ -120,13 +120,14 @@ async function main(): Promise<number> {
     });
   }
   stage = 'starting the replication stream';
+  // Frequent status updates keep the replay after a crash short (fewer duplicates).
+  const statusIntervalMs = 250;
   const stream = new ReplicationStream({
     connectionString: config.postgresUrl,
     slot: config.slot,
     publication: config.publication,
     logger,
-    // Frequent status updates keep the replay after a crash short (fewer duplicates).
-    statusIntervalMs: 250,
+    statusIntervalMs,
     onKeepalive: (walEnd) => reader?.onKeepalive(walEnd),
   });
   let recordErrorLogged = false;
@@ -138,6 +139,8 @@ async function main(): Promise<number> {
         await store.confirmed(lsn, timeline!.current);
       },
       confirm: (lsn) => stream.confirm(lsn),
+      // The slot hears of its position once per status interval: recording more often buys nothing.
+      minIntervalMs: statusIntervalMs,
       onError: (err) => {
         if (!recordErrorLogged)
           logger.error({ err }, 'cannot write the continuity record; the slot is not confirmed until Redis answers');
@@ -158,7 +161,13 @@ async function main(): Promise<number> {
     send: sink.send,
     partitions: sink.partitions,
     continuity,
-    ...(gate ? { confirm: (lsn: string) => gate.offer(lsn), recordFailingSince: () => gate.failingSince } : {}),
+    ...(gate
+      ? {
+          confirm: (lsn: string) => gate.offer(lsn),
+          settleConfirmations: () => gate.flush(),
+          recordFailingSince: () => gate.failingSince,
+        }
+      : {}),
   });
   await reader.start();
   logger.info(

@@ -31,6 +31,12 @@ export interface PublisherOptions {
    * than this still goes alone (the reader's limits keep every message below it).
    */
   maxBatchBytes?: number;
+  /**
+   * How long a message may wait for others to share its batch. Not on a quiet link: a
+   * message arriving when nothing was sent for QUIET_LINGERS lingers goes at the end of the
+   * current turn of the event loop (with whatever the same turn queued), since waiting
+   * would batch it with nothing and only add the linger to an idle region's commit→applied.
+   */
   lingerMs: number;
   /** Above this many unsent messages, enqueue() waits: backpressure onto the WAL stream. */
   maxPending?: number;
@@ -67,6 +73,13 @@ type Attempt = { status: 'sent' } | { status: 'closed' } | { status: 'refused'; 
 export const DEFAULT_MAX_PENDING = 20_000;
 
 /**
+ * A link is quiet once nothing was sent for this many lingers. Not one: a region at 1,000
+ * changes/s has gaps of a few ms between its commits, and a message sent alone after each
+ * gap made a quarter more sends (and as many more fetch rounds for the invalidator).
+ */
+export const QUIET_LINGERS = 10;
+
+/**
  * Batches messages to Kafka and turns acknowledgements into confirmed commit LSNs. The
  * queue holds messages and commit markers in WAL order; one batch is in flight at a time,
  * so a marker is confirmed only after every message queued before it was acknowledged.
@@ -82,6 +95,10 @@ export class Publisher {
   private pendingBytes = 0;
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** A flush is due at the end of this turn (a quiet link), see lingerMs. */
+  private soon = false;
+  /** When the last batch was acknowledged (ms, the injected clock). */
+  private lastSentAt = Number.NEGATIVE_INFINITY;
   private drained: Array<() => void> = [];
   private closed = false;
   private inFlight: UnacknowledgedSend | undefined;
@@ -147,6 +164,13 @@ export class Publisher {
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
       void this.flush();
+    } else if (this.now() - this.lastSentAt >= this.opts.lingerMs * QUIET_LINGERS) {
+      if (this.soon || this.timer) return;
+      this.soon = true;
+      setImmediate(() => {
+        this.soon = false;
+        void this.flush();
+      });
     } else {
       this.timer ??= setTimeout(() => {
         this.timer = undefined;
@@ -183,6 +207,7 @@ export class Publisher {
       const batch = this.queue.slice(0, take);
       const outgoing = batch.flatMap((i) => (i.type === 'message' ? [i.message] : []));
       if (outgoing.length > 0 && !(await this.deliver(outgoing))) return;
+      if (outgoing.length > 0) this.lastSentAt = this.now();
       this.queue.splice(0, take);
       this.pendingMessages -= outgoing.length;
       this.pendingBytes -= bytes;

@@ -1,4 +1,11 @@
-import { OUTBOX_TABLE, type ReaderContinuity, type ReaderStatus } from '@fabric/contracts';
+import {
+  compareLsn,
+  type Lsn,
+  lsnToBigInt,
+  OUTBOX_TABLE,
+  type ReaderContinuity,
+  type ReaderStatus,
+} from '@fabric/contracts';
 import { create, DeadLetterSchema, Operation, timestampFromDate, toBinary } from '@fabric/proto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -10,7 +17,7 @@ import { HeartbeatWriter } from './heartbeat.js';
 import type { ReaderMetrics } from './metrics.js';
 import { OutputLimits, refusedDeadLetter } from './output-limits.js';
 import type { Output } from './outputs.js';
-import { type Lsn, lsnToBigInt, type PgoutputMessage, type ReplicationStream } from './pgoutput/index.js';
+import type { PgoutputMessage, ReplicationStream } from './pgoutput/index.js';
 import { Publisher, type SendBatch } from './publisher.js';
 import { MessageRelay } from './relay.js';
 import type { KeyRules } from './rules/index.js';
@@ -32,6 +39,8 @@ export interface ReaderDeps {
    * the slot. Default: straight to the slot (continuity off).
    */
   confirm?: (lsn: Lsn) => void;
+  /** Resolves once what went to `confirm` reached the slot (the gate writes its record at an interval). */
+  settleConfirmations?: () => Promise<void>;
   /** What the continuity check at this start found, for /healthz. */
   continuity?: ReaderContinuity;
   /** Since when the continuity record could not be written (confirmations are held meanwhile). */
@@ -130,6 +139,8 @@ export class CdcReader {
     if (this.lagTimer) clearInterval(this.lagTimer);
     await this.heartbeat?.stop();
     await this.publisher.close();
+    // The last acknowledged commit reaches the slot before the stream reports its position and ends.
+    await this.deps.settleConfirmations?.();
     await this.deps.stream.stop();
   }
 
@@ -269,7 +280,7 @@ export class CdcReader {
   }
 
   private confirm(lsn: Lsn): void {
-    if (this.confirmed && lsnToBigInt(lsn) <= lsnToBigInt(this.confirmed)) return;
+    if (this.confirmed && compareLsn(lsn, this.confirmed) <= 0) return;
     this.confirmed = lsn;
     (this.deps.confirm ?? ((l: Lsn) => this.deps.stream.confirm(l)))(lsn);
     this.deps.metrics.confirmedLsn.set(Number(lsnToBigInt(lsn)));

@@ -172,4 +172,41 @@ describe('Publisher', () => {
     releaseStalled();
     await unbounded.close();
   });
+
+  it('lingers only while the link is busy: on a quiet link a commit goes out at the end of its turn', async () => {
+    const broker = fakeBroker();
+    const confirmed: string[] = [];
+    const p = new Publisher({
+      send: broker.send,
+      onConfirmed: (l) => confirmed.push(l),
+      logger,
+      maxBatch: 10,
+      lingerMs: 500,
+    });
+    // Nothing sent for ten lingers: what one turn queues is one batch, sent without waiting.
+    const started = performance.now();
+    await p.enqueue(msg('a'));
+    await p.enqueue(msg('b'));
+    p.commit('0/10');
+    await vi.waitFor(() => expect(broker.batches).toEqual([['a', 'b']]), { timeout: 2_000, interval: 1 });
+    expect(performance.now() - started).toBeLessThan(400);
+    expect(confirmed).toEqual(['0/10']);
+    // Right after a send the link is busy: the next message waits for company, up to the linger.
+    await p.enqueue(msg('c'));
+    p.commit('0/20');
+    await sleep(100);
+    expect(broker.batches).toEqual([['a', 'b']]);
+    await p.enqueue(msg('d'));
+    p.commit('0/30');
+    await vi.waitFor(
+      () =>
+        expect(broker.batches).toEqual([
+          ['a', 'b'],
+          ['c', 'd'],
+        ]),
+      { timeout: 2_000 },
+    );
+    expect(confirmed).toEqual(['0/10', '0/30']);
+    await p.close();
+  });
 });
