@@ -36,13 +36,15 @@ Options:
                     (events/s, CPU per 1,000, profile), its own section likewise; or
                     catch-up: the reader draining a WAL backlog from a standing start
                     (changes/s, CPU per 1,000, peak RSS of a 200,000-row transaction,
-                    --cpu-prof profile, Debezium beside it unless --skip-debezium)
+                    --cpu-prof profile, Debezium beside it unless --skip-debezium); or
+                    keep-up: the latency run alone (--warmup, --rate, --duration on
+                    --regions), commit→applied and CPU per component per 1,000 changes
   --out FILE        Report file (default BENCHMARKS.md)
   --json            Also print the results as JSON on stdout
   --help
 `;
 
-export const PHASES = ['all', 'sdk', 'drain', 'catch-up'] as const;
+export const PHASES = ['all', 'sdk', 'drain', 'catch-up', 'keep-up'] as const;
 export type BenchPhase = (typeof PHASES)[number];
 
 function benchPhase(v: string | undefined): BenchPhase {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { MachineInfo } from './machine.js';
 import { f0, row } from './markdown.js';
 import { failed, type PhaseOutcome, succeeded } from './phase.js';
-import { BIG_TRANSACTION_ROWS, type CatchUpResult } from './phases/catch-up.js';
+import { BIG_TRANSACTION_ROWS, type CatchUpResult, type CatchUpRun } from './phases/catch-up.js';
 import type { DebeziumResult } from './phases/debezium.js';
 
 export const CATCH_UP_SECTION = 'catch-up';
@@ -36,18 +36,6 @@ export function renderCatchUp(
       f1(burst.cpuMsPer1000),
       f0(burst.peakRssMb),
     ]),
-    ...(outcome.compared
-      ? [
-          row([
-            `the same burst, comparison build (${f0(outcome.compared.pgbenchTps)} updates/s)`,
-            outcome.compared.changes,
-            f0(outcome.compared.drainMs),
-            f0(outcome.compared.rate),
-            f1(outcome.compared.cpuMsPer1000),
-            f0(outcome.compared.peakRssMb),
-          ]),
-        ]
-      : []),
     row([
       `one transaction of ${BIG_TRANSACTION_ROWS} rows`,
       bigTransaction.changes,
@@ -58,6 +46,22 @@ export function renderCatchUp(
     ]),
     '',
   );
+  const C = outcome.compared;
+  if (C) {
+    const pairRow = (what: string, r: CatchUpRun) =>
+      row([what, r.changes, f0(r.drainMs), f0(r.rate), f1(r.cpuMsPer1000), f0(r.peakRssMb)]);
+    out.push(
+      `Side by side with the comparison build (\`${path.relative(process.cwd(), C.script)}\`): a second reader on a slot, publication and topic of its own, frozen and released together with this one, so both drain the same backlog at the same moments of the shared machine (each slows the other alike: compare the two rows, not these with the ones above).`,
+      '',
+      row(['backlog, both at once', 'changes', 'drain ms', 'changes/s', 'CPU ms per 1,000 changes', 'peak RSS MB']),
+      row(Array<string>(6).fill('---')),
+      pairRow(`burst (${f0(C.pgbenchTps)} updates/s), this build`, C.burst.current),
+      pairRow('burst, comparison build', C.burst.other),
+      pairRow(`${BIG_TRANSACTION_ROWS} rows, this build`, C.bigTransaction.current),
+      pairRow(`${BIG_TRANSACTION_ROWS} rows, comparison build`, C.bigTransaction.other),
+      '',
+    );
+  }
   if (!debeziumOutcome) out.push('Debezium: not measured in this run (--skip-debezium).', '');
   else if (!debezium) out.push(`Debezium: failed: ${failed(debeziumOutcome) ? debeziumOutcome.error : 'n/a'}`, '');
   else {

@@ -55,6 +55,14 @@ export function renderDrain(
       `Keeping up instead of catching up (the drained instance, 1000 events/s in sends of 10 for 10 s): ${f1(steady)} ms CPU per 1,000 events.`,
       '',
     );
+  const paired = R.steadyPaired;
+  if (paired && paired.length > 0) {
+    const ratios = paired.map((r) => r.current / r.baseline).sort((a, b) => a - b);
+    out.push(
+      `The same, this build and the baseline side by side (each in its drained group, one trickle, both at once, ${paired.length} rounds of 10 s), CPU ms per 1,000 events: this build ${paired.map((r) => f0(r.current)).join(', ')}; baseline ${paired.map((r) => f0(r.baseline)).join(', ')}; this build / baseline, median of the rounds: ${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)} ×. (The baseline alone, after its own drain: ${f1(R.baseline?.steadyCpuMsPer1000)} ms.)`,
+      '',
+    );
+  }
   const idle = R.runs[0]?.idleMs;
   if (idle && idle.length > 0)
     out.push(

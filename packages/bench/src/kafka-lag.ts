@@ -49,6 +49,17 @@ export class KafkaLag {
     return (await Promise.all(regions.map((r) => this.lag(r)))).every((l) => l === 0);
   }
 
+  /** Sum over partitions of the region's invalidator group's committed offsets; null when the broker does not answer. */
+  async committedTotal(region: string, groupId = invalidatorGroup(region)): Promise<number | null> {
+    const { r, admin } = this.entry(region);
+    try {
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [r.kafka.topic] });
+      return (committed?.partitions ?? []).reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
+    } catch {
+      return null;
+    }
+  }
+
   /** Sum of the topic's partitions' end offsets; null when the broker does not answer. */
   async topicEnd(region: string, topic: string): Promise<number | null> {
     const { admin } = this.entry(region);

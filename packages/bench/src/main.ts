@@ -1,16 +1,20 @@
 #!/usr/bin/env node
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 // `npm run bench` / `fabric-bench`: starts the fabric, measures, writes BENCHMARKS.md. See args.ts.
 import path from 'node:path';
 import { HELP, parseBenchArgs } from './args.js';
 import { CATCH_UP_SECTION, renderCatchUp } from './catch-up-report.js';
 import { DRAIN_SECTION, renderDrain } from './drain-report.js';
+import { KEEP_UP_SECTION, renderKeepUp } from './keep-up-report.js';
 import { machineInfo } from './machine.js';
 import { runPhase, succeeded } from './phase.js';
 import { seedBaselines } from './phases/baselines.js';
 import { readerCatchUp } from './phases/catch-up.js';
 import { debeziumBaseline } from './phases/debezium.js';
 import { drainPhase } from './phases/drain.js';
+import { keepUpPhase } from './phases/keep-up.js';
+import { keepUpAtMax } from './phases/keep-up-max.js';
 import { latencyPhase } from './phases/latency.js';
 import { outages } from './phases/outage.js';
 import { profileHotPath } from './phases/profile.js';
@@ -36,6 +40,7 @@ if (opts.help) {
 const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
 const stateDir = path.resolve(opts.stateDir);
 const results: BenchResults = { command, opts, startedAt: new Date().toISOString() };
+const loadAtStart = loadavg()[0]!;
 
 // Hidden dev aid: BENCH_ATTACH=1 uses an already running `fabric up` on --state-dir.
 let fabric: Fabric;
@@ -63,6 +68,9 @@ try {
   } else if (opts.phase === 'drain') {
     await prepareSession(session, async () => {});
     results.drain = await runPhase('drain', progress, () => drainPhase(ctx));
+  } else if (opts.phase === 'keep-up') {
+    await prepareSession(session, primeCaches);
+    results.keepUp = await runPhase('keep-up', progress, () => keepUpPhase(session));
   } else if (opts.phase === 'catch-up') {
     await prepareSession(session, async () => {});
     results.catchUp = await runPhase('catch-up', progress, () => readerCatchUp(ctx));
@@ -79,6 +87,7 @@ async function allPhases(): Promise<void> {
   results.latency = latency.run;
   results.resources = latency.resources;
   results.healthz = latency.healthz;
+  results.keepUpMax = await runPhase('keep-up at the maximum', progress, () => keepUpAtMax(ctx, sampler));
 
   progress('max sustained rate: stepping');
   sampler.reset();
@@ -112,9 +121,16 @@ else {
   const [section, body] =
     opts.phase === 'drain'
       ? [DRAIN_SECTION, renderDrain(results.drain, command, results.machine)]
-      : opts.phase === 'catch-up'
-        ? [CATCH_UP_SECTION, renderCatchUp(results.catchUp, results.debezium, command, results.machine)]
-        : [SDK_SECTION, renderSdk(results.sdk, command, results.machine)];
+      : opts.phase === 'keep-up'
+        ? [KEEP_UP_SECTION, renderKeepUp(results.keepUp, command, opts.warmup, results.machine)]
+        : opts.phase === 'catch-up'
+          ? [CATCH_UP_SECTION, renderCatchUp(results.catchUp, results.debezium, command, results.machine)]
+          : [SDK_SECTION, renderSdk(results.sdk, command, results.machine)];
+  // Other work may share the machine: say how loaded it was, which is why rates vary between runs.
+  body.push(
+    `Load average (1 min) at the start and the end of this run: ${loadAtStart.toFixed(1)}, ${loadavg()[0]!.toFixed(1)} on ${results.machine?.nproc ?? '?'} cores; wall-clock rates move with it, CPU per 1,000 much less.`,
+    '',
+  );
   writeFileSync(opts.out, replaceSection(previous, section, body.join('\n')));
 }
 progress(`wrote ${opts.out}`);

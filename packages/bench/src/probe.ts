@@ -1,11 +1,12 @@
 // Per-region commit→applied probe: Redis keyspace notifications on the version keys. Each
-// invalidation of a user row INCRs ver:user:<id> in the same pipeline as the UNLINK of its
-// keys, so that INCR's notification marks the change applied in the region whether or not
-// the key was cached, and nothing has to be refilled between writes.
+// invalidation of a user row bumps ver:user:<id> (the version script SETs it; INCR before
+// the never-repeating scheme) in the same pipeline as, and after, the UNLINK of its keys, so
+// that notification marks the change applied in the region whether or not the key was
+// cached, and nothing has to be refilled between writes.
 import { Redis, type RedisOptions } from 'ioredis';
 import { CommitMatcher } from './commit-matcher.js';
 
-/** `K` keyspace channel, `$` string commands (INCR). */
+/** `K` keyspace channel, `$` string commands (SET, INCR). */
 export const PROBE_EVENTS = 'K$';
 export const PROBE_PATTERN = '__keyspace@0__:ver:user:*';
 const PREFIX = '__keyspace@0__:';
@@ -53,7 +54,8 @@ export class RegionProbe {
   }
 
   private onEvent(channel: string, event: string): void {
-    if (event !== 'incrby') return;
+    // `set` from the invalidator's version script; `incrby` from an invalidator of before it.
+    if (event !== 'set' && event !== 'incrby') return;
     const m = KEY.exec(channel.slice(PREFIX.length));
     if (m) this.matcher.invalidated(Number(m[1]), performance.now());
   }

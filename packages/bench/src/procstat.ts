@@ -25,6 +25,17 @@ export function parseStat(text: string): ProcStat {
   return { ppid: Number(rest[1]), utime: Number(rest[11]), stime: Number(rest[12]) };
 }
 
+/** CPU a live process has used so far, utime + stime in clock ticks; 0 once it is gone. */
+export function processTicks(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const s = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return s.utime + s.stime;
+  } catch {
+    return 0;
+  }
+}
+
 /** VmRSS in kB from the text of /proc/<pid>/status (0 if absent, e.g. a zombie). */
 export function parseVmRssKb(text: string): number {
   const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(text);

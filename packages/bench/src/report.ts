@@ -3,11 +3,12 @@ import path from 'node:path';
 import { cpuMsPerThousand } from './cpu-cost.js';
 import { renderDebezium } from './debezium-report.js';
 import { renderFindings } from './findings.js';
+import { renderKeepUpAtMax } from './keep-up-max-report.js';
+import { latencyTable } from './latency-table.js';
 import { f0, row } from './markdown.js';
 import { outageLatencies } from './outage-latencies.js';
 import { renderOutage } from './outage-report.js';
 import { failed, succeeded } from './phase.js';
-import type { RegionLatency } from './phases/measure.js';
 import { worstP99 } from './phases/steps.js';
 import { PROBE_EVENTS, PROBE_PATTERN } from './probe.js';
 import { markSection } from './report-section.js';
@@ -15,34 +16,6 @@ import type { BenchResults } from './results.js';
 import { renderSdk, SDK_SECTION } from './sdk/report.js';
 import { fmtMs } from './stats.js';
 import { renderTopologies } from './topology-report.js';
-
-const TARGET_HOME = 50;
-const TARGET_REPLICA = 100;
-
-function latencyTable(perRegion: Record<string, RegionLatency>, homeRegion: string | undefined): string {
-  const lines = [
-    row(['region', 'samples', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'target p99', 'met']),
-    row(Array<string>(8).fill('---')),
-  ];
-  for (const [r, s] of Object.entries(perRegion)) {
-    const target = r === homeRegion ? TARGET_HOME : TARGET_REPLICA;
-    const met =
-      s.p99 !== null && s.p99 <= target ? 'yes' : `no (gap ${fmtMs(s.p99 === null ? null : s.p99 - target)} ms)`;
-    lines.push(
-      row([
-        r + (r === homeRegion ? ' (home)' : ''),
-        s.count,
-        fmtMs(s.p50),
-        fmtMs(s.p99),
-        fmtMs(s.p999),
-        fmtMs(s.max),
-        `≤ ${target}`,
-        met,
-      ]),
-    );
-  }
-  return lines.join('\n');
-}
 
 function renderSolo(solo: NonNullable<BenchResults['solo']>, warmup: number): string[] {
   const out = ['## Commit → applied latency, the home region alone', ''];
@@ -69,7 +42,7 @@ function renderSolo(solo: NonNullable<BenchResults['solo']>, warmup: number): st
   );
   for (const x of solo.resources)
     out.push(row([x.component, f0(x.avgCpuPct), f0(cpuMsPerThousand(x.avgCpuPct, L.achievedRate)), f0(x.peakRssMb)]));
-  out.push('');
+  out.push('', ...renderKeepUpAtMax(solo.atMax, `${solo.region} alone, the machine to itself`));
   return out;
 }
 
@@ -90,7 +63,7 @@ export function renderReport(R: BenchResults): string {
     const L = R.latency;
     out.push(`## Commit → applied latency at ${L.rate} changes/s (batch ${L.batch}, ${L.durationMs / 1000} s)`, '');
     out.push(
-      `Measured with Redis keyspace notifications (\`notify-keyspace-events ${PROBE_EVENTS}\`, pattern \`${PROBE_PATTERN}\`) in every region: from the client time right after COMMIT returned (the primary commit is a few ms earlier, so these numbers slightly *under*-state the true commit→applied time) to the \`incrby\` notification of the row's version key, which the invalidator INCRs in the same Redis pipeline as the UNLINK of the row's keys.`,
+      `Measured with Redis keyspace notifications (\`notify-keyspace-events ${PROBE_EVENTS}\`, pattern \`${PROBE_PATTERN}\`) in every region: from the client time right after COMMIT returned (the primary commit is a few ms earlier, so these numbers slightly *under*-state the true commit→applied time) to the \`set\` notification of the row's version key, which the invalidator's version script bumps in the same Redis pipeline as, and after, the UNLINK of the row's keys.`,
       '',
     );
     out.push(
@@ -120,6 +93,8 @@ export function renderReport(R: BenchResults): string {
 
   if (R.solo) out.push(...renderSolo(R.solo, R.opts.warmup));
   out.push(...renderTopologies(R));
+
+  if (R.keepUpMax) out.push(...renderKeepUpAtMax(R.keepUpMax, 'three regions on this machine'));
 
   const steps = succeeded(R.steps);
   if (steps) {

@@ -8,6 +8,8 @@ import type { BaselinesResult } from './phases/baselines.js';
 import type { CatchUpResult } from './phases/catch-up.js';
 import type { DebeziumResult } from './phases/debezium.js';
 import type { DrainResult } from './phases/drain.js';
+import type { KeepUpResult } from './phases/keep-up.js';
+import type { KeepUpMaxResult } from './phases/keep-up-max.js';
 import type { MeasuredRun } from './phases/measure.js';
 import type { SdkResult } from './phases/sdk.js';
 import type { SoloResult } from './phases/solo.js';
@@ -36,6 +38,8 @@ export interface BenchResults {
   resources?: ComponentUsage[];
   /** region -> the invalidator's own view */
   healthz?: Record<string, HealthzLatency>;
+  /** pgbench at its maximum with the three regions running, after the latency run */
+  keepUpMax?: PhaseOutcome<KeepUpMaxResult>;
   steps?: PhaseOutcome<StepsResult>;
   /** The same fabric with logical replicas instead of physical standbys. */
   logical?: PhaseOutcome<TopologyResult>;
@@ -52,6 +56,8 @@ export interface BenchResults {
   drain?: PhaseOutcome<DrainResult>;
   /** the reader draining a WAL backlog from a standing start (--phase catch-up) */
   catchUp?: PhaseOutcome<CatchUpResult>;
+  /** the latency run alone (--phase keep-up) */
+  keepUp?: PhaseOutcome<KeepUpResult>;
   /** the latency run on the home region alone */
   solo?: PhaseOutcome<SoloResult>;
   finishedAt?: string;

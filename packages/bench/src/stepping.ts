@@ -22,17 +22,25 @@ export interface StepVerdict {
 export function judgeStep({ target, achieved, backlog, p99, maxP99Ms = 2000 }: StepObservation): StepVerdict {
   const primaryKeptUp = achieved >= 0.95 * target;
   if (backlog.length < 2) return { primaryKeptUp, fabricKeptUp: false, reason: 'too few samples' };
+  if (p99 === null) return { primaryKeptUp, fabricKeptUp: false, reason: 'no invalidation observed' };
+  if (p99 > maxP99Ms)
+    return { primaryKeptUp, fabricKeptUp: false, reason: `p99 ${p99.toFixed(0)} ms > ${maxP99Ms} ms` };
+  const growing = backlogGrowth(backlog, achieved);
+  if (growing) return { primaryKeptUp, fabricKeptUp: false, reason: growing };
+  return { primaryKeptUp, fabricKeptUp: true, reason: 'bounded' };
+}
+
+/**
+ * Why a backlog sampled evenly over a run is not bounded, or undefined when it is: its last
+ * third above a second of changes (`rate`) and half again its first third.
+ */
+export function backlogGrowth(backlog: readonly number[], rate: number): string | undefined {
   const third = Math.max(1, Math.floor(backlog.length / 3));
   const head = mean(backlog.slice(0, third));
   const tail = mean(backlog.slice(-third));
   // One second of changes in flight is what a bounded 1 s lag looks like.
-  const allowance = Math.max(50, achieved * 1.0);
-  if (p99 === null) return { primaryKeptUp, fabricKeptUp: false, reason: 'no invalidation observed' };
-  if (p99 > maxP99Ms)
-    return { primaryKeptUp, fabricKeptUp: false, reason: `p99 ${p99.toFixed(0)} ms > ${maxP99Ms} ms` };
-  if (tail > allowance && tail > head * 1.5)
-    return { primaryKeptUp, fabricKeptUp: false, reason: `backlog growing ${head.toFixed(0)} → ${tail.toFixed(0)}` };
-  return { primaryKeptUp, fabricKeptUp: true, reason: 'bounded' };
+  const allowance = Math.max(50, rate * 1.0);
+  return tail > allowance && tail > head * 1.5 ? `backlog growing ${head.toFixed(0)} → ${tail.toFixed(0)}` : undefined;
 }
 
 /** Next rate to try, or null to stop: doubles until a step fails or the cap. */

@@ -11,18 +11,18 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writ
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ReaderStatus } from '@fabric/contracts';
+import { lsnReached, type ReaderStatus } from '@fabric/contracts';
 import type { RegionEndpoints } from '@fabric/sandbox';
 import { Kafka, logLevel } from 'kafkajs';
 import type { BenchContext } from '../context.js';
 import { readProfile, type SelfTime, topSelfTime } from '../cpuprofile.js';
 import { getJson } from '../fabric-state.js';
-import { lsnReached } from '../lsn.js';
 import { pgbench } from '../pgbench.js';
-import { parseStat } from '../procstat.js';
+import { processTicks } from '../procstat.js';
 import { query } from '../query.js';
 import { repoPath } from '../repo-root.js';
 import { seedUsers } from '../seed.js';
+import { dropSideSlot } from '../side-pipeline.js';
 import { waitFor } from '../wait.js';
 
 const NAME = 'bench_catchup';
@@ -33,10 +33,15 @@ const BIG_FIRST_ID = 10_000_000;
 const CLK_TCK = 100;
 const READER_SCRIPT = repoPath('packages/cdc-reader/dist/main.js');
 /**
- * Hidden dev aid: another build of the reader's main.js (e.g. the previous commit's dist) whose
- * burst is drained first, in the same run, for a before/after comparison.
+ * Hidden dev aid: another build of the reader's main.js (e.g. the previous commit's dist).
+ * After the measured runs (the reader alone), it runs beside the reader on a slot,
+ * publication and topic of its own for one more burst and big transaction: both are frozen
+ * while the backlog is written and released together, so both builds drain the same WAL at
+ * the same moments of a shared machine, which one run after the other would not.
  */
 const COMPARE_READER = process.env.BENCH_COMPARE_READER;
+const COMPARE_NAME = `${NAME}_cmp`;
+const COMPARE_TOPIC = `${TOPIC}.cmp`;
 
 export interface CatchUpRun {
   changes: number;
@@ -51,8 +56,16 @@ export interface CatchUpRun {
 export interface CatchUpResult {
   /** pgbench burst, 16 clients */
   burst: CatchUpRun & { pgbenchTps: number };
-  /** the same burst drained by BENCH_COMPARE_READER's build, when set */
-  compared?: CatchUpRun & { pgbenchTps: number; script: string };
+  /**
+   * With BENCH_COMPARE_READER: a burst and a big transaction again, this build and that one
+   * draining them side by side, at once.
+   */
+  compared?: {
+    script: string;
+    pgbenchTps: number;
+    burst: { current: CatchUpRun; other: CatchUpRun };
+    bigTransaction: { current: CatchUpRun; other: CatchUpRun };
+  };
   /** one INSERT … SELECT of BIG_TRANSACTION_ROWS rows */
   bigTransaction: CatchUpRun;
   profile: { file: string; top: SelfTime[] } | { error: string };
@@ -67,11 +80,6 @@ const freePort = (): Promise<number> =>
       server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });
   });
-
-const ticksOf = (pid: number): number => {
-  const s = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  return s.utime + s.stime;
-};
 
 const peakRssMb = (pid: number): number | null => {
   const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -102,6 +110,14 @@ const marker = async (home: RegionEndpoints): Promise<string> =>
     )
   ).rows[0]?.l ?? '0/0';
 
+interface ReaderSetup {
+  profileDir?: string;
+  script?: string;
+  /** slot and publication */
+  name?: string;
+  topic?: string;
+}
+
 class CatchUpReader {
   readonly child: ChildProcess;
   readonly exited: Promise<unknown>;
@@ -111,8 +127,7 @@ class CatchUpReader {
     home: RegionEndpoints,
     port: number,
     readonly log: string,
-    profileDir?: string,
-    script = READER_SCRIPT,
+    { profileDir, script = READER_SCRIPT, name = NAME, topic = TOPIC }: ReaderSetup = {},
   ) {
     const args = [
       '--region',
@@ -124,13 +139,13 @@ class CatchUpReader {
       '--rules',
       repoPath('deploy/key-rules.demo.yaml'),
       '--topic',
-      TOPIC,
+      topic,
       '--dlq-topic',
-      `${TOPIC}.dlq`,
+      `${topic}.dlq`,
       '--slot',
-      NAME,
+      name,
       '--publication',
-      NAME,
+      name,
       '--heartbeat-ms',
       '0',
       '--continuity',
@@ -170,38 +185,62 @@ class CatchUpReader {
 
 /** Freezes the reader, lets `write` build a backlog, releases it and times the drain. */
 async function drainAfter(reader: CatchUpReader, home: RegionEndpoints, write: () => Promise<number>) {
-  reader.child.kill('SIGSTOP');
-  const changes = await write();
-  const end = await marker(home);
-  const rssReset = resetPeakRss(reader.pid);
-  const ticks0 = ticksOf(reader.pid);
-  const t0 = performance.now();
-  reader.child.kill('SIGCONT');
-  const drainMs = await waitFor(() => reader.confirmed(end), 600_000, 20);
-  const elapsed = performance.now() - t0;
-  const cpuMs = ((ticksOf(reader.pid) - ticks0) * 1000) / CLK_TCK;
-  const run: CatchUpRun = {
-    changes,
-    drainMs: drainMs === null ? null : elapsed,
-    rate: drainMs === null ? null : changes / (elapsed / 1000),
-    cpuMsPer1000: changes > 0 ? cpuMs / (changes / 1000) : null,
-    peakRssMb: rssReset ? peakRssMb(reader.pid) : null,
-  };
-  return run;
+  const [run] = await drainTogether([reader], home, write);
+  return run!;
 }
 
-async function startWarm(ctx: BenchContext, log: string, profileDir?: string, script?: string): Promise<CatchUpReader> {
-  const reader = new CatchUpReader(ctx.home, await freePort(), log, profileDir, script);
-  if ((await waitFor(async () => (await reader.health()) !== null, 60_000, 100)) === null)
-    throw new Error(`the catch-up reader did not answer /healthz within 60 s; see ${log}`);
-  // Warm: a short load it decodes live, so the JIT is done before the measured drain.
+/** drainAfter for several readers at once: frozen together, released together, each timed on its own. */
+async function drainTogether(
+  readers: readonly CatchUpReader[],
+  home: RegionEndpoints,
+  write: () => Promise<number>,
+): Promise<CatchUpRun[]> {
+  for (const reader of readers) reader.child.kill('SIGSTOP');
+  const changes = await write();
+  const end = await marker(home);
+  const rssReset = readers.map((reader) => resetPeakRss(reader.pid));
+  const ticks0 = readers.map((reader) => processTicks(reader.pid));
+  const t0 = performance.now();
+  for (const reader of readers) reader.child.kill('SIGCONT');
+  return Promise.all(
+    readers.map(async (reader, i): Promise<CatchUpRun> => {
+      const drainMs = await waitFor(() => reader.confirmed(end), 600_000, 20);
+      const elapsed = performance.now() - t0;
+      const cpuMs = ((processTicks(reader.pid) - ticks0[i]!) * 1000) / CLK_TCK;
+      return {
+        changes,
+        drainMs: drainMs === null ? null : elapsed,
+        rate: drainMs === null ? null : changes / (elapsed / 1000),
+        cpuMsPer1000: changes > 0 ? cpuMs / (changes / 1000) : null,
+        peakRssMb: rssReset[i] ? peakRssMb(reader.pid) : null,
+      };
+    }),
+  );
+}
+
+async function startWarm(ctx: BenchContext, log: string, setup: ReaderSetup = {}): Promise<CatchUpReader> {
+  const [reader] = await startWarmTogether(ctx, [{ log, setup }]);
+  return reader!;
+}
+
+async function startWarmTogether(
+  ctx: BenchContext,
+  wanted: ReadonlyArray<{ log: string; setup: ReaderSetup }>,
+): Promise<CatchUpReader[]> {
+  const readers: CatchUpReader[] = [];
+  for (const { log, setup } of wanted) readers.push(new CatchUpReader(ctx.home, await freePort(), log, setup));
+  for (const reader of readers)
+    if ((await waitFor(async () => (await reader.health()) !== null, 60_000, 100)) === null)
+      throw new Error(`the catch-up reader did not answer /healthz within 60 s; see ${reader.log}`);
+  // Warm: a short load they decode live, so the JIT is done before the measured drain.
   await ctx.writer.run({ rate: 500, batch: 1, durationMs: 3000 });
   const end = await marker(ctx.home);
-  if ((await waitFor(() => reader.confirmed(end), 60_000, 50)) === null)
-    throw new Error(
-      `the catch-up reader did not confirm its warm-up (${end}) within 60 s, at ${(await reader.health())?.confirmedLsn ?? 'no answer'}; see ${log}`,
-    );
-  return reader;
+  for (const reader of readers)
+    if ((await waitFor(() => reader.confirmed(end), 60_000, 50)) === null)
+      throw new Error(
+        `the catch-up reader did not confirm its warm-up (${end}) within 60 s, at ${(await reader.health())?.confirmedLsn ?? 'no answer'}; see ${reader.log}`,
+      );
+  return readers;
 }
 
 export async function readerCatchUp(ctx: BenchContext): Promise<CatchUpResult> {
@@ -221,10 +260,10 @@ export async function readerCatchUp(ctx: BenchContext): Promise<CatchUpResult> {
   await admin.connect();
   await admin
     .createTopics({
-      topics: [
-        { topic: TOPIC, numPartitions: 3, replicationFactor: 1 },
-        { topic: `${TOPIC}.dlq`, numPartitions: 1, replicationFactor: 1 },
-      ],
+      topics: [TOPIC, ...(COMPARE_READER ? [COMPARE_TOPIC] : [])].flatMap((topic) => [
+        { topic, numPartitions: 3, replicationFactor: 1 },
+        { topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1 },
+      ]),
     })
     .catch(() => {});
   await admin.disconnect();
@@ -233,24 +272,10 @@ export async function readerCatchUp(ctx: BenchContext): Promise<CatchUpResult> {
     return { changes: b.txns, tps: b.tps };
   };
   let reader: CatchUpReader | undefined;
+  let comparison: CatchUpReader | undefined;
   try {
-    let compared: CatchUpResult['compared'];
-    if (COMPARE_READER) {
-      progress(`catch-up: the comparison reader ${COMPARE_READER} first`);
-      reader = await startWarm(ctx, path.join(dir, 'compared.log'), undefined, COMPARE_READER);
-      let ctps = Number.NaN;
-      const run = await drainAfter(reader, home, async () => {
-        const b = await burstWrite();
-        ctps = b.tps;
-        return b.changes;
-      });
-      await reader.stop();
-      compared = { ...run, pgbenchTps: ctps, script: COMPARE_READER };
-      progress(
-        `catch-up (comparison): ${run.changes} changes = ${run.rate?.toFixed(0) ?? 'n/a'} changes/s, ${run.cpuMsPer1000?.toFixed(1) ?? 'n/a'} CPU ms per 1,000`,
-      );
-    }
     reader = await startWarm(ctx, path.join(dir, 'reader.log'));
+    const measuredReader = reader;
     progress(`catch-up: reader frozen, pgbench burst ${seconds} s, reader released`);
     let tps = Number.NaN;
     const burst = await drainAfter(reader, home, async () => {
@@ -263,7 +288,7 @@ export async function readerCatchUp(ctx: BenchContext): Promise<CatchUpResult> {
     );
 
     progress(`catch-up: one transaction of ${BIG_TRANSACTION_ROWS} rows`);
-    const bigTransaction = await drainAfter(reader, home, async () => {
+    const bigWrite = async () => {
       await query(
         home.postgres.url,
         `insert into public.users (id, team_id, name, email)
@@ -271,17 +296,56 @@ export async function readerCatchUp(ctx: BenchContext): Promise<CatchUpResult> {
              from generate_series(${BIG_FIRST_ID + 1}, ${BIG_FIRST_ID + BIG_TRANSACTION_ROWS}) g`,
       );
       return BIG_TRANSACTION_ROWS;
-    });
+    };
+    const bigTransaction = await drainAfter(reader, home, bigWrite);
     progress(
       `catch-up: ${BIG_TRANSACTION_ROWS}-row transaction drained in ${bigTransaction.drainMs?.toFixed(0) ?? 'n/a'} ms, peak RSS ${bigTransaction.peakRssMb?.toFixed(0) ?? 'n/a'} MB`,
     );
     await query(home.postgres.url, `delete from public.users where id > ${BIG_FIRST_ID}`);
-    await reader.stop();
+
+    await measuredReader.stop();
+    reader = undefined;
+
+    let compared: CatchUpResult['compared'];
+    if (COMPARE_READER) {
+      // Both fresh: a reader that just held a 200,000-row transaction carries its heap into the next drain.
+      progress(`catch-up: this build and the comparison reader ${COMPARE_READER} side by side (slot ${COMPARE_NAME})`);
+      const pair = await startWarmTogether(ctx, [
+        { log: path.join(dir, 'paired.log'), setup: {} },
+        {
+          log: path.join(dir, 'compared.log'),
+          setup: { script: COMPARE_READER, name: COMPARE_NAME, topic: COMPARE_TOPIC },
+        },
+      ]);
+      [reader, comparison] = pair;
+      let pairedTps = Number.NaN;
+      const [current, other] = await drainTogether(pair, home, async () => {
+        const b = await burstWrite();
+        pairedTps = b.tps;
+        return b.changes;
+      });
+      const [currentBig, otherBig] = await drainTogether(pair, home, bigWrite);
+      await query(home.postgres.url, `delete from public.users where id > ${BIG_FIRST_ID}`);
+      if (current && other && currentBig && otherBig) {
+        compared = {
+          script: COMPARE_READER,
+          pgbenchTps: pairedTps,
+          burst: { current, other },
+          bigTransaction: { current: currentBig, other: otherBig },
+        };
+        progress(
+          `catch-up side by side (this build / comparison): burst ${current.cpuMsPer1000?.toFixed(1) ?? 'n/a'} / ${other.cpuMsPer1000?.toFixed(1) ?? 'n/a'} CPU ms per 1,000, ${BIG_TRANSACTION_ROWS} rows ${currentBig.cpuMsPer1000?.toFixed(1) ?? 'n/a'} / ${otherBig.cpuMsPer1000?.toFixed(1) ?? 'n/a'}`,
+        );
+      }
+      for (const r of pair) await r.stop();
+      reader = undefined;
+      comparison = undefined;
+    }
 
     progress('catch-up: the same burst with the reader under --cpu-prof');
     const profDir = path.join(dir, 'profile');
     mkdirSync(profDir, { recursive: true });
-    reader = await startWarm(ctx, path.join(dir, 'profiled.log'), profDir);
+    reader = await startWarm(ctx, path.join(dir, 'profiled.log'), { profileDir: profDir });
     await drainAfter(reader, home, async () => (await burstWrite()).changes);
     await reader.stop();
     reader = undefined;
@@ -292,18 +356,8 @@ export async function readerCatchUp(ctx: BenchContext): Promise<CatchUpResult> {
     return { burst: { ...burst, pgbenchTps: tps }, ...(compared ? { compared } : {}), bigTransaction, profile };
   } finally {
     await reader?.stop();
+    await comparison?.stop();
     await query(home.postgres.url, `delete from public.users where id > ${BIG_FIRST_ID}`).catch(() => {});
-    for (let i = 0; i < 20; i++) {
-      const dropped = await query(
-        home.postgres.url,
-        `select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '${NAME}'`,
-      ).then(
-        () => true,
-        () => false,
-      );
-      if (dropped) break;
-      await sleep(500); // still active for a moment after the reader exited
-    }
-    await query(home.postgres.url, `drop publication if exists ${NAME}`).catch(() => {});
+    for (const name of [NAME, COMPARE_NAME]) await dropSideSlot(home, name);
   }
 }

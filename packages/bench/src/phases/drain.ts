@@ -4,7 +4,7 @@
 // in one group, beside the physical limit: the same Redis commands sent pipelined by a
 // plain ioredis loop, with nothing decoded, planned per event or committed.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventKey } from '@fabric/contracts';
@@ -21,7 +21,7 @@ import { Redis } from 'ioredis';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import type { BenchContext } from '../context.js';
 import { readProfile } from '../cpuprofile.js';
-import { parseStat } from '../procstat.js';
+import { processTicks } from '../procstat.js';
 import { repoPath } from '../repo-root.js';
 
 const TOPIC = 'bench.drain';
@@ -73,6 +73,12 @@ export interface DrainResult {
   steadyProfile?: DrainResult['profile'];
   /** a second build measured the same way (BENCH_DRAIN_BASELINE=path/to/main.js) */
   baseline?: DrainRun;
+  /**
+   * With a baseline: both builds keeping up at once, each in its drained group, on the same
+   * trickle, CPU ms per 1,000 events per round. The same moments of a shared machine for
+   * both, so their ratio holds where one build's run after the other's would not.
+   */
+  steadyPaired?: Array<{ current: number; baseline: number }>;
 }
 
 export async function drainPhase(ctx: BenchContext, events = 200_000): Promise<DrainResult> {
@@ -121,18 +127,32 @@ export async function drainPhase(ctx: BenchContext, events = 200_000): Promise<D
     };
     const baselineScript = process.env.BENCH_DRAIN_BASELINE;
     if (baselineScript) {
+      const baselineGroup = `bench-drain-base-${Date.now()}`;
       result.baseline = await drainWith(
         admin,
         path.resolve(baselineScript),
         args,
         1,
         events,
-        `bench-drain-base-${Date.now()}`,
+        baselineGroup,
         [],
         keepingUp,
       );
       progress(
         `drain: baseline build: ${result.baseline.eventsPerSecond.toFixed(0)} events/s, ${result.baseline.cpuMsPer1000.toFixed(1)} ms CPU / 1,000`,
+      );
+      result.steadyPaired = await steadySideBySide(
+        admin,
+        kafka,
+        [
+          { script, group: drainedGroup },
+          { script: path.resolve(baselineScript), group: baselineGroup },
+        ],
+        args,
+        home.region,
+      );
+      progress(
+        `drain: keeping up side by side (ms CPU / 1,000, this build / baseline): ${result.steadyPaired.map((r) => `${r.current.toFixed(0)}/${r.baseline.toFixed(0)}`).join(', ')}`,
       );
     }
     const dir = path.join(stateDir, 'drain-profile');
@@ -299,12 +319,23 @@ async function idleLatencies(kafka: Kafka, redis: Redis, after: number, region: 
  * keeps up rather than catches up (small fetches, a pipeline round and a commit per few events).
  */
 async function steadyCpu(kafka: Kafka, firstId: number, region: string, ticks: () => number): Promise<number> {
+  const [one] = await steadyCpuOf(kafka, firstId, region, [ticks]);
+  return one!;
+}
+
+/** The trickle of steadyCpu, with the CPU of each of several processes over the same window. */
+async function steadyCpuOf(
+  kafka: Kafka,
+  firstId: number,
+  region: string,
+  ticksOf: ReadonlyArray<() => number>,
+): Promise<number[]> {
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   try {
     const perSend = STEADY_RATE / 100;
     const sends = STEADY_SECONDS * 100;
-    const before = ticks();
+    const before = ticksOf.map((ticks) => ticks());
     const started = performance.now();
     for (let i = 0; i < sends; i++) {
       const messages = demoEvents(region, perSend, firstId + i * perSend).map((e) => ({
@@ -317,9 +348,63 @@ async function steadyCpu(kafka: Kafka, firstId: number, region: string, ticks: (
     }
     // The last events' apply and commit belong to the window too.
     await sleep(1000);
-    return (((ticks() - before) / CLK_TCK) * 1000 * 1000) / (sends * perSend);
+    return ticksOf.map((ticks, i) => (((ticks() - before[i]!) / CLK_TCK) * 1000 * 1000) / (sends * perSend));
   } finally {
     await producer.disconnect();
+  }
+}
+
+const PAIRED_ROUNDS = 3;
+
+/**
+ * This build and the baseline, each in the group it drained (caught up first with what
+ * later runs' trickles left), keeping up with one trickle at the same time, PAIRED_ROUNDS
+ * times: CPU ms per 1,000 events of each, round by round.
+ */
+async function steadySideBySide(
+  admin: Admin,
+  kafka: Kafka,
+  builds: ReadonlyArray<{ script: string; group: string }>,
+  args: readonly string[],
+  region: string,
+): Promise<Array<{ current: number; baseline: number }>> {
+  const children = builds.map(({ script, group }) =>
+    spawn(process.execPath, [script, ...args, '--group', group], {
+      stdio: 'ignore',
+      env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' },
+    }),
+  );
+  const exited = children.map((c) => new Promise((resolve) => c.once('exit', resolve)));
+  try {
+    const deadline = Date.now() + 120_000;
+    for (const { group } of builds)
+      for (;;) {
+        if (Date.now() > deadline) throw new Error(`group ${group} did not catch up in 120 s`);
+        if (children.some((c) => c.exitCode !== null)) throw new Error('an invalidator exited before the paired run');
+        const [g] = (await admin.describeGroups([group])).groups;
+        if (
+          g?.state === 'Stable' &&
+          g.members.length === 1 &&
+          (await committedTotal(admin, group)) >= (await topicEnd(admin))
+        )
+          break;
+        await sleep(200);
+      }
+    await sleep(2000);
+    const out: Array<{ current: number; baseline: number }> = [];
+    for (let round = 0; round < PAIRED_ROUNDS; round++) {
+      const [current, baseline] = await steadyCpuOf(
+        kafka,
+        6_000_000 + round * STEADY_RATE * STEADY_SECONDS,
+        region,
+        children.map((c) => () => processTicks(c.pid)),
+      );
+      out.push({ current: current!, baseline: baseline! });
+    }
+    return out;
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.race([Promise.all(exited), sleep(15_000)]);
   }
 }
 
@@ -345,20 +430,10 @@ async function keepUpProfiled(
       await sleep(100);
     }
     await sleep(2000);
-    await steadyCpu(kafka, 5_000_000, region, () => cpuTicks(child.pid));
+    await steadyCpu(kafka, 5_000_000, region, () => processTicks(child.pid));
   } finally {
     child.kill('SIGTERM');
     await Promise.race([exited, sleep(15_000)]);
-  }
-}
-
-function cpuTicks(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const s = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    return s.utime + s.stime;
-  } catch {
-    return 0;
   }
 }
 
@@ -394,7 +469,7 @@ async function drainWith(
     }),
   );
   const exited = children.map((c) => new Promise((resolve) => c.once('exit', resolve)));
-  const ticks = () => children.reduce((a, c) => a + cpuTicks(c.pid), 0);
+  const ticks = () => children.reduce((a, c) => a + processTicks(c.pid), 0);
   // Earlier runs' trickles are part of the backlog too.
   const total = Math.max(events, await topicEnd(admin));
   try {

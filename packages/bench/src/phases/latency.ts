@@ -15,14 +15,26 @@ export interface LatencyPhase {
   healthz: Record<string, HealthzLatency>;
 }
 
-export async function latencyPhase({ ctx, sampler }: BenchSession, label: string): Promise<LatencyPhase> {
+/** Told when the measured run begins and ends (after the warm-up), e.g. to read other processes' CPU. */
+export interface MeasuredWindow {
+  begin(): void;
+  end(run: MeasuredRun): void;
+}
+
+export async function latencyPhase(
+  { ctx, sampler }: BenchSession,
+  label: string,
+  window?: MeasuredWindow,
+): Promise<LatencyPhase> {
   const { regions, opts, progress } = ctx;
   await warmUp(ctx, label);
   const before = new Map(await Promise.all(regions.map(async (r) => [r.region, await invalidatorHealth(r)] as const)));
   progress(`${label}: ${opts.rate} changes/s, batch ${opts.batch}, ${opts.duration} s, measured`);
   sampler.reset();
+  window?.begin();
   const run = await measureRun(ctx, { rate: opts.rate, batch: opts.batch, durationMs: opts.duration * 1000, label });
   const resources = sampler.results();
+  window?.end(run);
   const healthz = Object.fromEntries(
     await Promise.all(
       regions.map(

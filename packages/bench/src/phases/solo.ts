@@ -2,12 +2,14 @@
 // reader and invalidator, i.e. one region's deployment unit with the machine to itself.
 // Three regions on two cores measure contention as much as the pipeline; this separates them.
 import type { BenchOptions } from '../args.js';
+import { type PhaseOutcome, runPhase } from '../phase.js';
 import { primeCaches } from '../prime.js';
 import type { Progress } from '../progress.js';
 import type { HealthzLatency } from '../results.js';
 import type { ComponentUsage } from '../sampler.js';
 import { startFabric } from '../sandbox.js';
 import { openSession, prepareSession } from '../session.js';
+import { type KeepUpMaxResult, keepUpAtMax } from './keep-up-max.js';
 import { latencyPhase } from './latency.js';
 import type { MeasuredRun } from './measure.js';
 
@@ -17,6 +19,8 @@ export interface SoloResult {
   run: MeasuredRun;
   healthz: HealthzLatency;
   resources: ComponentUsage[];
+  /** pgbench at its maximum with this one region running */
+  atMax: PhaseOutcome<KeepUpMaxResult>;
 }
 
 /** Ports and state apart from the main fabric, which has stopped by then. */
@@ -36,7 +40,11 @@ export async function soloRegion(opts: BenchOptions, stateDir: string, progress:
   try {
     await prepareSession(session, primeCaches);
     const { run, resources, healthz } = await latencyPhase(session, 'solo');
+    const atMax = await runPhase('solo keep-up at the maximum', progress, () =>
+      keepUpAtMax(session.ctx, session.sampler),
+    );
     return {
+      atMax,
       region,
       readyMs: fabric.readyMs,
       run,

@@ -1,10 +1,10 @@
 // Baseline 1, the source limit: the highest update rate the primary itself commits,
 // measured with pgbench (custom script updating public.users), then how fast the home
 // reader catches up on that burst when started after it (decode throughput).
+import { lsnReached } from '@fabric/contracts';
 import type { RegionEndpoints } from '@fabric/sandbox';
 import type { BenchContext } from '../context.js';
 import { readerHealth } from '../fabric-state.js';
-import { lsnReached } from '../lsn.js';
 import { type PgbenchResult, pgbench } from '../pgbench.js';
 import { query } from '../query.js';
 import { waitFor } from '../wait.js';
