@@ -34,6 +34,7 @@ export interface InvalidatorConfig {
   maxBatch: number;
   /** How often applied offsets are committed (ms); 0 = after every chunk. */
   commitIntervalMs: number;
+  fetchLingerMs: number;
   /** How long Redis may be unready, or the consumer out of its group, before /healthz answers 503 (ms). */
   healthGraceMs: number;
   metricsHost: string;
@@ -76,6 +77,10 @@ ${KAFKA_SECURITY_HELP}${REDIS_HELP}  --topic NAME            Default ${invalidat
   --max-batch N           Events per Redis pipeline round (default 500)
   --commit-interval-ms N  Commit applied offsets this often; 0 = after every chunk
                           (default 250). A crash redelivers at most this much (harmless).
+  --fetch-linger-ms N     After a batch smaller than --max-batch, fetch again no sooner
+                          than this (default 0 = at once): a steady stream is then applied
+                          in rounds of what came meanwhile, fewer and larger, for at most
+                          this much more commit-to-applied latency
   --health-grace-ms N     /healthz answers 503 once Redis has been unreachable, the consumer
                           out of its group, or every apply failing this long (default 10000)
   --resync-page N         Keys per SCAN page when a resync drops a recovery pattern
@@ -110,6 +115,7 @@ const OPTIONS = {
   'retry-cap-ms': { type: 'string' },
   'max-batch': { type: 'string' },
   'commit-interval-ms': { type: 'string' },
+  'fetch-linger-ms': { type: 'string' },
   'health-grace-ms': { type: 'string' },
   'metrics-port': { type: 'string' },
   'metrics-host': { type: 'string' },
@@ -150,6 +156,7 @@ export function parseInvalidatorConfig(
     retry: { maxAttempts: integerFlag('--max-attempts', values['max-attempts'] ?? '8', 1, 1000), baseMs, capMs },
     maxBatch: integerFlag('--max-batch', values['max-batch'] ?? '500', 1, 10_000),
     commitIntervalMs: integerFlag('--commit-interval-ms', values['commit-interval-ms'] ?? '250', 0, 60_000),
+    fetchLingerMs: integerFlag('--fetch-linger-ms', values['fetch-linger-ms'] ?? '0', 0, 1_000),
     healthGraceMs: integerFlag('--health-grace-ms', values['health-grace-ms'] ?? '10000', 0, 3_600_000),
     metricsHost: values['metrics-host'] ?? '127.0.0.1',
     metricsPort: integerFlag('--metrics-port', values['metrics-port'] ?? '0', 0, 65535),

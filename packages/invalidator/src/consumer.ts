@@ -1,6 +1,7 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { BatchProcessor, ProcessControl, SourceRecord } from './batch-processor.js';
+import { fetchLingerMs } from './fetch-linger.js';
 import type { FreshnessTracker } from './freshness.js';
 import type { ConsumerState } from './health.js';
 import { describeGap, OffsetContinuity, type OffsetGap } from './offset-continuity.js';
@@ -17,6 +18,10 @@ export interface RegionConsumerOptions {
    * while a commit per chunk is a broker round trip and a log append per partition per fetch.
    */
   commitIntervalMs: number;
+  /** After a batch smaller than maxBatch, the next fetch waits this long from its arrival (see fetch-linger.ts). */
+  fetchLingerMs?: number;
+  /** Waits `ms`; a test passes its own. */
+  sleep?: (ms: number) => Promise<void>;
   processor: BatchProcessor;
   freshness: FreshnessTracker;
   logger: Logger;
@@ -128,6 +133,7 @@ export class RegionConsumer {
     isStale,
     commitOffsetsIfNecessary,
   }: EachBatchPayload): Promise<void> {
+    const arrived = performance.now();
     const control = { heartbeat, isRunning: () => isRunning() && !isStale() };
     await this.seeded;
     const first = batch.messages[0];
@@ -170,6 +176,13 @@ export class RegionConsumer {
       }
       await heartbeat();
     }
+    const linger = fetchLingerMs(
+      batch.messages.length,
+      this.opts.maxBatch,
+      performance.now() - arrived,
+      this.stopping ? 0 : (this.opts.fetchLingerMs ?? 0),
+    );
+    if (linger > 0) await (this.opts.sleep ?? defaultSleep)(linger);
   }
 
   /**
@@ -293,3 +306,5 @@ export class RegionConsumer {
     }
   }
 }
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -182,6 +182,7 @@ async function main(): Promise<number> {
     groupId: config.groupId,
     maxBatch: config.maxBatch,
     commitIntervalMs: config.commitIntervalMs,
+    fetchLingerMs: config.fetchLingerMs,
     processor,
     freshness,
     logger,

@@ -19,6 +19,7 @@ describe('invalidator config', () => {
       groupId: 'fabric-invalidator-eu-west',
       retry: { maxAttempts: 8, baseMs: 200, capMs: 5000 },
       commitIntervalMs: 250,
+      fetchLingerMs: 0,
       redis: { mode: 'standalone', nodes: [{ host: 'cache', port: 6380 }], db: 2, commandTimeoutMs: 2000 },
     });
     expect(c.redis.tls).toBeUndefined();
@@ -57,6 +58,7 @@ describe('invalidator config', () => {
 
   it('commits after every chunk with --commit-interval-ms 0', () => {
     expect(parse([...base, '--redis', 'redis://c', '--commit-interval-ms', '0'])!.commitIntervalMs).toBe(0);
+    expect(parse([...base, '--redis', 'redis://c', '--fetch-linger-ms', '20'])!.fetchLingerMs).toBe(20);
     expect(() => parse([...base, '--redis', 'redis://c', '--commit-interval-ms', '-1'])).toThrow(
       /--commit-interval-ms/,
     );
