@@ -26,7 +26,7 @@ import { logicalTopology } from './phases/topology.js';
 import { primeCaches } from './prime.js';
 import { progress } from './progress.js';
 import { renderReport } from './report.js';
-import { replaceSection } from './report-section.js';
+import { carryOver, replaceSection } from './report-section.js';
 import type { BenchResults } from './results.js';
 import { attachFabric, type Fabric, startFabric } from './sandbox.js';
 import { renderSdk, SDK_SECTION } from './sdk/report.js';
@@ -114,8 +114,13 @@ if (!opts.skipSolo && !alone)
 if (!opts.skipTopologies && !alone)
   results.logical = await runPhase('logical replicas', progress, () => logicalTopology(opts, stateDir, progress));
 results.finishedAt = new Date().toISOString();
-if (opts.phase === 'all') writeFileSync(opts.out, renderReport(results));
-else {
+if (opts.phase === 'all') {
+  const previous = existsSync(opts.out) ? readFileSync(opts.out, 'utf8') : '';
+  writeFileSync(
+    opts.out,
+    carryOver(renderReport(results), previous, [DRAIN_SECTION, CATCH_UP_SECTION, KEEP_UP_SECTION]),
+  );
+} else {
   // One phase alone keeps the last full run's other sections.
   const previous = existsSync(opts.out) ? readFileSync(opts.out, 'utf8') : '# Benchmarks\n';
   const [section, body] =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { markSection, replaceSection } from '../src/report-section.js';
+import { carryOver, markSection, replaceSection } from '../src/report-section.js';
 import { distribution, formatHistogram, ratio } from '../src/sdk/distribution.js';
 
 describe('count distributions', () => {
@@ -23,6 +23,14 @@ describe('report sections', () => {
     const doc = `# Benchmarks\n\nA\n\n${markSection('sdk', 'old')}\n\nB\n`;
     const next = replaceSection(doc, 'sdk', 'new\n');
     expect(next).toBe(`# Benchmarks\n\nA\n\n<!-- bench:sdk -->\nnew\n<!-- /bench:sdk -->\n\nB\n`);
+  });
+  it("carries a phase's section of the previous report into a full run's, unless the run wrote its own", () => {
+    const previous = `# Old\n\n${markSection('drain', 'drained')}\n\n${markSection('sdk', 'old sdk')}\n`;
+    const report = `# New\n\n${markSection('sdk', 'new sdk')}\n`;
+    const next = carryOver(report, previous, ['drain', 'sdk', 'keep-up']);
+    expect(next).toBe(
+      '# New\n\n<!-- bench:sdk -->\nnew sdk\n<!-- /bench:sdk -->\n\n<!-- bench:drain -->\ndrained\n<!-- /bench:drain -->\n',
+    );
   });
   it('appends the section to a document without it', () => {
     expect(replaceSection('# Benchmarks\n', 'sdk', 'x')).toBe(

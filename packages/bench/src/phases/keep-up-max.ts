@@ -74,7 +74,8 @@ export async function keepUpAtMax(ctx: BenchContext, sampler: ComponentSampler):
           wal: Number(now!.wal - base.wal),
           confirmed: Number(c.confirmed - base.wal),
           published: c.published - b.published,
-          applied: c.applied - b.applied,
+          // From the same origin as published, so published − applied is the group's lag itself.
+          applied: c.applied - b.published,
         });
       }
       await sleep(SAMPLE_MS);
