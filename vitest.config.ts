@@ -34,6 +34,7 @@ export default defineConfig({
           exclude: [...configDefaults.exclude, 'test/containers/**'],
           environment: 'node',
           globalSetup: [globalSetup],
+          setupFiles: ['test/setup/kafkajs.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,
           fileParallelism: false,

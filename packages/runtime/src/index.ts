@@ -27,6 +27,7 @@ export {
   type KafkaSecurityFlagValues,
   parseKafkaSecurity,
 } from './kafka-security.js';
+export { stopKafkajsIdleLoop } from './kafkajs-idle-loop.js';
 export { createLogger } from './logger.js';
 export { type MetricsServer, startMetricsServer } from './metrics-server.js';
 export { POSTGRES_SSLMODES, type PostgresSslMode, postgresUrlWithTls } from './postgres-tls.js';

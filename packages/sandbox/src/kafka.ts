@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { deadLetterTopic, invalidationTopic } from '@fabric/contracts';
+import { stopKafkajsIdleLoop } from '@fabric/runtime';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ServiceStartError } from './errors.js';
@@ -96,6 +97,7 @@ export async function startKafka(opts: KafkaOptions): Promise<ServiceProcess> {
     },
     opts.logger,
   );
+  stopKafkajsIdleLoop();
   const admin = new Kafka({
     clientId: 'fabric-sandbox',
     brokers: [`${opts.host}:${opts.port}`],
