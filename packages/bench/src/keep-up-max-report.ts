@@ -1,5 +1,5 @@
 // The keep-up-at-the-maximum table (phases/keep-up-max.ts), in every section that ran it.
-import { cpuMsPerThousand } from './cpu-cost.js';
+import { cpuTable } from './cpu-cost.js';
 import { f0, row } from './markdown.js';
 import { failed, type PhaseOutcome } from './phase.js';
 import type { KeepUpMaxResult } from './phases/keep-up-max.js';
@@ -12,8 +12,13 @@ function spread(xs: readonly number[], n = 6): string {
   return Array.from({ length: n }, (_, i) => f0(xs[Math.round((i * (xs.length - 1)) / (n - 1))])).join(' ');
 }
 
-export function renderKeepUpAtMax(outcome: PhaseOutcome<KeepUpMaxResult> | undefined, where: string): string[] {
-  const out = [`### Keeping up with the primary at its maximum (${where})`, ''];
+/** `heading`: '##' where it is a section of its own, '###' inside the section of the run it followed. */
+export function renderKeepUpAtMax(
+  outcome: PhaseOutcome<KeepUpMaxResult> | undefined,
+  where: string,
+  heading: '##' | '###' = '###',
+): string[] {
+  const out = [`${heading} Keeping up with the primary at its maximum (${where})`, ''];
   if (!outcome) return [...out, 'Not measured in this run.', ''];
   if (failed(outcome)) return [...out, `Failed: ${outcome.error}`, ''];
   const P = outcome.pgbench;
@@ -57,11 +62,7 @@ export function renderKeepUpAtMax(outcome: PhaseOutcome<KeepUpMaxResult> | undef
     '',
     `CPU over the pgbench run, per 1,000 changes at ${f0(P.tps)} changes/s:`,
     '',
-    row(['component', 'avg CPU %', 'CPU ms per 1,000 changes', 'peak RSS MB']),
-    row(['---', '---', '---', '---']),
-    ...outcome.resources.map((x) =>
-      row([x.component, f0(x.avgCpuPct), f0(cpuMsPerThousand(x.avgCpuPct, P.tps)), f0(x.peakRssMb)]),
-    ),
+    ...cpuTable(outcome.resources, P.tps),
     '',
   );
   return out;

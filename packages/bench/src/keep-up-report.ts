@@ -1,7 +1,7 @@
 // The BENCHMARKS.md section of the keep-up phase: the latency run alone (--phase keep-up),
 // commit → applied per region and what each component spent per 1,000 changes meanwhile.
 import path from 'node:path';
-import { cpuMsPerThousand } from './cpu-cost.js';
+import { cpuMsPerThousand, cpuTable } from './cpu-cost.js';
 import { renderKeepUpAtMax } from './keep-up-max-report.js';
 import { latencyTable } from './latency-table.js';
 import type { MachineInfo } from './machine.js';
@@ -35,11 +35,7 @@ export function renderKeepUp(
       row([r, f0(h.after?.p50), f0(h.after?.p99), f0(h.after?.count)]),
     ),
     '',
-    row(['component', 'avg CPU %', 'CPU ms per 1,000 changes', 'peak RSS MB']),
-    row(['---', '---', '---', '---']),
-    ...outcome.resources.map((x) =>
-      row([x.component, f0(x.avgCpuPct), f0(cpuMsPerThousand(x.avgCpuPct, L.achievedRate)), f0(x.peakRssMb)]),
-    ),
+    ...cpuTable(outcome.resources, L.achievedRate),
     '',
   );
   const B = outcome.baseline;

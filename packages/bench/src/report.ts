@@ -1,6 +1,6 @@
 import path from 'node:path';
 // Renders BENCHMARKS.md from the results object.
-import { cpuMsPerThousand } from './cpu-cost.js';
+import { cpuMsPerThousand, cpuTable } from './cpu-cost.js';
 import { renderDebezium } from './debezium-report.js';
 import { renderFindings } from './findings.js';
 import { renderKeepUpAtMax } from './keep-up-max-report.js';
@@ -37,12 +37,10 @@ function renderSolo(solo: NonNullable<BenchResults['solo']>, warmup: number): st
     '',
   );
   out.push(
-    row(['component', 'avg CPU %', 'CPU ms per 1,000 changes', 'peak RSS MB']),
-    row(['---', '---', '---', '---']),
+    ...cpuTable(solo.resources, L.achievedRate),
+    '',
+    ...renderKeepUpAtMax(solo.atMax, `${solo.region} alone, the machine to itself`),
   );
-  for (const x of solo.resources)
-    out.push(row([x.component, f0(x.avgCpuPct), f0(cpuMsPerThousand(x.avgCpuPct, L.achievedRate)), f0(x.peakRssMb)]));
-  out.push('', ...renderKeepUpAtMax(solo.atMax, `${solo.region} alone, the machine to itself`));
   return out;
 }
 
@@ -94,7 +92,7 @@ export function renderReport(R: BenchResults): string {
   if (R.solo) out.push(...renderSolo(R.solo, R.opts.warmup));
   out.push(...renderTopologies(R));
 
-  if (R.keepUpMax) out.push(...renderKeepUpAtMax(R.keepUpMax, 'three regions on this machine'));
+  if (R.keepUpMax) out.push(...renderKeepUpAtMax(R.keepUpMax, 'three regions on this machine', '##'));
 
   const steps = succeeded(R.steps);
   if (steps) {
