@@ -101,35 +101,26 @@ ensure_node_image() {
     --build-arg "BASE=$BASE_BOOKWORM" --build-arg "NODE_VERSION=$node_version" --build-arg "NPM_VERSION=$npm_version"
 }
 
-ensure_redis_image() {
-  local image major inputs context
-  image=$(qualified "$(compose_image redis)")
+# ensure_server_image NAME BASE MAJOR_ARG: a server image (redis, postgres) from the Debian
+# BASE, for the major version the compose file's tag names, passed to its build as MAJOR_ARG.
+ensure_server_image() {
+  local name=$1 base=$2 major_arg=$3 image major inputs context
+  image=$(qualified "$(compose_image "$name")")
   major=$(tag_of "$image")
   major=${major%%.*}
   inputs=$({
-    image_files redis | hash_files
-    printf 'redis %s base %s\n' "$major" "$(image_id "$BASE_BOOKWORM")"
+    image_files "$name" | hash_files
+    printf '%s %s base %s\n' "$name" "$major" "$(image_id "$base")"
   } | hash_text)
   up_to_date "$image" "$inputs" && return
-  context=$(stage redis)
-  build "$image" "$CONTAINERS_DIR/images/redis" "$context" "$inputs" \
-    --build-arg "BASE=$BASE_BOOKWORM" --build-arg "REDIS_MAJOR=$major"
+  context=$(stage "$name")
+  build "$image" "$CONTAINERS_DIR/images/$name" "$context" "$inputs" \
+    --build-arg "BASE=$base" --build-arg "$major_arg=$major"
 }
 
-ensure_postgres_image() {
-  local image major inputs context
-  image=$(qualified "$(compose_image postgres)")
-  major=$(tag_of "$image")
-  major=${major%%.*}
-  inputs=$({
-    image_files postgres | hash_files
-    printf 'postgres %s base %s\n' "$major" "$(image_id "$BASE_TRIXIE")"
-  } | hash_text)
-  up_to_date "$image" "$inputs" && return
-  context=$(stage postgres)
-  build "$image" "$CONTAINERS_DIR/images/postgres" "$context" "$inputs" \
-    --build-arg "BASE=$BASE_TRIXIE" --build-arg "PG_MAJOR=$major"
-}
+ensure_redis_image() { ensure_server_image redis "$BASE_BOOKWORM" REDIS_MAJOR; }
+# Trixie's PostgreSQL: Debian 12 ships 15 only, and a 15 pg_basebackup refuses a newer server.
+ensure_postgres_image() { ensure_server_image postgres "$BASE_TRIXIE" PG_MAJOR; }
 
 # The broker jars resolved by Maven from the image's pom (the sandbox's pom as parent).
 ensure_kafka_image() {
