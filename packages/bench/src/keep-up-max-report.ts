@@ -22,6 +22,12 @@ export function renderKeepUpAtMax(
   if (!outcome) return [...out, 'Not measured in this run.', ''];
   if (failed(outcome)) return [...out, `Failed: ${outcome.error}`, ''];
   const P = outcome.pgbench;
+  const O = outcome.outage;
+  if (O)
+    out.push(
+      `${O.region}'s Redis was stopped ${O.afterMs / 1000} s into this run and started again ${f0(O.heldMs)} ms later (deploy/chaos/service.sh), pgbench going on at full speed throughout: the ratios below include the outage, and the peak RSS of the table after them is what the reader and the invalidator held through it. Drained: from pgbench's end, with everything held during the outage still to apply.`,
+      '',
+    );
   const kb = (bytes: number) => f0(bytes / 1024);
   out.push(
     `pgbench at the home primary, ${P.clients} clients, one \`update users\` per transaction, ${P.seconds} s, while the fabric ran: **${f0(P.tps)} updates/s** (${P.txns} changes). ` +

@@ -49,5 +49,6 @@ export function renderKeepUp(
     );
   }
   out.push(...renderKeepUpAtMax(outcome.atMax, `${regions.join(', ')}, after the latency run`));
+  out.push(...renderKeepUpAtMax(outcome.throughOutage, `${regions.join(', ')}, through a Redis outage`));
   return out;
 }

@@ -45,6 +45,9 @@ describe('report', () => {
     );
     // 30 % of a core at 6,000 changes/s: 50 ms of CPU per 1,000 changes.
     expect(md).toContain('| us-east/invalidator | 30 | 50 | 200 |');
+    expect(md).not.toContain('Redis was stopped');
+    R.keepUpMax = { ...R.keepUpMax, outage: { region: 'us-east', afterMs: 5000, downMs: 10000, heldMs: 10420 } };
+    expect(renderReport(R)).toContain("us-east's Redis was stopped 5 s into this run and started again 10420 ms later");
   });
 
   it('renders a run without phases', () => {

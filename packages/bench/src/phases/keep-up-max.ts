@@ -21,6 +21,8 @@ export interface KeepUpMaxRegion extends KeepUpJudgement {
 
 export interface KeepUpMaxResult {
   pgbench: PgbenchResult;
+  /** the fault the run went through, if any */
+  outage?: RedisOutage & { heldMs: number };
   regions: Record<string, KeepUpMaxRegion>;
   resources: ComponentUsage[];
 }
@@ -34,9 +36,22 @@ interface Counts {
   regions: Map<string, { confirmed: bigint; published: number; applied: number } | undefined>;
 }
 
-export async function keepUpAtMax(ctx: BenchContext, sampler: ComponentSampler): Promise<KeepUpMaxResult> {
-  const { home, regions, kafkaLag, progress, opts } = ctx;
-  const seconds = Math.max(5, Math.min(20, opts.duration));
+/** A region's Redis stopped `afterMs` into the pgbench run, for `downMs`. */
+export interface RedisOutage {
+  region: string;
+  afterMs: number;
+  downMs: number;
+}
+
+export async function keepUpAtMax(
+  ctx: BenchContext,
+  sampler: ComponentSampler,
+  outage?: RedisOutage,
+): Promise<KeepUpMaxResult> {
+  const { home, regions, kafkaLag, progress, opts, fabric } = ctx;
+  const seconds = outage
+    ? Math.ceil((outage.afterMs + outage.downMs) / 1000) + 5
+    : Math.max(5, Math.min(20, opts.duration));
   const walNow = async () =>
     lsnToBigInt(
       (await query<{ l: string }>(home.postgres.url, 'select pg_current_wal_lsn()::text as l')).rows[0]?.l ?? '0/0',
@@ -86,11 +101,25 @@ export async function keepUpAtMax(ctx: BenchContext, sampler: ComponentSampler):
   );
   sampler.reset();
   let result: PgbenchResult;
+  let heldMs = 0;
+  // The fault, beside pgbench: what the workers hold meanwhile is what its peak RSS shows.
+  const fault = outage
+    ? (async () => {
+        await sleep(outage.afterMs);
+        progress(`keep-up at the maximum: ${outage.region} Redis down for ${outage.downMs / 1000} s`);
+        const stopped = performance.now();
+        await fabric.service('stop', outage.region, 'redis');
+        await sleep(Math.max(0, outage.downMs - (performance.now() - stopped)));
+        await fabric.service('start', outage.region, 'redis');
+        heldMs = performance.now() - stopped;
+      })()
+    : Promise.resolve();
   try {
-    result = await pgbench(home, { rows: opts.rows, seconds, clients: CLIENTS });
+    [result] = await Promise.all([pgbench(home, { rows: opts.rows, seconds, clients: CLIENTS }), fault]);
   } finally {
     running = false;
     await sampling;
+    await fault.catch(() => {});
   }
   const resources = sampler.results();
   const endLsn = bigIntToLsn(await walNow());
@@ -113,5 +142,5 @@ export async function keepUpAtMax(ctx: BenchContext, sampler: ComponentSampler):
       `keep-up at the maximum: ${region} ratio ${judged.ratio.toFixed(2)} (reader ${judged.readerRatio.toFixed(2)}, invalidator ${judged.invalidatorRatio.toFixed(2)}), ${judged.reason}, drained ${drainMs === null ? 'not within 120 s' : `${drainMs.toFixed(0)} ms after pgbench ended`}`,
     );
   }
-  return { pgbench: result, regions: out, resources };
+  return { pgbench: result, regions: out, resources, ...(outage ? { outage: { ...outage, heldMs } } : {}) };
 }

@@ -14,6 +14,8 @@ export interface KeepUpResult extends LatencyPhase {
   baseline?: BaselineUsage;
   /** pgbench at its maximum afterwards (the baseline stopped by then) */
   atMax: PhaseOutcome<KeepUpMaxResult>;
+  /** the same with the home region's Redis down 10 s in the middle: memory held through an outage at full rate */
+  throughOutage: PhaseOutcome<KeepUpMaxResult>;
 }
 
 export async function keepUpPhase(session: BenchSession): Promise<KeepUpResult> {
@@ -37,7 +39,10 @@ export async function keepUpPhase(session: BenchSession): Promise<KeepUpResult> 
     );
     await baseline?.stop();
     const atMax = await runPhase('keep-up at the maximum', progress, () => keepUpAtMax(session.ctx, session.sampler));
-    return { ...phase, ...(usage ? { baseline: usage } : {}), atMax };
+    const throughOutage = await runPhase('keep-up through a Redis outage', progress, () =>
+      keepUpAtMax(session.ctx, session.sampler, { region: home.region, afterMs: 5_000, downMs: 10_000 }),
+    );
+    return { ...phase, ...(usage ? { baseline: usage } : {}), atMax, throughOutage };
   } finally {
     await baseline?.stop();
   }
