@@ -52,23 +52,13 @@ export class KafkaLag {
   /** Sum over partitions of the region's invalidator group's committed offsets; null when the broker does not answer. */
   async committedTotal(region: string, groupId = invalidatorGroup(region)): Promise<number | null> {
     const { r, admin } = this.entry(region);
-    try {
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [r.kafka.topic] });
-      return (committed?.partitions ?? []).reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
-    } catch {
-      return null;
-    }
+    return groupCommittedTotal(admin, groupId, r.kafka.topic).catch(() => null);
   }
 
   /** Sum of the topic's partitions' end offsets; null when the broker does not answer. */
   async topicEnd(region: string, topic: string): Promise<number | null> {
     const { admin } = this.entry(region);
-    try {
-      const ends = await admin.fetchTopicOffsets(topic);
-      return ends.reduce((a, e) => a + Number(e.high), 0);
-    } catch {
-      return null;
-    }
+    return topicEndTotal(admin, topic).catch(() => null);
   }
 
   private entry(region: string): { r: RegionEndpoints; admin: Admin } {
@@ -76,4 +66,15 @@ export class KafkaLag {
     if (!e) throw new Error(`no Kafka admin for region ${region}`);
     return e;
   }
+}
+
+/** Sum over the topic's partitions of the group's committed offsets (a partition without one counts 0). */
+export async function groupCommittedTotal(admin: Admin, groupId: string, topic: string): Promise<number> {
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return (committed?.partitions ?? []).reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
+}
+
+/** Sum of the topic's partitions' end offsets. */
+export async function topicEndTotal(admin: Admin, topic: string): Promise<number> {
+  return (await admin.fetchTopicOffsets(topic)).reduce((a, e) => a + Number(e.high), 0);
 }

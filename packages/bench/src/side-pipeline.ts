@@ -2,39 +2,13 @@
 // on a slot, publication and topic of its own (decoding the same WAL), the invalidator in a
 // group of its own. The profile phase runs them under `node --cpu-prof`; keep-up runs
 // another build's. Both set them up and take them down alike, here.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RegionEndpoints } from '@fabric/sandbox';
 import { Kafka, logLevel } from 'kafkajs';
 import { query } from './query.js';
 import { repoPath } from './repo-root.js';
-
-export interface SideWorker {
-  child: ChildProcess;
-  /** resolves once the process has exited */
-  exited: Promise<unknown>;
-}
-
-export interface StartOptions {
-  /** `node --cpu-prof` into this directory: V8 writes its .cpuprofile there on a clean exit. */
-  cpuProfDir?: string;
-  /** stdout and stderr go here (appended); otherwise nowhere. */
-  logFile?: string;
-}
-
-export function startSideWorker(script: string, args: readonly string[], opts: StartOptions = {}): SideWorker {
-  const out = opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
-  const prof = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
-  const child = spawn(process.execPath, [...prof, script, ...args], {
-    stdio: ['ignore', out, out],
-    env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' },
-  });
-  if (typeof out === 'number') closeSync(out);
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  return { child, exited };
-}
+import { stopWorkers, type Worker } from './worker-process.js';
 
 /** The side topic and its dead-letter topic; already there is fine. */
 export async function createSideTopics(home: RegionEndpoints, topic: string, partitions: number): Promise<void> {
@@ -89,9 +63,8 @@ export const invalidatorScript = (packages = repoPath('packages')): string =>
   path.join(packages, 'invalidator/dist/main.js');
 
 /** Stops the workers, then drops the side slot and publication. */
-export async function stopSidePipeline(home: RegionEndpoints, name: string, workers: SideWorker[]): Promise<void> {
-  for (const w of workers) w.child.kill('SIGTERM');
-  await Promise.race([Promise.all(workers.map((w) => w.exited)), sleep(15_000)]);
+export async function stopSidePipeline(home: RegionEndpoints, name: string, workers: Worker[]): Promise<void> {
+  await stopWorkers(workers);
   await dropSideSlot(home, name);
 }
 

@@ -6,8 +6,8 @@
 // transaction of BIG_TRANSACTION_ROWS rows, the same way, for the peak RSS (VmHWM, reset just
 // before). Then the burst once more with the reader under --cpu-prof, so the profile shows the
 // hot path at saturation rather than waiting.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,6 +24,7 @@ import { repoPath } from '../repo-root.js';
 import { seedUsers } from '../seed.js';
 import { dropSideSlot } from '../side-pipeline.js';
 import { waitFor } from '../wait.js';
+import { startWorker } from '../worker-process.js';
 
 const NAME = 'bench_catchup';
 const TOPIC = 'bench.catchup';
@@ -153,14 +154,10 @@ class CatchUpReader {
       '--metrics-port',
       String(port),
     ];
-    const prof = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-    const out = openSync(log, 'a');
-    this.child = spawn(process.execPath, [...prof, script, ...args], {
-      stdio: ['ignore', out, out],
-      env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' },
-    });
-    closeSync(out);
-    this.exited = new Promise((resolve) => this.child.once('exit', resolve));
+    ({ child: this.child, exited: this.exited } = startWorker(script, args, {
+      cpuProfDir: profileDir,
+      logFile: log,
+    }));
     this.port = port;
   }
 

@@ -3,7 +3,6 @@
 // version ver:user:{id}) drained by the real built invalidator, one instance and then two
 // in one group, beside the physical limit: the same Redis commands sent pipelined by a
 // plain ioredis loop, with nothing decoded, planned per event or committed.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,8 +20,10 @@ import { Redis } from 'ioredis';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import type { BenchContext } from '../context.js';
 import { readProfile } from '../cpuprofile.js';
+import { groupCommittedTotal, topicEndTotal } from '../kafka-lag.js';
 import { processTicks } from '../procstat.js';
 import { repoPath } from '../repo-root.js';
+import { startWorker, stopWorkers } from '../worker-process.js';
 
 const TOPIC = 'bench.drain';
 const PARTITIONS = 4;
@@ -109,7 +110,7 @@ export async function drainPhase(ctx: BenchContext, events = 200_000): Promise<D
       const idle = instances === 1 ? keepingUp : undefined;
       const groupId = `bench-drain-${instances}-${Date.now()}`;
       if (instances === 1) drainedGroup = groupId;
-      const run = await drainWith(admin, script, args, instances, events, groupId, [], idle);
+      const run = await drainWith(admin, script, args, instances, events, groupId, undefined, idle);
       progress(
         `drain: ${instances} instance(s): ${run.eventsPerSecond.toFixed(0)} events/s, ${run.cpuMsPer1000.toFixed(1)} ms CPU / 1,000`,
       );
@@ -135,7 +136,7 @@ export async function drainPhase(ctx: BenchContext, events = 200_000): Promise<D
         1,
         events,
         baselineGroup,
-        [],
+        undefined,
         keepingUp,
       );
       progress(
@@ -158,11 +159,7 @@ export async function drainPhase(ctx: BenchContext, events = 200_000): Promise<D
     const dir = path.join(stateDir, 'drain-profile');
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    await drainWith(admin, script, args, 1, events, `bench-drain-prof-${Date.now()}`, [
-      '--cpu-prof',
-      '--cpu-prof-dir',
-      dir,
-    ]);
+    await drainWith(admin, script, args, 1, events, `bench-drain-prof-${Date.now()}`, dir);
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (file) result.profile = { file: path.join(dir, file), ...profileShares(path.join(dir, file)) };
     // The group drained first is at the end already: profiled, it only sees the trickle.
@@ -368,13 +365,8 @@ async function steadySideBySide(
   args: readonly string[],
   region: string,
 ): Promise<Array<{ current: number; baseline: number }>> {
-  const children = builds.map(({ script, group }) =>
-    spawn(process.execPath, [script, ...args, '--group', group], {
-      stdio: 'ignore',
-      env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' },
-    }),
-  );
-  const exited = children.map((c) => new Promise((resolve) => c.once('exit', resolve)));
+  const workers = builds.map(({ script, group }) => startWorker(script, [...args, '--group', group]));
+  const children = workers.map((w) => w.child);
   try {
     const deadline = Date.now() + 120_000;
     for (const { group } of builds)
@@ -403,8 +395,7 @@ async function steadySideBySide(
     }
     return out;
   } finally {
-    for (const c of children) c.kill('SIGTERM');
-    await Promise.race([Promise.all(exited), sleep(15_000)]);
+    await stopWorkers(workers);
   }
 }
 
@@ -417,11 +408,8 @@ async function keepUpProfiled(
   dir: string,
   region: string,
 ): Promise<void> {
-  const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, script, ...args], {
-    stdio: 'ignore',
-    env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' },
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const worker = startWorker(script, args, { cpuProfDir: dir });
+  const { child } = worker;
   try {
     const groupId = args[args.indexOf('--group') + 1]!;
     for (let i = 0; i < 300; i++) {
@@ -432,19 +420,13 @@ async function keepUpProfiled(
     await sleep(2000);
     await steadyCpu(kafka, 5_000_000, region, () => processTicks(child.pid));
   } finally {
-    child.kill('SIGTERM');
-    await Promise.race([exited, sleep(15_000)]);
+    await stopWorkers([worker]);
   }
 }
 
-async function topicEnd(admin: Admin): Promise<number> {
-  return (await admin.fetchTopicOffsets(TOPIC)).reduce((a, p) => a + Number(p.high), 0);
-}
+const topicEnd = (admin: Admin): Promise<number> => topicEndTotal(admin, TOPIC);
 
-async function committedTotal(admin: Admin, groupId: string): Promise<number> {
-  const [c] = await admin.fetchOffsets({ groupId, topics: [TOPIC] });
-  return (c?.partitions ?? []).reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
-}
+const committedTotal = (admin: Admin, groupId: string): Promise<number> => groupCommittedTotal(admin, groupId, TOPIC);
 
 /**
  * Starts `instances` invalidators in a fresh group; the window opens once the group is
@@ -459,16 +441,14 @@ async function drainWith(
   instances: number,
   events: number,
   groupId: string,
-  nodeFlags: readonly string[] = [],
+  /** `node --cpu-prof` into this directory */
+  cpuProfDir?: string,
   afterDrain?: (events: number, ticks: () => number) => Promise<Partial<DrainRun>>,
 ): Promise<DrainRun> {
-  const children: ChildProcess[] = Array.from({ length: instances }, () =>
-    spawn(process.execPath, [...nodeFlags, script, ...args, '--group', groupId], {
-      stdio: 'ignore',
-      env: { ...process.env, FABRIC_LOG_LEVEL: 'warn' },
-    }),
+  const workers = Array.from({ length: instances }, () =>
+    startWorker(script, [...args, '--group', groupId], { cpuProfDir }),
   );
-  const exited = children.map((c) => new Promise((resolve) => c.once('exit', resolve)));
+  const children = workers.map((w) => w.child);
   const ticks = () => children.reduce((a, c) => a + processTicks(c.pid), 0);
   // Earlier runs' trickles are part of the backlog too.
   const total = Math.max(events, await topicEnd(admin));
@@ -501,8 +481,7 @@ async function drainWith(
       await sleep(50);
     }
   } finally {
-    for (const c of children) c.kill('SIGTERM');
-    await Promise.race([Promise.all(exited), sleep(15_000)]);
+    await stopWorkers(workers);
   }
 }
 

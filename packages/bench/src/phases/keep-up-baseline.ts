@@ -15,12 +15,11 @@ import {
   invalidatorScript,
   readerScript,
   regionPartitions,
-  type SideWorker,
   sideInvalidatorArgs,
   sideReaderArgs,
-  startSideWorker,
   stopSidePipeline,
 } from '../side-pipeline.js';
+import { startWorker, type Worker } from '../worker-process.js';
 
 const NAME = 'bench_keepup_cmp';
 const TOPIC = 'bench.keepup.cmp';
@@ -41,21 +40,21 @@ export class KeepUpBaseline {
   private constructor(
     private readonly home: RegionEndpoints,
     readonly packages: string,
-    private readonly workers: SideWorker[],
+    private readonly workers: Worker[],
   ) {}
 
   static async start(home: RegionEndpoints, packages: string, logDir: string): Promise<KeepUpBaseline> {
     await createSideTopics(home, TOPIC, await regionPartitions(home));
     // As the sandbox's reader runs (continuity record in the region's Redis), without --home:
     // one heartbeat writer is enough, and both pipelines decode its rows.
-    const reader = startSideWorker(
+    const reader = startWorker(
       readerScript(packages),
       sideReaderArgs(home, NAME, TOPIC, ['--redis', home.redis.url, '--replication', 'physical']),
       { logFile: path.join(logDir, 'baseline-reader.log') },
     );
     // The region's own topic, in a group of its own: the same records, batched as the
     // sandbox's reader published them, as the sandbox's invalidator gets.
-    const invalidator = startSideWorker(
+    const invalidator = startWorker(
       invalidatorScript(packages),
       sideInvalidatorArgs(home, home.kafka.topic, home.kafka.deadLetterTopic, GROUP),
       { logFile: path.join(logDir, 'baseline-invalidator.log') },

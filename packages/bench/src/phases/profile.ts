@@ -12,9 +12,9 @@ import {
   readerScript,
   sideInvalidatorArgs,
   sideReaderArgs,
-  startSideWorker,
   stopSidePipeline,
 } from '../side-pipeline.js';
+import { startWorker } from '../worker-process.js';
 import type { StepsResult } from './steps.js';
 
 const NAME = 'bench_prof';
@@ -33,10 +33,10 @@ export async function profileHotPath(ctx: BenchContext, steps: StepsResult | und
   rmSync(dir, { recursive: true, force: true });
   for (const kind of PROFILED_KINDS) mkdirSync(path.join(dir, kind), { recursive: true });
   await createSideTopics(home, TOPIC, 3);
-  const reader = startSideWorker(readerScript(), sideReaderArgs(home, NAME, TOPIC, ['--heartbeat-ms', '0']), {
+  const reader = startWorker(readerScript(), sideReaderArgs(home, NAME, TOPIC, ['--heartbeat-ms', '0']), {
     cpuProfDir: path.join(dir, 'reader'),
   });
-  const inval = startSideWorker(invalidatorScript(), sideInvalidatorArgs(home, TOPIC, `${TOPIC}.dlq`, 'bench-prof'), {
+  const inval = startWorker(invalidatorScript(), sideInvalidatorArgs(home, TOPIC, `${TOPIC}.dlq`, 'bench-prof'), {
     cpuProfDir: path.join(dir, 'invalidator'),
   });
   await sleep(5000);
